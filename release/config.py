@@ -1,0 +1,158 @@
+"""Effective settings: built-in defaults < `[tool.ameide-release]` < `AMEIDE_RELEASE_*` < flags.
+
+Each value remembers where it came from, so `ameide-release config` can say why a value is what it
+is. Unknown keys are errors: a misspelt key silently ignored would publish to the wrong place.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from release.errors import BadInput
+
+ENV_PREFIX = "AMEIDE_RELEASE_"
+
+# key -> default. Lists are comma-separated in the environment.
+DEFAULTS: dict[str, Any] = {
+    "chart": "chart",
+    "registry": "oci://ghcr.io/ameideio/charts",
+    "github-repository": "ameideio/ameide-core",
+    "github-api": "https://api.github.com",
+    "tag-prefix": "v",
+    "changelog": "CHANGELOG.md",
+    "notes-paths": ["chart/"],
+    "non-conventional": "other",
+    "templates": "",
+}
+
+CHOICES: dict[str, tuple[str, ...]] = {"non-conventional": ("other", "drop")}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective configuration of one run, rooted at the project directory."""
+
+    root: Path
+    values: Mapping[str, Any]
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    @property
+    def chart_dir(self) -> Path:
+        return (self.root / str(self.values["chart"])).resolve()
+
+    @property
+    def changelog_path(self) -> Path:
+        return self.root / str(self.values["changelog"])
+
+    @property
+    def tag_prefix(self) -> str:
+        return str(self.values["tag-prefix"])
+
+    @property
+    def registry(self) -> str:
+        return str(self.values["registry"])
+
+    @property
+    def github_repository(self) -> str:
+        return str(self.values["github-repository"])
+
+    def describe(self) -> list[tuple[str, Any, str]]:
+        """(key, value, source) rows in a stable order."""
+        return [(k, self.values[k], self.sources.get(k, "default")) for k in DEFAULTS]
+
+
+def env_name(key: str) -> str:
+    return ENV_PREFIX + key.upper().replace("-", "_")
+
+
+def _coerce(key: str, value: Any, origin: str) -> Any:
+    default = DEFAULTS[key]
+    if isinstance(default, list):
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise BadInput(
+                f"{origin}: '{key}' must be a list of strings",
+                'write it as ["a", "b"] in pyproject.toml or a,b in the environment',
+            )
+        return value
+    if not isinstance(value, str):
+        raise BadInput(f"{origin}: '{key}' must be a string, got {type(value).__name__}",
+                       f'write it as {key} = "..."')
+    if key in CHOICES and value not in CHOICES[key]:
+        raise BadInput(f"{origin}: '{key}' is '{value}'",
+                       f"use one of: {', '.join(CHOICES[key])}")
+    return value
+
+
+def read_pyproject(root: Path) -> dict[str, Any]:
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path} is not valid TOML ({exc})", "fix the file's syntax") from None
+    section = data.get("tool", {}).get("ameide-release", {})
+    if not isinstance(section, dict):
+        raise BadInput(f"{path}: [tool.ameide-release] must be a table", "see README 'Configuration'")
+    return section
+
+
+def load_settings(
+    root: Path | str = ".",
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge the layers; flags whose value is None are treated as not given."""
+    root = Path(root).resolve()
+    environ = os.environ if environ is None else environ
+    values = dict(DEFAULTS)
+    sources = dict.fromkeys(DEFAULTS, "default")
+
+    for key, value in read_pyproject(root).items():
+        if key not in DEFAULTS:
+            raise BadInput(
+                f"unknown key '{key}' in [tool.ameide-release] of {root / 'pyproject.toml'}",
+                f"remove it or use one of: {', '.join(DEFAULTS)}",
+            )
+        values[key] = _coerce(key, value, "pyproject.toml")
+        sources[key] = "pyproject.toml"
+
+    known_env = {env_name(k): k for k in DEFAULTS}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name in IGNORED_ENV:
+            continue
+        if name not in known_env:
+            raise BadInput(f"unknown environment variable {name}",
+                           f"unset it or use one of: {', '.join(known_env)}")
+        key = known_env[name]
+        values[key] = _coerce(key, value, name)
+        sources[key] = f"env {name}"
+
+    for key, value in (flags or {}).items():
+        if value is None:
+            continue
+        if key not in DEFAULTS:
+            raise BadInput(f"unknown setting '{key}'", f"use one of: {', '.join(DEFAULTS)}")
+        values[key] = _coerce(key, value, f"--{key}")
+        sources[key] = f"flag --{key}"
+
+    if values["tag-prefix"] not in ("", "v"):
+        prefix = values["tag-prefix"]
+        if not all(c.isascii() and (c.isalnum() or c in "-_/.") for c in prefix):
+            raise BadInput(f"tag-prefix '{prefix}' has characters git tags cannot hold",
+                           "use letters, digits, '-', '_', '/' or '.'")
+    return Settings(root=root, values=values, sources=sources)
+
+
+# Variables under our prefix that are not settings (behaviour switches read elsewhere).
+IGNORED_ENV = frozenset({ENV_PREFIX + "DEBUG"})

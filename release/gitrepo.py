@@ -1,0 +1,128 @@
+"""All git access. Nothing else in the package runs git.
+
+Plain `git` subprocesses: one process per question, and one streaming `git log` for history, so a
+repository with tens of thousands of commits costs one process, not one object per commit.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from release.errors import BadInput
+
+
+@dataclass(frozen=True)
+class TagRef:
+    name: str
+    sha: str  # the commit the tag points at (annotated tags peeled)
+
+
+class GitRepo:
+    """A git working tree; every method is a read unless its name says otherwise."""
+
+    def __init__(self, path: Path | str) -> None:
+        path = Path(path)
+        try:
+            top = self._git(path, "rev-parse", "--show-toplevel").strip()
+        except BadInput:
+            raise BadInput(f"{path} is not inside a git repository",
+                           "run in a git checkout or pass --repo DIR") from None
+        self.root = Path(top)
+
+    @staticmethod
+    def _git(cwd: Path, *args: str, input_: bytes | None = None) -> str:
+        env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+        try:
+            proc = subprocess.run(
+                ["git", *args], cwd=cwd, input=input_, capture_output=True, env=env, check=False
+            )
+        except FileNotFoundError:
+            raise BadInput("git is not installed", "install git and retry") from None
+        except NotADirectoryError:
+            raise BadInput(f"{cwd} is not a directory", "pass an existing directory") from None
+        if proc.returncode != 0:
+            message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise BadInput(f"git {args[0]} failed: {message[-1] if message else proc.returncode}",
+                           "check the repository state")
+        return proc.stdout.decode("utf-8", "replace")
+
+    def git(self, *args: str) -> str:
+        return self._git(self.root, *args)
+
+    def git_bytes(self, *args: str) -> bytes:
+        env = {**os.environ, "LC_ALL": "C"}
+        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, env=env,
+                              check=False)
+        if proc.returncode != 0:
+            raise BadInput(f"git {args[0]} failed: {proc.stderr.decode(errors='replace').strip()}",
+                           "check the repository state")
+        return proc.stdout
+
+    # --- commits -------------------------------------------------------------------------
+    def rev_parse(self, rev: str) -> str:
+        try:
+            return self.git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
+        except BadInput:
+            raise BadInput(f"{rev!r} is not a commit in {self.root}",
+                           "check the tag or revision name (git tag --list)") from None
+
+    def head(self) -> str:
+        try:
+            return self.git("rev-parse", "--verify", "HEAD").strip()
+        except BadInput:
+            raise BadInput(f"{self.root} has no commits yet", "commit the chart first") from None
+
+    def commit_time(self, rev: str = "HEAD") -> int:
+        """Committer time (seconds since the epoch): the reproducible clock of a release."""
+        return int(self.git("show", "-s", "--format=%ct", self.rev_parse(rev)).strip())
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        try:
+            self.git("merge-base", "--is-ancestor", ancestor, descendant)
+        except BadInput:
+            return False
+        return True
+
+    # --- tags ----------------------------------------------------------------------------
+    def tags(self, merged_into: str | None = None) -> list[TagRef]:
+        """All tags (or those reachable from `merged_into`), peeled to their commits."""
+        args = ["for-each-ref", "--format=%(refname:strip=2) %(objectname) %(*objectname)"]
+        if merged_into:
+            args.append(f"--merged={merged_into}")
+        args.append("refs/tags")
+        out: list[TagRef] = []
+        for line in self.git(*args).splitlines():
+            parts = line.split()
+            if len(parts) >= 2:
+                out.append(TagRef(parts[0], parts[2] if len(parts) > 2 else parts[1]))
+        return out
+
+    def tag_commit(self, tag: str) -> str | None:
+        try:
+            return self.git("rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}").strip()
+        except BadInput:
+            return None
+
+    def refs_snapshot(self) -> str:
+        """Every ref and its target: lets tests (and careful code) prove nothing moved."""
+        return self.git("for-each-ref", "--format=%(refname) %(objectname)")
+
+    # --- working tree --------------------------------------------------------------------
+    def status(self, *paths: str) -> str:
+        """`git status --porcelain` limited to paths (all when none); empty means clean."""
+        args = ["status", "--porcelain=v1", "--untracked-files=all"]
+        if paths:
+            args += ["--", *paths]
+        return self.git(*args)
+
+    def is_dirty(self, *paths: str) -> bool:
+        return bool(self.status(*paths).strip())
+
+    def show_file(self, rev: str, path: str) -> bytes:
+        return self.git_bytes("show", f"{rev}:{path}")
+
+    def relpath(self, path: Path) -> str:
+        return Path(os.path.relpath(path.resolve(), self.root.resolve())).as_posix()

@@ -1,0 +1,127 @@
+"""Tags <-> SemVer versions, the next version from commits, and the image tags of a ref.
+
+Only `<prefix>` + strict SemVer 2 is a release tag. Everything else is refused with the expected
+form, because a loosely parsed tag ends up as a chart version nobody can install.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import semver
+
+from release.errors import BadInput
+
+# semver.org's regex, ASCII only (str.isdigit() would accept unicode digits).
+_SEMVER = re.compile(
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?",
+    re.ASCII,
+)
+
+
+def parse_version(text: str, what: str = "version") -> semver.Version:
+    """Strict SemVer 2 (build metadata allowed), or BadInput naming the value."""
+    if not text or not _SEMVER.fullmatch(text):
+        raise BadInput(f"{what} {text!r} is not strict SemVer 2",
+                       "use MAJOR.MINOR.PATCH[-PRERELEASE], e.g. 1.2.3 or 1.2.3-rc.1")
+    return semver.Version.parse(text)
+
+
+def parse_tag(tag: str, prefix: str = "v") -> semver.Version:
+    """A release tag: prefix + MAJOR.MINOR.PATCH[-PRE]; build metadata is refused in a tag."""
+    example = f"{prefix}1.2.3 or {prefix}1.2.3-rc.1"
+    if not tag or not tag.startswith(prefix):
+        raise BadInput(f"tag {tag!r} does not start with the tag prefix {prefix!r}",
+                       f"use the form {example}")
+    body = tag[len(prefix):]
+    if not _SEMVER.fullmatch(body):
+        raise BadInput(f"tag {tag!r} is not {prefix!r} + strict SemVer 2",
+                       f"use the form {example}")
+    version = semver.Version.parse(body)
+    if version.build:
+        raise BadInput(f"tag {tag!r} carries build metadata (+{version.build})",
+                       f"tag releases without '+...', e.g. {prefix}{version.finalize_version()}")
+    return version
+
+
+def try_parse_tag(tag: str, prefix: str = "v") -> semver.Version | None:
+    """For scanning a repository's tags: non-release tags are simply not releases."""
+    try:
+        return parse_tag(tag, prefix)
+    except BadInput:
+        return None
+
+
+def tag_name(version: semver.Version | str, prefix: str = "v") -> str:
+    return f"{prefix}{version}"
+
+
+BUMP_ORDER = ("patch", "minor", "major")
+
+
+def bump_version(current: semver.Version | None, level: str | None) -> semver.Version:
+    """Apply a bump level; 0.x treats breaking changes as minor (SemVer's initial development)."""
+    if current is None:
+        return semver.Version(0, 1, 0)
+    if level is None:
+        level = "patch"
+    if current.prerelease:
+        # 1.3.0-rc.2 + anything → 1.3.0: the pre-release was cut for this release.
+        return current.finalize_version()
+    if level == "major" and current.major == 0:
+        level = "minor"
+    if level == "major":
+        return current.bump_major()
+    if level == "minor":
+        return current.bump_minor()
+    return current.bump_patch()
+
+
+def highest(levels: Iterable[str | None]) -> str | None:
+    best: str | None = None
+    for level in levels:
+        if level and (best is None or BUMP_ORDER.index(level) > BUMP_ORDER.index(best)):
+            best = level
+    return best
+
+
+@dataclass(frozen=True)
+class ImageTags:
+    ref: str
+    sha: str
+    tags: tuple[str, ...]
+
+
+def image_tags(ref: str, sha: str, prefix: str = "v") -> ImageTags:
+    """The seed's tag strategy: dev → dev, main → main, vX.Y.Z → X.Y.Z and X.Y, always the sha.
+
+    Accepts `refs/heads/...`, `refs/tags/...` or a bare name. A pre-release tag gets only its full
+    version: a floating `1.2` must never move to an rc.
+    """
+    if not re.fullmatch(r"[0-9a-fA-F]{7,64}", sha or ""):
+        raise BadInput(f"sha {sha!r} is not a git commit id", "pass the full or short hex sha")
+    sha = sha.lower()
+    tags: list[str] = []
+    name = ref
+    if ref.startswith("refs/heads/"):
+        name = ref[len("refs/heads/"):]
+        kind = "branch"
+    elif ref.startswith("refs/tags/"):
+        name = ref[len("refs/tags/"):]
+        kind = "tag"
+    else:
+        kind = "tag" if try_parse_tag(ref, prefix) else "branch"
+    if kind == "branch":
+        if name in ("dev", "main"):
+            tags.append(name)
+    else:
+        version = parse_tag(name, prefix)
+        tags.append(str(version))
+        if not version.prerelease:
+            tags.append(f"{version.major}.{version.minor}")
+    tags.append(sha)
+    return ImageTags(ref=ref, sha=sha, tags=tuple(dict.fromkeys(tags)))
