@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted: nothing was published after this point; re-run to finish", err=True)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - last resort: never show a traceback by default
+    except Exception as exc:  # last resort: never show a traceback by default
         if os.environ.get("AMEIDE_RELEASE_DEBUG"):
             raise
         typer.echo(f"internal error: {type(exc).__name__}: {exc} "

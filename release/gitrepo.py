@@ -126,3 +126,17 @@ class GitRepo:
 
     def relpath(self, path: Path) -> str:
         return Path(os.path.relpath(path.resolve(), self.root.resolve())).as_posix()
+
+    def export_tree(self, rev: str, path: str, dest: Path) -> None:
+        """Write `path` as committed in `rev` below `dest` (read-only for the repository)."""
+        import io
+        import tarfile
+
+        data = self.git_bytes("archive", "--format=tar", rev, "--", path)
+        dest.mkdir(parents=True, exist_ok=True)
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                tar.extractall(dest, filter="tar")
+        except tarfile.TarError as exc:
+            raise BadInput(f"{path} at {rev[:12]} cannot be exported ({exc})",
+                           "remove links that point outside the chart") from None

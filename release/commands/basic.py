@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from release.commands.common import emit_json, settings
+from release.commands.common import emit_json, info, settings
 
 
 def register(app: typer.Typer) -> None:
     app.command("config")(config_cmd)
     app.command("image-tags")(image_tags_cmd)
+    app.command("bump")(bump_cmd)
+    app.command("package")(package_cmd)
 
 
 def config_cmd(
@@ -52,3 +55,44 @@ def image_tags_cmd(
         write_output({"tags": ",".join(result.tags), "tags-json": list(result.tags)})
     else:
         raise BadInput(f"unknown --format {fmt!r}", "use text, json or github")
+
+
+def bump_cmd(
+    ctx: typer.Context,
+    tag: Annotated[str, typer.Option(help="Release tag, e.g. v1.2.3.")],
+    allow_downgrade: Annotated[bool, typer.Option(help="Allow a lower version.")] = False,
+) -> None:
+    """Set version and appVersion in Chart.yaml from a tag, keeping comments and formatting."""
+    from release.bump import bump_chart
+
+    result = bump_chart(settings(ctx), tag, allow_downgrade=allow_downgrade)
+    typer.echo(result.message)
+
+
+def package_cmd(
+    ctx: typer.Context,
+    tag: Annotated[str | None, typer.Option(help="Release tag; default: the chart's own version.")] = None,
+    out: Annotated[Path, typer.Option(help="Directory for the archive.")] = Path("dist"),
+    packager: Annotated[str, typer.Option(help="builtin or helm (binary).")] = "builtin",
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Build <name>-<version>.tgz reproducibly and print its sha256 digest."""
+    from release.package import build_package, build_with_helm_binary
+
+    s = settings(ctx)
+    out_dir = out if out.is_absolute() else Path.cwd() / out
+    if packager == "builtin":
+        result = build_package(s, tag, out_dir)
+    elif packager == "helm":
+        result = build_with_helm_binary(s, tag, out_dir)
+    else:
+        from release.errors import BadInput
+
+        raise BadInput(f"unknown --packager {packager!r}", "use builtin or helm")
+    if as_json:
+        emit_json(result.as_json())
+        return
+    if result.dirty:
+        info("warning: the chart has uncommitted changes; this archive will not match any commit")
+    typer.echo(f"{result.path}")
+    typer.echo(f"{result.digest}")

@@ -1,0 +1,47 @@
+"""`bump`: write a release's version into Chart.yaml, safely.
+
+Refuses to downgrade (unless asked) and to write into a Chart.yaml with uncommitted edits, which
+the bump would otherwise mix into the release commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from release.chart import CHART_FILE, atomic_write, load_metadata, set_versions
+from release.config import Settings
+from release.errors import BadInput
+from release.version import parse_tag, parse_version
+
+
+@dataclass(frozen=True)
+class BumpResult:
+    changed: bool
+    old_version: str
+    version: str
+    message: str
+
+
+def bump_chart(settings: Settings, tag: str, *, allow_downgrade: bool = False) -> BumpResult:
+    target = parse_tag(tag, settings.tag_prefix)
+    path = settings.chart_dir / CHART_FILE
+    metadata = load_metadata(settings.chart_dir)
+    old = str(metadata["version"])
+    new = str(target)
+    if old == new and metadata.get("appVersion") == new:
+        return BumpResult(False, old, new, f"{path} already at {new}: nothing to do")
+    if parse_version(old) > target and not allow_downgrade:
+        raise BadInput(f"{tag} ({new}) is lower than the chart's current version {old}",
+                       "pass a higher tag, or --allow-downgrade if this is intended")
+    from release.gitrepo import GitRepo
+
+    try:
+        repo: GitRepo | None = GitRepo(settings.root)
+    except BadInput:
+        repo = None
+    if repo is not None and repo.is_dirty(repo.relpath(path)):
+        raise BadInput(f"{path} has uncommitted changes",
+                       "commit or stash them first, so the bump is the only change")
+    text = path.read_text(encoding="utf-8-sig")
+    atomic_write(path, set_versions(text, new, new, str(path)).encode("utf-8"))
+    return BumpResult(True, old, new, f"{path}: version {old} -> {new}, appVersion \"{new}\"")

@@ -1,0 +1,304 @@
+"""Reproducible chart archives: the same commit gives the same bytes on every machine.
+
+The file set follows Helm (`.helmignore`, subcharts under `charts/<name>/`, `crds/`), so Helm's
+engine reads our archive exactly as its own. Everything that varies between machines is pinned:
+entry order, modes (0644/0755), owners (0, no names), mtimes (the commit time or
+SOURCE_DATE_EPOCH) and the gzip header (no name, no time stamp).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import stat
+import tarfile
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from release.chart import CHART_FILE, atomic_write, load_metadata, parse_yaml, set_versions, validate_metadata
+from release.config import Settings
+from release.errors import BadInput
+from release.helmignore import IgnoreRules
+from release.version import parse_tag
+
+MAX_FILE = 5 * 1024 * 1024  # Helm's loader refuses larger files
+
+
+@dataclass(frozen=True)
+class PackageResult:
+    path: Path
+    digest: str  # "sha256:<hex>" of the archive bytes
+    size: int
+    name: str
+    version: str
+    app_version: str
+    metadata: dict[str, Any]
+    created: int  # epoch seconds: the archive's mtimes, OCI `created`, index `created`
+    files: tuple[str, ...] = field(default=())
+    dirty: bool = False  # chart files differ from the commit: the archive won't match it
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path), "digest": self.digest, "size": self.size, "name": self.name,
+            "version": self.version, "appVersion": self.app_version, "created": self.created,
+            "files": list(self.files), "dirty": self.dirty,
+        }
+
+
+@dataclass(frozen=True)
+class _Entry:
+    name: str  # path inside the archive, under <chart-name>/
+    data: bytes
+    executable: bool
+
+
+def _read(path: Path, rel: str) -> bytes:
+    size = path.stat().st_size
+    if size > MAX_FILE:
+        raise BadInput(f"{rel} is {size} bytes, over Helm's 5 MiB limit per file",
+                       "add it to .helmignore or make it smaller")
+    data = path.read_bytes()
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data  # Helm strips a UTF-8 BOM
+
+
+def collect(chart_dir: Path) -> list[tuple[str, Path]]:
+    """(relative path, real file) for every file Helm would load, links resolved and checked."""
+    root = chart_dir.resolve()
+    rules = IgnoreRules.for_chart(chart_dir)
+    found: list[tuple[str, Path]] = []
+
+    def walk(directory: Path, rel: str, seen: frozenset[Path]) -> None:
+        for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+            child_rel = f"{rel}{entry.name}"
+            path = Path(entry.path)
+            real = path.resolve()
+            if entry.is_symlink():
+                if real != root and root not in real.parents:
+                    raise BadInput(f"{child_rel} is a symlink to {os.readlink(path)}, outside the "
+                                   "chart", "replace the link with a copy of the file")
+                if not real.exists():
+                    raise BadInput(f"{child_rel} is a dangling symlink", "remove or fix the link")
+            if real.is_dir():
+                if rules.ignored(child_rel, True):
+                    continue
+                if real in seen:
+                    raise BadInput(f"{child_rel} is a symlink loop", "remove the link")
+                walk(real, child_rel + "/", seen | {real})
+                continue
+            if rules.ignored(child_rel, False):
+                continue
+            if not stat.S_ISREG(real.stat().st_mode):
+                raise BadInput(f"{child_rel} is not a regular file", "remove it or .helmignore it")
+            found.append((child_rel, real))
+
+    walk(root, "", frozenset({root}))
+    if not any(rel == CHART_FILE for rel, _ in found):
+        raise BadInput(f"{chart_dir / '.helmignore'} excludes Chart.yaml (Helm reads a '!pattern' "
+                       "line as 'ignore everything that does not match')",
+                       "remove the '!' lines or the pattern matching Chart.yaml")
+    return found
+
+
+def _subchart_name(files: dict[str, bytes], origin: str) -> str:
+    meta = files.get(CHART_FILE)
+    if meta is None:
+        raise BadInput(f"{origin} is not a chart (no Chart.yaml)",
+                       "remove it from charts/ or add it to .helmignore")
+    data = parse_yaml(meta.decode("utf-8", "replace"), f"{origin}/Chart.yaml")
+    name = data.get("name") if isinstance(data, dict) else None
+    if not isinstance(name, str) or not name or "/" in name:
+        raise BadInput(f"{origin}/Chart.yaml has no valid name", "set name: in the subchart")
+    return name
+
+
+def _expand_subchart_tgz(path: Path, origin: str) -> dict[str, tuple[bytes, bool]]:
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            out: dict[str, tuple[bytes, bool]] = {}
+            for member in tar.getmembers():
+                if not member.isfile():
+                    continue
+                parts = PurePosixPath(member.name).parts
+                if len(parts) < 2 or ".." in parts:
+                    continue
+                fh = tar.extractfile(member)
+                assert fh is not None
+                out["/".join(parts[1:])] = (fh.read(), bool(member.mode & 0o111))
+            return out
+    except (tarfile.TarError, OSError, EOFError):
+        raise BadInput(f"{origin} is not a readable chart archive",
+                       "re-run `helm dependency build` or remove it") from None
+
+
+def _entries(chart_dir: Path, name: str, chart_yaml: bytes) -> list[_Entry]:
+    entries: list[_Entry] = []
+    subdirs: dict[str, dict[str, tuple[bytes, bool]]] = {}
+    for rel, real in collect(chart_dir):
+        executable = bool(real.stat().st_mode & 0o111)
+        parts = rel.split("/")
+        if rel == CHART_FILE:
+            entries.append(_Entry(f"{name}/{rel}", chart_yaml, False))
+        elif parts[0] == "charts" and len(parts) >= 2 and not rel.endswith(".prov"):
+            if len(parts) == 2 and rel.endswith((".tgz", ".tar.gz")):
+                files = _expand_subchart_tgz(real, rel)
+                sub = _subchart_name({k: v[0] for k, v in files.items()}, rel)
+                for sub_rel, (data, exe) in files.items():
+                    entries.append(_Entry(f"{name}/charts/{sub}/{sub_rel}", data, exe))
+            elif len(parts) == 2:
+                raise BadInput(f"{rel} is not a chart", "move it out of charts/ or .helmignore it")
+            else:
+                subdirs.setdefault(parts[1], {})["/".join(parts[2:])] = (_read(real, rel), executable)
+        else:
+            entries.append(_Entry(f"{name}/{rel}", _read(real, rel), executable))
+    for dirname, files in subdirs.items():
+        sub = _subchart_name({k: v[0] for k, v in files.items()}, f"charts/{dirname}")
+        for sub_rel, (data, exe) in files.items():
+            entries.append(_Entry(f"{name}/charts/{sub}/{sub_rel}", data, exe))
+    names = [e.name for e in entries]
+    if len(names) != len(set(names)):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise BadInput(f"two subcharts produce the same files: {dupes[0]}",
+                       "keep one copy of each subchart in charts/")
+    return sorted(entries, key=lambda e: e.name)
+
+
+def write_archive(entries: list[_Entry], mtime: int) -> bytes:
+    """Deterministic tar.gz bytes."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8") as tar:
+        for entry in entries:
+            info = tarfile.TarInfo(entry.name)
+            info.size = len(entry.data)
+            info.mtime = mtime
+            info.mode = 0o755 if entry.executable else 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(entry.data))
+    out = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=9) as gz:
+        gz.write(raw.getvalue())
+    return out.getvalue()
+
+
+def source_date_epoch(settings: Settings, rev: str | None) -> int:
+    """SOURCE_DATE_EPOCH if set, else the commit time of `rev` (default HEAD)."""
+    env = os.environ.get("SOURCE_DATE_EPOCH")
+    if env is not None:
+        if not env.isascii() or not env.isdigit():
+            raise BadInput(f"SOURCE_DATE_EPOCH={env!r} is not a whole number of seconds",
+                           "set it to a Unix time such as $(git log -1 --format=%ct)")
+        return int(env)
+    from release.gitrepo import GitRepo
+
+    try:
+        repo = GitRepo(settings.root)
+    except BadInput:
+        raise BadInput(f"{settings.root} is not a git repository, so there is no commit time for "
+                       "the archive", "commit the chart or set SOURCE_DATE_EPOCH") from None
+    return repo.commit_time(rev or "HEAD")
+
+
+def build(chart_dir: Path, out_dir: Path, mtime: int, version: str | None = None,
+          app_version: str | None = None) -> PackageResult:
+    """Package a chart directory; version/appVersion, when given, are written into Chart.yaml."""
+    metadata = load_metadata(chart_dir)
+    text = (chart_dir / CHART_FILE).read_text(encoding="utf-8-sig")
+    if version is not None:
+        app_version = app_version or version
+        if metadata.get("version") != version or metadata.get("appVersion") != app_version:
+            text = set_versions(text, version, app_version, str(chart_dir / CHART_FILE))
+            metadata = parse_yaml(text, str(chart_dir / CHART_FILE))
+            validate_metadata(metadata, chart_dir / CHART_FILE)
+    name, final_version = metadata["name"], metadata["version"]
+    entries = _entries(chart_dir, name, text.encode("utf-8"))
+    data = write_archive(entries, mtime)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}-{final_version}.tgz"
+    atomic_write(path, data)
+    return PackageResult(
+        path=path,
+        digest="sha256:" + hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        name=name,
+        version=final_version,
+        app_version=str(metadata.get("appVersion") or final_version),
+        metadata=metadata,
+        created=mtime,
+        files=tuple(e.name for e in entries),
+    )
+
+
+def _tag_version(settings: Settings, tag: str | None) -> str | None:
+    return str(parse_tag(tag, settings.tag_prefix)) if tag else None
+
+
+def build_package(settings: Settings, tag: str | None, out_dir: Path) -> PackageResult:
+    """Package the working tree's chart; the clock is the tag's commit if it exists, else HEAD."""
+    version = _tag_version(settings, tag)
+    rev = None
+    dirty = False
+    from release.gitrepo import GitRepo
+
+    try:
+        repo: GitRepo | None = GitRepo(settings.root)
+    except BadInput:
+        repo = None
+    if repo is not None:
+        if tag and repo.tag_commit(tag):
+            rev = f"refs/tags/{tag}"
+        dirty = repo.is_dirty(repo.relpath(settings.chart_dir))
+    mtime = source_date_epoch(settings, rev)
+    return replace(build(settings.chart_dir, out_dir, mtime, version), dirty=dirty)
+
+
+def package_at_commit(settings: Settings, rev: str, out_dir: Path) -> PackageResult:
+    """Rebuild the archive exactly as it was built from commit `rev` (for verify and re-runs)."""
+    from release.gitrepo import GitRepo
+
+    repo = GitRepo(settings.root)
+    commit = repo.rev_parse(rev)
+    chart_rel = repo.relpath(settings.chart_dir)
+    tag = rev[len("refs/tags/"):] if rev.startswith("refs/tags/") else rev
+    version = _tag_version(settings, tag) if repo.tag_commit(tag) else None
+    with tempfile.TemporaryDirectory(prefix="ameide-release-src-") as tmp:
+        tree = Path(tmp) / "tree"
+        repo.export_tree(commit, chart_rel, tree)
+        mtime = source_date_epoch(settings, commit)
+        return build(tree / chart_rel, out_dir, mtime, version)
+
+
+def build_with_helm_binary(settings: Settings, tag: str | None, out_dir: Path) -> PackageResult:
+    """`helm package` through the helm binary (GitHub runners have it); not reproducible."""
+    import shutil
+    import subprocess
+
+    helm = shutil.which("helm")
+    if helm is None:
+        raise BadInput("--packager helm needs the helm binary, which is not on PATH",
+                       "install Helm or use the default --packager builtin")
+    metadata = load_metadata(settings.chart_dir)
+    version = _tag_version(settings, tag)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [helm, "package", str(settings.chart_dir), "--destination", str(out_dir)]
+    if version:
+        cmd += ["--version", version, "--app-version", version]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise BadInput(f"helm package failed: {last}", "fix the chart (helm lint) and retry")
+    final_version = version or str(metadata["version"])
+    path = out_dir / f"{metadata['name']}-{final_version}.tgz"
+    data = path.read_bytes()
+    with tarfile.open(path, "r:gz") as tar:
+        files = tuple(sorted(m.name for m in tar.getmembers() if m.isfile()))
+    return PackageResult(
+        path=path, digest="sha256:" + hashlib.sha256(data).hexdigest(), size=len(data),
+        name=str(metadata["name"]), version=final_version,
+        app_version=version or str(metadata.get("appVersion") or final_version),
+        metadata={**metadata, "version": final_version}, created=int(path.stat().st_mtime),
+        files=files,
+    )

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from release.cli import app
+from release.config import load_settings
+from release.errors import BadInput
+
+
+def write_pyproject(root: Path, body: str) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(f"[tool.ameide-release]\n{body}\n", encoding="utf-8")
+
+
+def test_layers_and_sources(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, 'registry = "oci://example.test/a"\nchangelog = "HISTORY.md"')
+    s = load_settings(
+        tmp_path,
+        flags={"changelog": "NEWS.md", "chart": None},
+        environ={"AMEIDE_RELEASE_REGISTRY": "oci://env.test/b", "AMEIDE_RELEASE_NOTES_PATHS": "a/, b/"},
+    )
+    assert s.registry == "oci://env.test/b"
+    assert s.sources["registry"] == "env AMEIDE_RELEASE_REGISTRY"
+    assert s["changelog"] == "NEWS.md" and s.sources["changelog"] == "flag --changelog"
+    assert s["notes-paths"] == ["a/", "b/"]
+    assert s["chart"] == "chart" and s.sources["chart"] == "default"
+    assert s.chart_dir == (tmp_path / "chart").resolve()
+
+
+def test_unknown_pyproject_key_is_an_error(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, 'regitsry = "oci://typo"')
+    with pytest.raises(BadInput, match="unknown key 'regitsry'"):
+        load_settings(tmp_path, environ={})
+
+
+def test_unknown_env_var_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="AMEIDE_RELEASE_REGISTYR"):
+        load_settings(tmp_path, environ={"AMEIDE_RELEASE_REGISTYR": "x"})
+
+
+def test_wrong_types_and_choices(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, "tag-prefix = 3")
+    with pytest.raises(BadInput, match="must be a string"):
+        load_settings(tmp_path, environ={})
+    write_pyproject(tmp_path, 'non-conventional = "keep"')
+    with pytest.raises(BadInput, match="use one of: other, drop"):
+        load_settings(tmp_path, environ={})
+    write_pyproject(tmp_path, "notes-paths = [1]")
+    with pytest.raises(BadInput, match="list of strings"):
+        load_settings(tmp_path, environ={})
+
+
+def test_broken_toml_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.ameide-release\n", encoding="utf-8")
+    with pytest.raises(BadInput) as info:
+        load_settings(tmp_path, environ={})
+    assert "\n" not in str(info.value)
+
+
+def test_config_command_shows_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_pyproject(tmp_path, 'tag-prefix = "release-"')
+    monkeypatch.setenv("AMEIDE_RELEASE_GITHUB_REPOSITORY", "acme/charts")
+    result = CliRunner().invoke(app, ["--repo", str(tmp_path), "--chart", "deploy/x", "config"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.output.splitlines()}
+    assert "release-" in lines["tag-prefix"] and "(pyproject.toml)" in lines["tag-prefix"]
+    assert "acme/charts" in lines["github-repository"]
+    assert "(env AMEIDE_RELEASE_GITHUB_REPOSITORY)" in lines["github-repository"]
+    assert "(flag --chart)" in lines["chart"]
+    assert "(default)" in lines["registry"]
+
+
+def test_config_error_exit_code_and_no_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    write_pyproject(tmp_path, 'bogus = "x"')
+    proc = subprocess.run([sys.executable, "-m", "release", "--repo", str(tmp_path), "config"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: unknown key 'bogus'")
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

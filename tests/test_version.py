@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import semver
+from typer.testing import CliRunner
+
+from release.cli import app
+from release.errors import BadInput
+from release.version import bump_version, image_tags, parse_tag
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [("v1.2.3", "1.2.3"), ("v0.0.0", "0.0.0"), ("v1.2.3-rc.1", "1.2.3-rc.1"),
+     ("v10.20.30-alpha.beta-1", "10.20.30-alpha.beta-1")],
+)
+def test_valid_tags(tag: str, expected: str) -> None:
+    assert str(parse_tag(tag)) == expected
+
+
+@pytest.mark.parametrize(
+    "tag",
+    ["v1.2", "1.2.3", "v01.2.3", "v1.2.3.4", "", "v", "V1.2.3", "v1.2.3-", "v1.2.3-01",
+     "v\uff11.2.3",  # fullwidth digit one
+     "v1.\u0662.3",  # arabic-indic two
+     "\u03bd1.2.3",  # greek nu looks like v
+     "v1.2.3 ", " v1.2.3", "v1.2.3\n"],
+)
+def test_invalid_tags_name_the_tag_and_the_form(tag: str) -> None:
+    with pytest.raises(BadInput) as info:
+        parse_tag(tag)
+    message = str(info.value)
+    assert repr(tag) in message
+    assert "v1.2.3" in message  # the expected form is shown
+    assert "\n" not in message
+
+
+def test_build_metadata_in_a_tag_is_refused() -> None:
+    with pytest.raises(BadInput, match=r"build metadata \(\+build\).*v1\.2\.3"):
+        parse_tag("v1.2.3+build")
+
+
+def test_custom_prefix() -> None:
+    assert str(parse_tag("chart-1.0.0", "chart-")) == "1.0.0"
+    assert str(parse_tag("1.0.0", "")) == "1.0.0"
+    with pytest.raises(BadInput):
+        parse_tag("v1.0.0", "chart-")
+
+
+@pytest.mark.parametrize(
+    ("current", "level", "expected"),
+    [(None, "major", "0.1.0"), ("1.2.3", "patch", "1.2.4"), ("1.2.3", "minor", "1.3.0"),
+     ("1.2.3", "major", "2.0.0"), ("0.4.1", "major", "0.5.0"), ("0.4.1", "minor", "0.5.0"),
+     ("0.4.1", "patch", "0.4.2"), ("1.3.0-rc.2", "patch", "1.3.0"), ("1.2.3", None, "1.2.4")],
+)
+def test_bump_version(current: str | None, level: str | None, expected: str) -> None:
+    cur = semver.Version.parse(current) if current else None
+    assert str(bump_version(cur, level)) == expected
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [("refs/heads/dev", ["dev"]), ("refs/heads/main", ["main"]), ("main", ["main"]),
+     ("refs/heads/feature/x", []), ("refs/tags/v1.2.3", ["1.2.3", "1.2"]),
+     ("v1.2.3", ["1.2.3", "1.2"]), ("refs/tags/v1.2.3-rc.1", ["1.2.3-rc.1"])],
+)
+def test_image_tags(ref: str, expected: list[str]) -> None:
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    assert list(image_tags(ref, sha).tags) == [*expected, sha]
+
+
+def test_image_tags_reject_bad_tag_ref_and_sha() -> None:
+    with pytest.raises(BadInput, match=r"'v1\.2'"):
+        image_tags("refs/tags/v1.2", "abcdef1")
+    with pytest.raises(BadInput, match="not a git commit id"):
+        image_tags("main", "not-a-sha")
+
+
+def test_image_tags_cli_github_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out.txt"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(out))
+    result = CliRunner().invoke(app, ["--repo", str(tmp_path), "image-tags", "--ref",
+                                      "refs/tags/v2.0.0", "--sha", "ABCDEF1", "--format", "github"])
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines()
+    assert "tags=2.0.0,2.0,abcdef1" in lines
+    assert json.loads(lines[1].split("=", 1)[1]) == ["2.0.0", "2.0", "abcdef1"]
+
+
+def test_image_tags_cli_text_and_bad_format(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(app, ["--repo", str(tmp_path), "image-tags", "--ref", "dev", "--sha", "abcdef1"])
+    assert ok.output.split() == ["dev", "abcdef1"]
+    bad = runner.invoke(app, ["--repo", str(tmp_path), "image-tags", "--ref", "dev", "--sha", "abcdef1",
+                              "--format", "yaml"])
+    assert bad.exit_code != 0
