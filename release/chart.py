@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,13 @@ _NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 
 
 def parse_yaml(text: str, origin: str) -> Any:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    """Safe YAML 1.1 (as Helm reads it), with libyaml's C parser when the wheel has it."""
+    import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return YAML(typ="safe", pure=True).load(StringIO(text))
-    except YAMLError as exc:
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise BadInput(f"{origin}{where} is not valid YAML", "fix the syntax") from None
