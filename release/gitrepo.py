@@ -140,3 +140,51 @@ class GitRepo:
         except tarfile.TarError as exc:
             raise BadInput(f"{path} at {rev[:12]} cannot be exported ({exc})",
                            "remove links that point outside the chart") from None
+
+    # --- writes (hotfix and release commits only) ----------------------------------------
+    def current_branch(self) -> str | None:
+        name = self.git("rev-parse", "--abbrev-ref", "HEAD").strip()
+        return None if name == "HEAD" else name
+
+    def branch_exists(self, name: str) -> bool:
+        try:
+            self.git("rev-parse", "--verify", "--quiet", f"refs/heads/{name}")
+        except BadInput:
+            return False
+        return True
+
+    def create_branch(self, name: str, start: str) -> None:
+        self.git("branch", name, start)
+
+    def delete_branch(self, name: str) -> None:
+        self.git("branch", "-D", name)
+
+    def switch(self, rev: str) -> None:
+        self.git("checkout", "-q", rev)
+
+    def cherry_pick(self, sha: str) -> list[str] | None:
+        """Pick `sha` with -x; on conflict abort and return the conflicting paths."""
+        try:
+            self.git("cherry-pick", "-x", "--allow-empty", sha)
+        except BadInput:
+            conflicts = self.git("diff", "--name-only", "--diff-filter=U").split()
+            try:
+                self.git("cherry-pick", "--abort")
+            except BadInput:
+                self.git("reset", "-q", "--merge")
+            return conflicts or ["(no file conflict reported)"]
+        return None
+
+    def reset_hard(self, rev: str) -> None:
+        self.git("reset", "-q", "--hard", rev)
+
+    def commit_paths(self, message: str, *paths: str) -> str:
+        self.git("add", "--", *paths)
+        self.git("commit", "-q", "-m", message, "--", *paths)
+        return self.head()
+
+    def create_tag(self, name: str, rev: str, message: str) -> None:
+        self.git("tag", "-a", name, "-m", message, rev)
+
+    def push(self, remote: str, *refspecs: str) -> None:
+        self.git("push", remote, *refspecs)
