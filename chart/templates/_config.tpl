@@ -28,11 +28,7 @@ passed in because `include` can only return text:
 {{- $_ := set $out "selectorLabels" (include "ameide-operators.selectorLabels" (dict "root" $root "component" $component) | fromYaml) -}}
 {{- range $block := list "antiAffinity" "metricsService" "podDisruptionBudget" "serviceMonitor" "prometheusRule" "networkPolicy" -}}
 {{- $merged := deepCopy (index $root.Values $block | default dict) -}}
-{{- range $key, $value := (index $op $block | default dict) -}}
-{{- if not (kindIs "invalid" $value) -}}
-{{- $_ := set $merged $key $value -}}
-{{- end -}}
-{{- end -}}
+{{- include "ameide-operators.mergeInto" (dict "dst" $merged "src" (index $op $block | default dict)) -}}
 {{- $_ := set $out $block $merged -}}
 {{- end -}}
 {{- end -}}
@@ -49,5 +45,21 @@ passed in because `include` can only return text:
 {{- range $name := splitList " " (include "ameide-operators.operatorNames" .) -}}
 {{- $op := index $.Values.operators $name -}}
 {{- if and $op.enabled (or $op.leaderElection (gt (int $op.replicas) 1)) -}}true{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Deep-merge an operator's override block into a copy of the top-level block: keys set (not null)
+in `src` win, nested maps merge, except label selectors, which are replaced whole. `false` and
+0 override too (unlike sprig's mergeOverwrite).
+*/}}
+{{- define "ameide-operators.mergeInto" -}}
+{{- $dst := .dst -}}
+{{- range $key, $value := .src -}}
+{{- if and (kindIs "map" $value) (kindIs "map" (index $dst $key)) (not (has $key (list "namespaceSelector" "podSelector"))) -}}
+{{- include "ameide-operators.mergeInto" (dict "dst" (index $dst $key) "src" $value) -}}
+{{- else if not (kindIs "invalid" $value) -}}
+{{- $_ := set $dst $key (deepCopy $value) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}

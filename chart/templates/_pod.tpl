@@ -86,14 +86,16 @@ spec:
     {{- . | nindent 4 }}
   {{- end }}
   {{- with ($op.topologySpreadConstraints | default $root.Values.topologySpreadConstraints) }}
+  {{- $constraints := list }}
+  {{- range . }}
+  {{- $constraint := deepCopy . }}
+  {{- if not $constraint.labelSelector }}
+  {{- $_ := set $constraint "labelSelector" (dict "matchLabels" $cfg.selectorLabels) }}
+  {{- end }}
+  {{- $constraints = append $constraints $constraint }}
+  {{- end }}
   topologySpreadConstraints:
-    {{- range . }}
-    {{- $constraint := deepCopy . }}
-    {{- if not $constraint.labelSelector }}
-    {{- $_ := set $constraint "labelSelector" (dict "matchLabels" $cfg.selectorLabels) }}
-    {{- end }}
-    - {{- toYaml $constraint | nindent 6 }}
-    {{- end }}
+    {{- toYaml $constraints | nindent 4 }}
   {{- end }}
 {{- end -}}
 
