@@ -22,26 +22,48 @@ ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "chart"
 GITOPS_VALUES = ROOT / "gitops" / "sources" / "values"
 OPERATORS = ("domain", "process", "agent", "uisurface")
-MONITORING = ("monitoring.coreos.com/v1", "monitoring.coreos.com/v1/ServiceMonitor",
-              "monitoring.coreos.com/v1/PrometheusRule")
+MONITORING = (
+    "monitoring.coreos.com/v1",
+    "monitoring.coreos.com/v1/ServiceMonitor",
+    "monitoring.coreos.com/v1/PrometheusRule",
+)
 K8S_VERSIONS = ("1.28.0", kubernetes_validate.latest_version())
-REQUIRED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version",
-                   "app.kubernetes.io/managed-by", "app.kubernetes.io/component",
-                   "app.kubernetes.io/part-of", "helm.sh/chart")
-SELECTOR_KEYS = {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"}
+REQUIRED_LABELS = (
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/managed-by",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/part-of",
+    "helm.sh/chart",
+)
+SELECTOR_KEYS = {
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/component",
+}
 NOTES = "ameide-operators/templates/NOTES.txt"
 
 
-def render(values: dict[str, Any] | None = None, *, name: str = "ameide",
-           namespace: str = "ameide-system", api_versions: tuple[str, ...] = (),
-           chart: Path = CHART) -> dict[str, str]:
+def render(
+    values: dict[str, Any] | None = None,
+    *,
+    name: str = "ameide",
+    namespace: str = "ameide-system",
+    api_versions: tuple[str, ...] = (),
+    chart: Path = CHART,
+) -> dict[str, str]:
     """Template path -> rendered text, as `helm template` would produce it."""
     with helm_python.Chart.load(chart) as loaded:
         if not api_versions:
             return loaded.render(values, name=name, namespace=namespace)
         opts = {"name": name, "namespace": namespace, "api_versions": list(api_versions)}
-        out = _native.call_string("helm_render", loaded._raw(),
-                                  None if values is None else json.dumps(values), json.dumps(opts))
+        out = _native.call_string(
+            "helm_render",
+            loaded._raw(),
+            None if values is None else json.dumps(values),
+            json.dumps(opts),
+        )
         manifests: dict[str, str] = json.loads(out)
         return manifests
 
@@ -91,8 +113,10 @@ def validate_k8s(obj: dict[str, Any], version: str) -> None:
     try:
         kubernetes_validate.validate(obj, version, strict=True)
     except kubernetes_validate.ValidationError as exc:
-        raise AssertionError(f"{obj['kind']}/{obj['metadata']['name']} invalid for {version}: "
-                             f"{exc.message} at {list(exc.path)}") from None
+        raise AssertionError(
+            f"{obj['kind']}/{obj['metadata']['name']} invalid for {version}: "
+            f"{exc.message} at {list(exc.path)}"
+        ) from None
 
 
 def check_prometheus_shape(obj: dict[str, Any]) -> None:
@@ -105,8 +129,15 @@ def check_prometheus_shape(obj: dict[str, Any]) -> None:
         assert isinstance(spec["selector"]["matchLabels"], dict)
         assert spec["endpoints"], "a ServiceMonitor needs endpoints"
         for ep in spec["endpoints"]:
-            assert set(ep) <= {"port", "path", "scheme", "interval", "scrapeTimeout",
-                               "relabelings", "metricRelabelings"}
+            assert set(ep) <= {
+                "port",
+                "path",
+                "scheme",
+                "interval",
+                "scrapeTimeout",
+                "relabelings",
+                "metricRelabelings",
+            }
             assert isinstance(ep["port"], str)
             assert ep["scheme"] in ("http", "https")
     elif obj["kind"] == "PrometheusRule":
@@ -124,12 +155,23 @@ def check_prometheus_shape(obj: dict[str, Any]) -> None:
 
 
 def pod_specs(objs: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-    return [(o["metadata"]["name"], o["spec"]["template"]["spec"])
-            for o in objs if o["kind"] == "Deployment"]
+    return [
+        (o["metadata"]["name"], o["spec"]["template"]["spec"])
+        for o in objs
+        if o["kind"] == "Deployment"
+    ]
 
 
-RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
-                      "persistentVolumeClaim", "projected", "secret"}
+RESTRICTED_VOLUMES = {
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+}
 
 
 def assert_restricted(name: str, spec: dict[str, Any]) -> None:

@@ -38,11 +38,14 @@ def test_undocumented_value_is_an_error() -> None:
 
 
 def test_documented_map_covers_children_and_multiline_docs() -> None:
-    text = ("# -- (object) whole map\n# spanning two lines\nres:\n  limits:\n    cpu: 1\n"
-            "list:\n  # -- items\n  items:\n    - name: x\n      value: y\n  # -- after list\n  z: true\n")
+    text = (
+        "# -- (object) whole map\n# spanning two lines\nres:\n  limits:\n    cpu: 1\n"
+        "list:\n  # -- items\n  items:\n    - name: x\n      value: y\n"
+        "  # -- after list\n  z: true\n"
+    )
     table = values_table(text)
-    assert "| `res` | object | `{\"limits\":{\"cpu\":1}}` | whole map spanning two lines |" in table
-    assert "| `list.items` | list | `[{\"name\":\"x\",\"value\":\"y\"}]` | items |" in table
+    assert '| `res` | object | `{"limits":{"cpu":1}}` | whole map spanning two lines |' in table
+    assert '| `list.items` | list | `[{"name":"x","value":"y"}]` | items |' in table
     assert "| `list.z` | bool | `true` | after list |" in table
 
 
@@ -72,12 +75,17 @@ def test_cli_check_fails_on_stale_readme_and_regenerates(
 ) -> None:
     chart = _chart_copy(tmp_path)
     values = chart / "values.yaml"
-    values.write_text(values.read_text().replace("Pull policy of every operator image.",
-                                                 "Pull policy of all operator images."))
+    values.write_text(
+        values.read_text().replace(
+            "Pull policy of every operator image.", "Pull policy of all operator images."
+        )
+    )
     before = (chart / "README.md").read_text()
     assert _run(tmp_path, "--check") == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "values table is stale" in err and len(err.splitlines()) == 1
+    assert (
+        err.startswith("error: ") and "values table is stale" in err and len(err.splitlines()) == 1
+    )
     assert (chart / "README.md").read_text() == before  # --check writes nothing
     assert _run(tmp_path) == 0
     after = (chart / "README.md").read_text()

@@ -21,15 +21,21 @@ from tests.chart.helpers import (
     validate_k8s,
 )
 
-COMPONENT = (ROOT / "gitops/environments/_shared/components/foundation/operators/"
-             "ameide-operators/component.yaml")
+COMPONENT = (
+    ROOT / "gitops/environments/_shared/components/foundation/operators/"
+    "ameide-operators/component.yaml"
+)
 ENVS = ("dev", "staging", "production")
 
 
 def _images(env: str) -> dict[str, str]:
     objs = render_objects(env_values(env), api_versions=MONITORING)
-    return {d["metadata"]["labels"]["app.kubernetes.io/component"]:
-            d["spec"]["template"]["spec"]["containers"][0]["image"] for d in by_kind(objs, "Deployment")}
+    return {
+        d["metadata"]["labels"]["app.kubernetes.io/component"]: d["spec"]["template"]["spec"][
+            "containers"
+        ][0]["image"]
+        for d in by_kind(objs, "Deployment")
+    }
 
 
 def test_component_definition() -> None:
@@ -59,12 +65,16 @@ def test_environment_renders_valid_restricted_objects(env: str) -> None:
 def test_environments_only_set_known_files() -> None:
     base = ROOT / "gitops/sources/values"
     found = sorted(str(p.relative_to(base)) for p in base.rglob("*.yaml"))
-    assert found == [f"{e}/foundation/foundation-ameide-operators.yaml"
-                     for e in ("_shared", "dev", "production", "staging")]
+    assert found == [
+        f"{e}/foundation/foundation-ameide-operators.yaml"
+        for e in ("_shared", "dev", "production", "staging")
+    ]
 
 
 def test_dev_uses_dev_tags_and_tolerations() -> None:
-    assert _images("dev") == {f"{op}-operator": f"ghcr.io/ameideio/{op}-operator:dev" for op in OPERATORS}
+    assert _images("dev") == {
+        f"{op}-operator": f"ghcr.io/ameideio/{op}-operator:dev" for op in OPERATORS
+    }
     objs = render_objects(env_values("dev"))
     for _, spec in pod_specs(objs):
         assert spec["tolerations"][0]["key"] == "ameide.io/environment"
@@ -72,12 +82,16 @@ def test_dev_uses_dev_tags_and_tolerations() -> None:
 
 
 def test_staging_uses_main_tags() -> None:
-    assert set(_images("staging").values()) == {f"ghcr.io/ameideio/{op}-operator:main" for op in OPERATORS}
+    assert set(_images("staging").values()) == {
+        f"ghcr.io/ameideio/{op}-operator:main" for op in OPERATORS
+    }
 
 
 def test_production_is_pinned_and_highly_available() -> None:
     images = _images("production")
-    assert all(re.fullmatch(r"ghcr\.io/ameideio/[a-z]+-operator:\d+\.\d+\.\d+", i) for i in images.values())
+    assert all(
+        re.fullmatch(r"ghcr\.io/ameideio/[a-z]+-operator:\d+\.\d+\.\d+", i) for i in images.values()
+    )
     objs = render_objects(env_values("production"), api_versions=MONITORING)
     for dep in by_kind(objs, "Deployment"):
         assert dep["spec"]["replicas"] == 2

@@ -1,4 +1,4 @@
-"""Scenario renders: lint, strict Kubernetes validation, restricted pods, labels, selectors, names."""
+"""Scenario renders: lint, strict Kubernetes validation, restricted pods, labels, names."""
 
 from __future__ import annotations
 
@@ -28,20 +28,29 @@ EVERYTHING: dict[str, Any] = {
     "global": {"imagePullSecrets": [{"name": "ghcr"}]},
     "commonLabels": {"team": "platform"},
     "operators": {
-        "domain": {"replicas": 3, "image": {"digest": "sha256:" + "ab" * 32},
-                   "extraArgs": ["--zap-log-level=debug"],
-                   "extraEnv": [{"name": "GOMAXPROCS", "value": "2"}],
-                   "podDisruptionBudget": {"minAvailable": 2}},
+        "domain": {
+            "replicas": 3,
+            "image": {"digest": "sha256:" + "ab" * 32},
+            "extraArgs": ["--zap-log-level=debug"],
+            "extraEnv": [{"name": "GOMAXPROCS", "value": "2"}],
+            "podDisruptionBudget": {"minAvailable": 2},
+        },
         "uisurface": {"networkPolicy": {"apiServer": {"cidrs": ["10.96.0.1/32"]}}},
     },
     "podDisruptionBudget": {"enabled": True},
     "serviceMonitor": {"enabled": True, "labels": {"release": "kps"}},
     "prometheusRule": {"enabled": True},
     "networkPolicy": {"enabled": True},
-    "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
-                                   "whenUnsatisfiable": "ScheduleAnyway"}],
-    "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "ops",
-                     "effect": "NoSchedule"}],
+    "topologySpreadConstraints": [
+        {
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "ScheduleAnyway",
+        }
+    ],
+    "tolerations": [
+        {"key": "dedicated", "operator": "Equal", "value": "ops", "effect": "NoSchedule"}
+    ],
     "nodeSelector": {"kubernetes.io/os": "linux"},
 }
 
@@ -55,8 +64,10 @@ SCENARIOS: dict[str, tuple[dict[str, Any] | None, tuple[str, ...], int]] = {
     "defaults": (None, (), 13),
     "everything": (EVERYTHING, MONITORING, 29),
     **{f"only-{op}": (only(op), (), 7) for op in OPERATORS},
-    **{f"env-{env}": (env_values(env), MONITORING, count)
-       for env, count in (("dev", 25), ("staging", 25), ("production", 29))},
+    **{
+        f"env-{env}": (env_values(env), MONITORING, count)
+        for env, count in (("dev", 25), ("staging", 25), ("production", 29))
+    },
     "env-production-no-prometheus": (env_values("production"), (), 21),
 }
 
@@ -80,7 +91,9 @@ def test_lint_everything_enabled() -> None:
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_scenario_object_count(scenario: str) -> None:
     objs = scenario_objects(scenario)
-    assert len(objs) == SCENARIOS[scenario][2], sorted(f"{o['kind']}/{o['metadata']['name']}" for o in objs)
+    assert len(objs) == SCENARIOS[scenario][2], sorted(
+        f"{o['kind']}/{o['metadata']['name']}" for o in objs
+    )
 
 
 @pytest.mark.parametrize("version", K8S_VERSIONS)
@@ -108,9 +121,15 @@ def test_every_pod_meets_restricted_pss(scenario: str) -> None:
 
 def test_restricted_check_catches_a_weakened_pod() -> None:
     with pytest.raises(AssertionError, match="allowPrivilegeEscalation"):
-        objs = render_objects({"securityContext": {"allowPrivilegeEscalation": True,
-                                                   "readOnlyRootFilesystem": True,
-                                                   "capabilities": {"drop": ["ALL"]}}})
+        objs = render_objects(
+            {
+                "securityContext": {
+                    "allowPrivilegeEscalation": True,
+                    "readOnlyRootFilesystem": True,
+                    "capabilities": {"drop": ["ALL"]},
+                }
+            }
+        )
         for name, spec in pod_specs(objs):
             assert_restricted(name, spec)
 
@@ -161,8 +180,10 @@ def test_selectors_do_not_change_across_versions_and_tags(tmp_path: Path) -> Non
     meta = yaml.safe_load((bumped / "Chart.yaml").read_text())
     meta["version"], meta["appVersion"] = "9.9.9", "9.9.9"
     (bumped / "Chart.yaml").write_text(yaml.safe_dump(meta))
-    values = {**EVERYTHING, "operators": {**EVERYTHING["operators"],
-                                         "agent": {"image": {"tag": "main"}}}}
+    values = {
+        **EVERYTHING,
+        "operators": {**EVERYTHING["operators"], "agent": {"image": {"tag": "main"}}},
+    }
     after_objs = render_objects(values, api_versions=MONITORING, chart=bumped)
     assert _selectors(after_objs) == before
     versions = {o["metadata"]["labels"]["app.kubernetes.io/version"] for o in after_objs}
