@@ -25,6 +25,8 @@ if [ -z "$tag" ]; then
 fi
 branch=${PAGES_BRANCH:-gh-pages}
 remote=${PAGES_REMOTE:-origin}
+# Talk to the URL, not the remote's name, so git does not update refs/remotes/* in the checkout.
+remote=$(git remote get-url "$remote" 2>/dev/null || printf '%s' "$remote")
 attempts=${PAGES_ATTEMPTS:-5}
 delay=${PAGES_RETRY_DELAY:-2}
 read -r -a release_cmd <<<"${AMEIDE_RELEASE:-ameide-release}"
@@ -69,7 +71,7 @@ for attempt in $(seq 1 "$attempts"); do
     echo "pages-index: $branch does not exist yet; creating it"
     GIT_INDEX_FILE="$work/index" git read-tree --empty
   else
-    echo "::error::pages-index: cannot read $remote (git ls-remote exit $status)" >&2
+    echo "::error::pages-index: cannot read the remote's $branch (git ls-remote exit $status)" >&2
     exit 1
   fi
 
