@@ -15,7 +15,7 @@ bytes, and the file is replaced atomically so a crash never leaves half an index
 from __future__ import annotations
 
 import hashlib
-import io
+import json
 import os
 import re
 import tarfile
@@ -31,8 +31,6 @@ import semver
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import YAMLError
-from ruamel.yaml.nodes import ScalarNode
-from ruamel.yaml.representer import SafeRepresenter
 
 from release.errors import BadInput, Conflict
 
@@ -49,6 +47,15 @@ MAINTAINER_FIELDS = ("name", "email", "url")
 DEPENDENCY_FIELDS = (
     "name", "version", "repository", "condition", "tags", "enabled", "import-values", "alias",
 )
+
+# Fields Helm types as strings (or lists/maps of strings). Helm's strict index parser rejects a
+# number there, so a number that slipped through (appVersion: 1.10) is written as Helm's own
+# packager writes it: as text.
+STRING_FIELDS = frozenset({
+    "name", "home", "version", "description", "icon", "apiVersion", "condition", "tags",
+    "appVersion", "kubeVersion", "type",
+})
+STRING_LIST_FIELDS = frozenset({"sources", "keywords"})
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -121,19 +128,45 @@ def join_url(base: str, filename: str) -> str:
 
 # --- entries ---------------------------------------------------------------------------------
 def _nonempty(value: Any) -> bool:
-    return value not in (None, "", [], {}, False)
+    """Helm's `omitempty`: no null, false, empty text, list or map (a number 0 is a value)."""
+    if value is None or value is False:
+        return False
+    return not (isinstance(value, str | list | dict) and not value)
 
 
 def _pick(data: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     return {k: data[k] for k in fields if k in data and _nonempty(data[k])}
 
 
+def _text(key: str, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise BadInput(f"Chart.yaml {key} is {value!r}, not text", f'write it as {key}: "..."')
+
+
 def index_entry(metadata: Mapping[str, Any], digest: str, created: int, url: str) -> dict[str, Any]:
     """The index entry for a chart: its Chart.yaml fields Helm knows, plus urls/created/digest."""
     entry = _pick(metadata, METADATA_FIELDS)
+    for key in STRING_FIELDS & entry.keys():
+        entry[key] = _text(key, entry[key])
+    for key in STRING_LIST_FIELDS & entry.keys():
+        if not isinstance(entry[key], list):
+            raise BadInput(f"Chart.yaml {key} is not a list", f"write {key} as a YAML list")
+        entry[key] = [_text(key, item) for item in entry[key]]
+    if isinstance(entry.get("annotations"), Mapping):
+        entry["annotations"] = {str(k): _text(f"annotations.{k}", v)
+                                for k, v in entry["annotations"].items()}
     for key in ("name", "version"):
-        if not isinstance(entry.get(key), str):
+        if not entry.get(key):
             raise BadInput(f"Chart.yaml has no {key}", f"set {key} in Chart.yaml")
+    if "/" in entry["name"] or "\\" in entry["name"] or entry["name"] in (".", ".."):
+        raise BadInput(f"chart name {entry['name']!r} is not a plain name",
+                       "use a name without slashes in Chart.yaml")
+    if _version_key(entry["version"]) is None:
+        raise BadInput(f"chart version {entry['version']!r} is not SemVer",
+                       "set a SemVer version such as 1.2.3 in Chart.yaml")
     entry.setdefault("apiVersion", "v1")  # Helm's default for a missing apiVersion
     if isinstance(entry.get("maintainers"), list):
         entry["maintainers"] = [_pick(m, MAINTAINER_FIELDS) if isinstance(m, Mapping) else m
@@ -176,37 +209,10 @@ class _KeepTimestamps(SafeConstructor):
 _KeepTimestamps.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
 
 
-# Helm reads YAML 1.1 (go-yaml v2): `yes`, `on`, `0o17`, `1:20` or `2024-01-01` written plain
-# would come back as bools, numbers or times: quote every string 1.1 could read as a non-string.
-_YAML11_WORDS = frozenset([
-    "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", "=", "<<",
-    ".inf", "-.inf", "+.inf", ".nan",
-])
-_NUMBERISH = re.compile(r"^[-+]?(\.?[0-9]|\.(inf|nan))", re.IGNORECASE)
-
-
-class _QuoteAmbiguous(SafeRepresenter):
-    """Strings that YAML 1.1 would not read back as strings get single quotes."""
-
-    def represent_str(self, data: str) -> ScalarNode:
-        if data.lower() in _YAML11_WORDS or _NUMBERISH.match(data):
-            node: ScalarNode = self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
-            return node
-        plain: ScalarNode = super().represent_str(data)
-        return plain
-
-
-_QuoteAmbiguous.add_representer(str, _QuoteAmbiguous.represent_str)
-
-
 def _yaml() -> YAML:
-    """A safe, pure-Python YAML instance (no C extension differences between machines)."""
+    """A safe, pure-Python YAML reader (no C extension differences between machines)."""
     yaml = YAML(typ="safe", pure=True)
     yaml.Constructor = _KeepTimestamps
-    yaml.Representer = _QuoteAmbiguous
-    yaml.default_flow_style = False
-    yaml.allow_unicode = True
-    yaml.width = 4096
     return yaml
 
 
@@ -256,19 +262,69 @@ def load_index(path: Path) -> dict[str, Any]:
     return parse_index(text, str(path))
 
 
-def _sorted_keys(value: Any) -> Any:
+# The writer is our own, for bytes that depend on nothing but the data (no YAML library version
+# or line-width setting can change them) and for speed. Helm reads YAML 1.1 (go-yaml v2), where
+# plain `yes`, `on`, `0o17`, `1:20` or `2024-01-01` would come back as bools, numbers or times:
+# a string is written plain only when it is plainly text, otherwise JSON-style double-quoted
+# (JSON string syntax is valid YAML).
+_YAML11_WORDS = frozenset([
+    "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~",
+])
+_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@+-]*(?::[A-Za-z0-9_./@+-]+)*")
+_UNSAFE_CHARS = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return json.dumps(value) if value == value and abs(value) != float("inf") else (
+            ".nan" if value != value else (".inf" if value > 0 else "-.inf"))
     if isinstance(value, dict):
-        return {k: _sorted_keys(value[k]) for k in sorted(value, key=str)}
+        return "{}"
     if isinstance(value, list):
-        return [_sorted_keys(v) for v in value]
-    return value
+        return "[]"
+    text = str(value)
+    if _PLAIN.fullmatch(text) and text.lower() not in _YAML11_WORDS:
+        return text
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _UNSAFE_CHARS.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+def _is_block(value: Any) -> bool:
+    return isinstance(value, dict | list) and len(value) > 0
+
+
+def _emit(value: dict[Any, Any] | list[Any], indent: int, out: list[str]) -> None:
+    pad = " " * indent
+    if isinstance(value, dict):
+        for key in sorted(value, key=str):
+            item = value[key]
+            if _is_block(item):
+                out.append(f"{pad}{_scalar(str(key))}:")
+                # Helm style: a list under a key is not indented further, a mapping is.
+                _emit(item, indent + 2 if isinstance(item, dict) else indent, out)
+            else:
+                out.append(f"{pad}{_scalar(str(key))}: {_scalar(item)}")
+        return
+    for item in value:
+        if _is_block(item):
+            first = len(out)
+            _emit(item, indent + 2, out)
+            out[first] = f"{pad}- {out[first][indent + 2:]}"
+        else:
+            out.append(f"{pad}- {_scalar(item)}")
 
 
 def dump_index(index: Mapping[str, Any]) -> bytes:
     """Canonical bytes: keys sorted (as Helm writes them), entries already sorted by version."""
-    buf = io.StringIO()
-    _yaml().dump(_sorted_keys(dict(index)), buf)
-    return buf.getvalue().encode("utf-8")
+    out: list[str] = []
+    _emit(dict(index), 0, out)
+    return ("\n".join(out) + "\n").encode("utf-8")
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -143,3 +143,36 @@ def test_helm_renders_the_pulled_chart(site: Site, tmp_path: Path,
     with helm_python.Chart.load(str(dest / "demo-1.0.0.tgz")) as chart:
         rendered = chart.render({"replicas": 3}, name="rel", namespace="ns")
     assert 'replicas: "3"' in rendered["demo/templates/cm.yaml"]
+
+
+TRICKY = ["yes", "No", "on", "~", "null", "", "  lead", "a: b", "a #b", "#x", "- x", "1.2.3",
+          "0x1F", "1:20", "2024-01-01", "=", "<<", "'q'", '"d"', "multi\nline", "tab\tx",
+          "ünïcode", "emoji😀", "\\back", "%x", "!x", "&x", "*x", "|x", ">x", "{x}", "[x]",
+          "trailing ", "http://h:80/p?q=1#f", "1e3", "0o17", ".inf", "NaN", "Y"]
+
+
+def test_helm_reads_back_every_string_as_written(site: Site, tmp_path: Path) -> None:
+    """Our YAML writer against Helm's YAML 1.1 reader: no string turns into something else."""
+    import helm_python
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    site.files["/index.yaml"] = pages / "index.yaml"
+    metadata = {"apiVersion": "v2", "name": "demo", "version": "1.0.0", "appVersion": "010",
+                "description": "line one\nline two: with colon # and hash",
+                "keywords": [t for t in TRICKY if t],
+                "annotations": {f"k{i}": t for i, t in enumerate(TRICKY)}}
+    ix.update_index(pages, metadata, "ab" * 32, 1_700_000_000, f"{site.base}/demo-1.0.0.tgz")
+
+    [entry] = helm_python.repo_index(site.base)["entries"]["demo"]
+
+    # Helm's Metadata.Validate turns whitespace in keywords/description into spaces; the
+    # annotations it leaves alone.
+    def sanitized(text: str) -> str:
+        return "".join(" " if c.isspace() else c for c in text)
+
+    assert entry["keywords"] == [sanitized(k) for k in metadata["keywords"]]
+    assert entry["annotations"] == metadata["annotations"]
+    assert entry["description"] == "line one line two: with colon # and hash"
+    assert entry["appVersion"] == "010" and entry["version"] == "1.0.0"
+    assert entry["digest"] == "ab" * 32

@@ -258,6 +258,22 @@ def test_only_fields_helm_knows_go_into_an_entry() -> None:
     assert entry["digest"] == "ab" * 32
 
 
+def test_numbers_in_text_fields_are_written_as_text() -> None:
+    """Helm's strict parser wants strings; Helm's packager turns appVersion: 1.10 into "1.1"."""
+    assert ix.index_entry({"name": "demo", "version": "1.0.0", "appVersion": 0}, "ab" * 32, T0,
+                          "https://x/demo-1.0.0.tgz")["appVersion"] == "0"
+    entry = ix.index_entry({"name": "demo", "version": "1.0.0", "appVersion": 1.1,
+                            "keywords": [2024, "x"], "annotations": {"rev": 7}},
+                           "ab" * 32, T0, "https://x/demo-1.0.0.tgz")
+    assert entry["appVersion"] == "1.1"
+    assert entry["keywords"] == ["2024", "x"] and entry["annotations"] == {"rev": "7"}
+    with pytest.raises(BadInput, match="appVersion is True, not text"):
+        ix.index_entry({"name": "demo", "version": "1.0.0", "appVersion": True},
+                       "ab" * 32, T0, "https://x/demo-1.0.0.tgz")
+    with pytest.raises(BadInput, match="has no version"):
+        ix.index_entry({"name": "demo"}, "ab" * 32, T0, "https://x/demo.tgz")
+
+
 def test_failed_write_leaves_the_old_index_and_no_temp_files(
         site: Path, make_chart: ChartFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     add(site, make_chart("demo", "1.0.0"))
