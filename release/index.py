@@ -210,9 +210,14 @@ _KeepTimestamps.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.c
 
 
 def _yaml() -> YAML:
-    """A safe, pure-Python YAML reader (no C extension differences between machines)."""
+    """A safe, pure-Python reader with YAML 1.1 rules, as Helm's go-yaml reads index and chart.
+
+    (`deprecated: yes` is a bool to Helm; a 1.2 reader would keep "yes" and we would write back
+    a string, changing what an existing entry means.)
+    """
     yaml = YAML(typ="safe", pure=True)
     yaml.Constructor = _KeepTimestamps
+    yaml.version = (1, 1)
     return yaml
 
 
@@ -348,10 +353,10 @@ def merge_entry(index: dict[str, Any], entry: Mapping[str, Any]) -> Status:
     name, version, digest = entry["name"], entry["version"], entry["digest"]
     versions: list[Any] = index["entries"].setdefault(name, [])
     for existing in versions:
-        if existing.get("version") != version:
+        if str(existing.get("version")) != version:
             continue
         have = existing.get("digest")
-        if have == digest:
+        if have is not None and str(have).lower() == digest:
             return "present"
         shown = f"sha256:{have}" if have else "no digest"
         raise Conflict(

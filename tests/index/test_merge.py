@@ -153,6 +153,16 @@ publicKeys: []
     assert "2022-05-01T10:00:00.123456789+02:00" in (site / "index.yaml").read_text()
 
 
+def test_existing_values_keep_the_meaning_helm_gives_them(site: Path,
+                                                          make_chart: ChartFactory) -> None:
+    """Helm reads YAML 1.1: a hand-written `deprecated: yes` is true and must stay true."""
+    (site / "index.yaml").write_text(
+        "apiVersion: v1\nentries:\n  old:\n  - name: old\n    version: 0.1.0\n"
+        "    deprecated: yes\n    urls: [old-0.1.0.tgz]\n", encoding="utf-8")
+    add(site, make_chart("demo", "1.0.0"))
+    assert read(site)["entries"]["old"][0]["deprecated"] is True
+
+
 def test_same_version_same_digest_is_a_no_op(site: Path, make_chart: ChartFactory) -> None:
     tgz = make_chart("demo", "1.2.3")
     add(site, tgz)
