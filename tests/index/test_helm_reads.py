@@ -3,6 +3,9 @@
 The repository is served from a loopback HTTP server: index.yaml at the repository root, the
 archives at a GitHub-release-like path (`/releases/download/<tag>/<file>`), as on gh-pages with
 assets on the release.
+
+Helm's engine is a Go library that takes its environment from the process start, so HELM_*_HOME
+set from Python has no effect: `pull` leaves an empty ~/.cache/helm/repository behind.
 """
 
 from __future__ import annotations
@@ -61,13 +64,6 @@ class Site:
 def site() -> Iterator[Site]:
     with Site() as s:
         yield s
-
-
-@pytest.fixture(autouse=True)
-def helm_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep Helm's cache and config out of the real home directory."""
-    for var in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
-        monkeypatch.setenv(var, str(tmp_path / "helm-home" / var.lower()))
 
 
 def publish(site: Site, pages: Path, tgz: Path, created: int) -> ix.IndexResult:
