@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from release import __version__
-from release.commands import basic, chartdocs, notes, oci, pipeline
+from release.commands import basic, chartdocs, index, notes, oci, pipeline
 from release.commands.common import CliState
 from release.errors import ReleaseError
 
@@ -61,7 +61,7 @@ def _main(
     )
 
 
-for module in (basic, oci, notes, pipeline, chartdocs):
+for module in (basic, oci, notes, pipeline, index, chartdocs):
     module.register(app)
 
 

@@ -1,0 +1,416 @@
+"""A Helm chart repository `index.yaml` (what `helm repo add` reads): merge one chart version.
+
+The index is append-only from our side: an existing entry is never rewritten, a version that is
+already listed with the same digest is a no-op, and the same version with another digest is a
+`Conflict` (a published version must never change under its users). The format follows Helm's
+`repo.IndexFile`: `apiVersion: v1`, `entries: {name: [newest SemVer first]}`, each entry the chart
+metadata plus `urls`, `created` and `digest` (bare sha256 hex of the archive), and `generated`.
+Helm parses the index strictly, so new entries carry only the metadata fields Helm knows.
+
+Output is deterministic (sorted keys, times from the commit clock, `generated` = the newest of
+the previous `generated` and this chart's `created`) so two runs of one release write the same
+bytes, and the file is replaced atomically so a crash never leaves half an index behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tarfile
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+from urllib.parse import quote
+
+import semver
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
+from ruamel.yaml.error import YAMLError
+
+from release.errors import BadInput, Conflict
+
+API_VERSION = "v1"
+INDEX_FILE = "index.yaml"
+
+# The JSON field names of Helm's chart.Metadata, Maintainer and Dependency (Helm 3/4).
+METADATA_FIELDS = (
+    "name", "home", "sources", "version", "description", "keywords", "maintainers", "icon",
+    "apiVersion", "condition", "tags", "appVersion", "deprecated", "annotations", "kubeVersion",
+    "dependencies", "type",
+)
+MAINTAINER_FIELDS = ("name", "email", "url")
+DEPENDENCY_FIELDS = (
+    "name", "version", "repository", "condition", "tags", "enabled", "import-values", "alias",
+)
+
+# Fields Helm types as strings (or lists/maps of strings). Helm's strict index parser rejects a
+# number there, so a number that slipped through (appVersion: 1.10) is written as Helm's own
+# packager writes it: as text.
+STRING_FIELDS = frozenset({
+    "name", "home", "version", "description", "icon", "apiVersion", "condition", "tags",
+    "appVersion", "kubeVersion", "type",
+})
+STRING_LIST_FIELDS = frozenset({"sources", "keywords"})
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+Status = Literal["added", "present"]
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    """What `update_index` did: `added` the entry, or found it already `present`."""
+
+    path: Path
+    name: str
+    version: str
+    digest: str  # bare sha256 hex, as in the index
+    url: str
+    status: Status
+
+
+# --- values ----------------------------------------------------------------------------------
+def sha256_file(path: Path) -> str:
+    """Bare hex sha256 of a file, the form Helm writes into `digest`."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def bare_digest(digest: str) -> str:
+    """Accept `sha256:<hex>` (OCI style) or bare hex; return bare lowercase hex."""
+    value = digest.strip().lower()
+    value = value.removeprefix("sha256:")
+    if not _HEX64.fullmatch(value):
+        raise BadInput(f"digest {digest!r} is not a sha256 digest",
+                       "pass sha256:<64 hex digits> or the 64 hex digits")
+    return value
+
+
+def rfc3339(epoch: int) -> str:
+    """Seconds since the epoch as RFC 3339 UTC, e.g. 2024-01-02T03:04:05Z."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_time(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def github_asset_url(repository: str, tag: str, filename: str) -> str:
+    """Download URL of a GitHub release asset: where the chart archive of a release lives."""
+    if repository.count("/") != 1 or not all(repository.split("/")):
+        raise BadInput(f"github-repository {repository!r} is not owner/name",
+                       "set github-repository to owner/name")
+    return (f"https://github.com/{repository}/releases/download/"
+            f"{quote(tag, safe='')}/{quote(filename)}")
+
+
+def join_url(base: str, filename: str) -> str:
+    """`base` + `/` + file name, with exactly one slash between them."""
+    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s]+", base) or any(c.isspace() for c in base):
+        raise BadInput(f"--url {base!r} is not an absolute URL",
+                       "pass the base URL the archives are served from, e.g. https://host/charts")
+    return base.rstrip("/") + "/" + quote(filename)
+
+
+# --- entries ---------------------------------------------------------------------------------
+def _nonempty(value: Any) -> bool:
+    """Helm's `omitempty`: no null, false, empty text, list or map (a number 0 is a value)."""
+    if value is None or value is False:
+        return False
+    return not (isinstance(value, str | list | dict) and not value)
+
+
+def _pick(data: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    return {k: data[k] for k in fields if k in data and _nonempty(data[k])}
+
+
+def _text(key: str, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise BadInput(f"Chart.yaml {key} is {value!r}, not text", f'write it as {key}: "..."')
+
+
+def index_entry(metadata: Mapping[str, Any], digest: str, created: int, url: str) -> dict[str, Any]:
+    """The index entry for a chart: its Chart.yaml fields Helm knows, plus urls/created/digest."""
+    entry = _pick(metadata, METADATA_FIELDS)
+    for key in STRING_FIELDS & entry.keys():
+        entry[key] = _text(key, entry[key])
+    for key in STRING_LIST_FIELDS & entry.keys():
+        if not isinstance(entry[key], list):
+            raise BadInput(f"Chart.yaml {key} is not a list", f"write {key} as a YAML list")
+        entry[key] = [_text(key, item) for item in entry[key]]
+    if isinstance(entry.get("annotations"), Mapping):
+        entry["annotations"] = {str(k): _text(f"annotations.{k}", v)
+                                for k, v in entry["annotations"].items()}
+    for key in ("name", "version"):
+        if not entry.get(key):
+            raise BadInput(f"Chart.yaml has no {key}", f"set {key} in Chart.yaml")
+    if "/" in entry["name"] or "\\" in entry["name"] or entry["name"] in (".", ".."):
+        raise BadInput(f"chart name {entry['name']!r} is not a plain name",
+                       "use a name without slashes in Chart.yaml")
+    if _version_key(entry["version"]) is None:
+        raise BadInput(f"chart version {entry['version']!r} is not SemVer",
+                       "set a SemVer version such as 1.2.3 in Chart.yaml")
+    entry.setdefault("apiVersion", "v1")  # Helm's default for a missing apiVersion
+    if isinstance(entry.get("maintainers"), list):
+        entry["maintainers"] = [_pick(m, MAINTAINER_FIELDS) if isinstance(m, Mapping) else m
+                                for m in entry["maintainers"]]
+    if isinstance(entry.get("dependencies"), list):
+        entry["dependencies"] = [_pick(d, DEPENDENCY_FIELDS) if isinstance(d, Mapping) else d
+                                 for d in entry["dependencies"]]
+    entry["digest"] = bare_digest(digest)
+    entry["created"] = rfc3339(created)
+    entry["urls"] = [url]
+    return entry
+
+
+def _version_key(text: Any) -> semver.Version | None:
+    """Helm sorts with a lenient SemVer parser (leading v, missing minor/patch allowed)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return semver.Version.parse(text.removeprefix("v"), optional_minor_and_patch=True)
+    except (ValueError, TypeError):
+        return None
+
+
+def sort_versions(versions: list[Any]) -> list[Any]:
+    """Newest SemVer first; entries whose version does not parse go last in their old order."""
+    parsed = [(v, _version_key(v.get("version") if isinstance(v, Mapping) else None))
+              for v in versions]
+    good = [(v, key) for v, key in parsed if key is not None]
+    bad = [v for v, key in parsed if key is None]
+    # sorted() is stable, so versions of equal precedence keep their order in the file.
+    good.sort(key=lambda pair: pair[1], reverse=True)
+    return [v for v, _ in good] + bad
+
+
+# --- reading and writing ---------------------------------------------------------------------
+class _KeepTimestamps(SafeConstructor):
+    """Timestamps stay the strings they are in the file, so existing entries round-trip."""
+
+
+_KeepTimestamps.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
+
+
+def _yaml() -> YAML:
+    """A safe, pure-Python reader with YAML 1.1 rules, as Helm's go-yaml reads index and chart.
+
+    (`deprecated: yes` is a bool to Helm; a 1.2 reader would keep "yes" and we would write back
+    a string, changing what an existing entry means.)
+    """
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Constructor = _KeepTimestamps
+    yaml.version = (1, 1)
+    return yaml
+
+
+def new_index() -> dict[str, Any]:
+    return {"apiVersion": API_VERSION, "entries": {}}
+
+
+def parse_index(text: str, source: str = INDEX_FILE) -> dict[str, Any]:
+    """Parse and check the shape of an index; anything odd is a one-line `BadInput`."""
+    fix = "restore it from the branch history (e.g. git checkout gh-pages -- index.yaml)"
+    try:
+        data = _yaml().load(text)
+    except YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise BadInput(f"{source} is not valid YAML{line}", fix) from None
+    if data is None:
+        raise BadInput(f"{source} is empty", fix)
+    if not isinstance(data, dict):
+        raise BadInput(f"{source} is not a Helm repository index (no mapping at the top)", fix)
+    if not data.get("apiVersion"):
+        raise BadInput(f"{source} is not a Helm repository index (no apiVersion)", fix)
+    if data.get("entries") is None:
+        data["entries"] = {}
+    entries = data["entries"]
+    if not isinstance(entries, dict):
+        raise BadInput(f"{source} is not a Helm repository index (entries is not a mapping)", fix)
+    for name, versions in entries.items():
+        if not isinstance(versions, list) or not all(isinstance(v, dict) for v in versions):
+            raise BadInput(f"{source}: entries.{name} is not a list of chart versions", fix)
+    return data
+
+
+def load_index(path: Path) -> dict[str, Any]:
+    """The index at `path`, or a new empty one when the file does not exist yet."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return new_index()
+    except (IsADirectoryError, PermissionError) as exc:
+        raise BadInput(f"cannot read {path} ({exc.strerror})", "check the --index-dir") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"{path} is not UTF-8 text",
+                       "restore it from the branch history") from None
+    return parse_index(text, str(path))
+
+
+# The writer is our own, for bytes that depend on nothing but the data (no YAML library version
+# or line-width setting can change them) and for speed. Helm reads YAML 1.1 (go-yaml v2), where
+# plain `yes`, `on`, `0o17`, `1:20` or `2024-01-01` would come back as bools, numbers or times:
+# a string is written plain only when it is plainly text, otherwise JSON-style double-quoted
+# (JSON string syntax is valid YAML).
+_YAML11_WORDS = frozenset([
+    "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~",
+])
+_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@+-]*(?::[A-Za-z0-9_./@+-]+)*")
+_UNSAFE_CHARS = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return json.dumps(value) if value == value and abs(value) != float("inf") else (
+            ".nan" if value != value else (".inf" if value > 0 else "-.inf"))
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    text = str(value)
+    if _PLAIN.fullmatch(text) and text.lower() not in _YAML11_WORDS:
+        return text
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _UNSAFE_CHARS.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+def _is_block(value: Any) -> bool:
+    return isinstance(value, dict | list) and len(value) > 0
+
+
+def _emit(value: dict[Any, Any] | list[Any], indent: int, out: list[str]) -> None:
+    pad = " " * indent
+    if isinstance(value, dict):
+        for key in sorted(value, key=str):
+            item = value[key]
+            if _is_block(item):
+                out.append(f"{pad}{_scalar(str(key))}:")
+                # Helm style: a list under a key is not indented further, a mapping is.
+                _emit(item, indent + 2 if isinstance(item, dict) else indent, out)
+            else:
+                out.append(f"{pad}{_scalar(str(key))}: {_scalar(item)}")
+        return
+    for item in value:
+        if _is_block(item):
+            first = len(out)
+            _emit(item, indent + 2, out)
+            out[first] = f"{pad}- {out[first][indent + 2:]}"
+        else:
+            out.append(f"{pad}- {_scalar(item)}")
+
+
+def dump_index(index: Mapping[str, Any]) -> bytes:
+    """Canonical bytes: keys sorted (as Helm writes them), entries already sorted by version."""
+    out: list[str] = []
+    _emit(dict(index), 0, out)
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temp file beside `path`, fsync, rename: readers see the old or the new file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --- merging ---------------------------------------------------------------------------------
+def merge_entry(index: dict[str, Any], entry: Mapping[str, Any]) -> Status:
+    """Add `entry` to `index` in place unless the version is there; refuse a different digest."""
+    name, version, digest = entry["name"], entry["version"], entry["digest"]
+    versions: list[Any] = index["entries"].setdefault(name, [])
+    for existing in versions:
+        if str(existing.get("version")) != version:
+            continue
+        have = existing.get("digest")
+        if have is not None and str(have).lower() == digest:
+            return "present"
+        shown = f"sha256:{have}" if have else "no digest"
+        raise Conflict(
+            f"the index already lists {name} {version} with {shown}, "
+            f"this package is sha256:{digest}; the listed entry was left unchanged",
+            "a published version never changes: release a new version instead, "
+            "or rebuild the package from the tag's commit",
+        )
+    versions.append(dict(entry))
+    index["entries"][name] = sort_versions(versions)
+    created = _parse_time(entry.get("created"))
+    previous = _parse_time(index.get("generated"))
+    if created is not None and (previous is None or created > previous):
+        index["generated"] = entry["created"]
+    return "added"
+
+
+def update_index(index_dir: Path, metadata: Mapping[str, Any], digest: str, created: int,
+                 url: str) -> IndexResult:
+    """Merge one chart version into `<index_dir>/index.yaml`; writes only when it adds."""
+    if not index_dir.is_dir():
+        raise BadInput(f"index directory {index_dir} does not exist",
+                       "check out the gh-pages branch there first or pass an existing --index-dir")
+    path = index_dir / INDEX_FILE
+    index = load_index(path)
+    entry = index_entry(metadata, digest, created, url)
+    status = merge_entry(index, entry)
+    if status == "added":
+        write_atomic(path, dump_index(index))
+    return IndexResult(path=path, name=entry["name"], version=entry["version"],
+                       digest=entry["digest"], url=url, status=status)
+
+
+# --- the archive -----------------------------------------------------------------------------
+def archive_metadata(tgz: Path) -> dict[str, Any]:
+    """The `<chart>/Chart.yaml` inside a packaged chart, as a plain dict."""
+    fix = "pass a chart archive made by `ameide-release package` or `helm package`"
+    try:
+        with tarfile.open(tgz, "r:gz") as tar:
+            member = next((m for m in tar.getmembers()
+                           if m.isfile() and len(PurePosixPath(m.name).parts) == 2
+                           and PurePosixPath(m.name).name == "Chart.yaml"), None)
+            if member is None:
+                raise BadInput(f"{tgz} has no <chart>/Chart.yaml", fix)
+            handle = tar.extractfile(member)
+            raw = handle.read() if handle is not None else b""
+    except FileNotFoundError:
+        raise BadInput(f"package {tgz} does not exist", fix) from None
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise BadInput(f"{tgz} is not a gzipped chart archive ({exc})", fix) from None
+    try:
+        data = _yaml().load(raw.decode("utf-8"))
+    except (UnicodeDecodeError, YAMLError):
+        raise BadInput(f"{tgz}: Chart.yaml is not valid YAML", fix) from None
+    if not isinstance(data, dict):
+        raise BadInput(f"{tgz}: Chart.yaml is not a mapping", fix)
+    return data

