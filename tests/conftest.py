@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+# Tests never read or write the developer's own Helm or Docker logins, repositories or cache: our
+# code sees these variables from here; Helm's Go engine only sees what the process started with,
+# which is why scripts/test exports the same variables before pytest starts.
+_HOME = Path(tempfile.mkdtemp(prefix="ameide-release-tests-"))
+for _var, _sub in (("HELM_CACHE_HOME", "cache"), ("HELM_CONFIG_HOME", "config"),
+                   ("HELM_DATA_HOME", "data"), ("DOCKER_CONFIG", "docker")):
+    os.environ.setdefault(_var, str(_HOME / _sub))
 
 from tests.gitutil import GitBuilder
 
