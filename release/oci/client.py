@@ -356,6 +356,9 @@ class RegistryClient:
                 stalled = 0
                 continue
             # The chunk failed or was refused: ask the registry how much it has, resume there.
+            # (distribution's `_state` only opens the session at the offset it names: if the
+            # chunk landed but its answer was lost, the session is gone and the whole upload
+            # restarts from a HEAD in push_blob.)
             resumed, location = self._upload_status(location, repository)
             self.resumed_chunks += 1
             if r is not None and resumed == offset:
