@@ -81,6 +81,7 @@ class TokenServer:
     lifetime: int = 300
     field_name: str = "token"  # or "access_token"
     expire_all: bool = False  # hand out tokens that are already expired
+    bad_token: str | None = None  # hand out this string instead of a signed token
     port: int = 0
     requests: list[dict[str, Any]] = field(default_factory=list)
 
@@ -172,7 +173,8 @@ class TokenServer:
                 elif auth:
                     self._reply(401, {"details": "unsupported authorization"})
                     return
-                token = outer.make_token(scopes, user or "anonymous", expired=outer.expire_all)
+                token = outer.bad_token or outer.make_token(scopes, user or "anonymous",
+                                                            expired=outer.expire_all)
                 self._reply(200, {outer.field_name: token, "expires_in": outer.lifetime})
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)

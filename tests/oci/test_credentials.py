@@ -116,7 +116,7 @@ def test_helper_without_credentials_and_missing_helper(tmp_path: Path,
 def test_broken_config_is_named(tmp_path: Path) -> None:
     (tmp_path / ".docker").mkdir()
     (tmp_path / ".docker" / "config.json").write_text("{not json")
-    with pytest.raises(BadInput, match="config.json"):
+    with pytest.raises(BadInput, match=r"config\.json"):
         resolve_credentials("x.io", environ={}, home=tmp_path)
 
 

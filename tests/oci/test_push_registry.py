@@ -116,7 +116,7 @@ def test_basic_auth_push_and_wrong_password(basic_registry: Registry, namespace:
     result = push_chart(package, basic_registry.oci(namespace), plain_http=True,
                         credentials=CREDS)
     assert result.status == "pushed"
-    # one challenge, then Basic goes up front: HEAD 401 + HEAD + 2×(POST+PUT) + PUT
+    # one challenge, then Basic goes up front: HEAD 401 + HEAD + 2 x (POST+PUT) + PUT
     assert result.requests == 7
     with pytest.raises(RemoteError) as err:
         push_chart(package, basic_registry.oci(namespace), plain_http=True,
