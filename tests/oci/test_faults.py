@@ -3,6 +3,7 @@ with a clear error, and no tag ever points at a missing blob."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import pytest
@@ -60,6 +61,6 @@ def test_a_registry_that_keeps_failing_gives_up_cleanly(open_registry: Registry,
     assert err.value.exit_code == 4
     assert len(retry.waited) <= 2 * (retry.max_tries - 1)  # bounded: no retry storm
     pauses = retry.waited[:4]
-    assert all(b > a for a, b in zip(pauses, pauses[1:], strict=False))  # backing off
+    assert all(b > a for a, b in itertools.pairwise(pauses))  # backing off
     assert open_registry.manifest_digest(f"{namespace}/demo", "0.1.0") is None
     open_registry.assert_tags_complete(f"{namespace}/demo")
