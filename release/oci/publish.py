@@ -178,6 +178,10 @@ def push_chart(
         current = client.manifest_digest(ref.repository, ref.tag)
         if current == artifact.digest:
             return PushResult(str(ref), current, "already-published", client.requests)
+        if current is not None and not force and _same_but_signature(
+                client.get_manifest(ref.repository, current)[0], artifact):
+            # A signature differs on every run (its time stamp): the chart is the same.
+            return PushResult(str(ref), current, "already-published", client.requests)
         if current is not None and not force:
             raise Conflict(
                 f"{ref} is already published as {current}, which differs from this build "
@@ -197,6 +201,21 @@ def push_chart(
     finally:
         if own:
             client.close()
+
+
+def _without_provenance(manifest: bytes) -> Any:
+    try:
+        data = json.loads(manifest)
+        data["layers"] = [d for d in data["layers"] if d.get("mediaType") != PROV_MEDIA_TYPE]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return data
+
+
+def _same_but_signature(published: bytes, artifact: Artifact) -> bool:
+    """True when the two manifests differ only in their provenance layer."""
+    theirs = _without_provenance(published)
+    return theirs is not None and theirs == _without_provenance(artifact.manifest)
 
 
 def verify_chart(
