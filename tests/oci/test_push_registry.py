@@ -102,7 +102,8 @@ def test_different_content_is_refused_and_registry_unchanged(
     with pytest.raises(Conflict) as err:
         push_chart(other, proxy.oci(namespace), plain_http=True)
     assert err.value.exit_code == 3 and first.digest in str(err.value)
-    assert [s.method for s in proxy.seen] == ["HEAD"]  # nothing written
+    # HEAD the tag, GET its manifest (to tell a re-signed copy from other content): no write
+    assert [s.method for s in proxy.seen] == ["HEAD", "GET"]
     assert open_registry.manifest_digest(f"{namespace}/demo", "0.1.0") == first.digest
 
     forced = push_chart(other, open_registry.oci(namespace), plain_http=True, force=True)
