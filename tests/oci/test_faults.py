@@ -64,3 +64,17 @@ def test_a_registry_that_keeps_failing_gives_up_cleanly(open_registry: Registry,
     assert all(b > a for a, b in itertools.pairwise(pauses))  # backing off
     assert open_registry.manifest_digest(f"{namespace}/demo", "0.1.0") is None
     open_registry.assert_tags_complete(f"{namespace}/demo")
+
+
+def test_a_request_that_hangs_times_out_and_is_retried(open_registry: Registry, namespace: str,
+                                                       package: PackageResult,
+                                                       fault_proxy: Callable[..., FaultProxy]
+                                                       ) -> None:
+    import httpx
+
+    proxy = fault_proxy(open_registry.host, {0: Fault("hold")})  # first HEAD never answers
+    retry = RetryPolicy(sleep=lambda _: None)
+    result = push_chart(package, proxy.oci(namespace), plain_http=True, retry=retry,
+                        timeout=httpx.Timeout(0.5))
+    assert result.status == "pushed" and len(retry.waited) == 1
+    assert proxy.held.is_set()

@@ -254,3 +254,33 @@ def test_location_and_error_bodies_are_parsed() -> None:
     url = put.calls[0].request.url
     assert url.params["_state"] == "s=" and url.params["digest"] == blob.digest
     assert "DIGEST_INVALID" in str(err.value) and json.dumps({}) not in str(err.value)
+
+
+@respx.mock
+def test_identity_token_uses_the_oauth2_refresh_grant() -> None:
+    realm = "https://acr.example/oauth2/token"
+    challenge = {"WWW-Authenticate": f'Bearer realm="{realm}",service="acr.example",'
+                                     f'scope="repository:{REPO}:pull"'}
+    token = respx.post(realm).mock(return_value=httpx.Response(
+        200, json={"access_token": "acc", "expires_in": 600}))
+    respx.head(f"https://acr.example/v2/{REPO}/manifests/1.0.0").mock(
+        side_effect=lambda r: httpx.Response(404) if r.headers.get("Authorization") ==
+        "Bearer acc" else httpx.Response(401, headers=challenge))
+    creds = Credentials("<token>", SECRET, "Docker config", identity_token=True)
+    with RegistryClient("acr.example", credentials=creds) as client:
+        assert client.manifest_digest(REPO, "1.0.0") is None
+    form = dict(x.split("=", 1) for x in token.calls[0].request.content.decode().split("&"))
+    assert form["grant_type"] == "refresh_token" and form["service"] == "acr.example"
+    assert "Authorization" not in token.calls[0].request.headers
+
+
+def test_credentials_never_go_to_a_plain_http_remote_realm() -> None:
+    with respx.mock:
+        respx.head(f"{GHCR}/v2/{REPO}/manifests/1.0.0").mock(return_value=httpx.Response(
+            401, headers={"WWW-Authenticate": 'Bearer realm="http://tokens.example/t"'}))
+        leak = respx.get(url__startswith="http://tokens.example/").mock(
+            return_value=httpx.Response(200, json={"token": "t"}))
+        with RegistryClient("ghcr.io", credentials=CREDS) as client, \
+                pytest.raises(RemoteError, match="unencrypted"):
+            client.manifest_digest(REPO, "1.0.0")
+        assert leak.call_count == 0
