@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from release.errors import BadInput, Conflict, RemoteError
+from release.errors import BadInput, Conflict
 from release.oci.artifact import (
     CHART_MEDIA_TYPE,
     CONFIG_MEDIA_TYPE,
@@ -29,7 +29,7 @@ from release.oci.artifact import (
     helm_config,
     manifest_too_big,
 )
-from release.oci.client import MAX_MANIFEST, Blob, RegistryClient, sha256_digest
+from release.oci.client import MAX_MANIFEST, RegistryClient, sha256_digest
 from release.oci.credentials import Credentials
 from release.oci.reference import ChartRef, chart_ref
 
@@ -301,5 +301,5 @@ def expected_digest(package: PackageLike, prov: Path | None = None) -> str:
     return build_artifact(package.path, package.metadata, package.created, prov).digest
 
 
-__all__ = ["ArchivePackage", "Blob", "PackageLike", "PushResult", "RemoteError",
-           "VerifyResult", "expected_digest", "push_chart", "read_archive", "verify_chart"]
+__all__ = ["ArchivePackage", "PackageLike", "PushResult", "VerifyResult", "expected_digest",
+           "push_chart", "read_archive", "verify_chart"]
