@@ -1,0 +1,468 @@
+"""The distribution API calls a Helm-artifact publish needs, over one httpx client.
+
+Blobs: HEAD to skip what is there, POST + PUT monolithic uploads, PATCH chunks (≤ 4 MiB, GHCR's
+limit) for big blobs that resume from the registry's `Range` after a failed chunk. Manifests:
+HEAD/GET with the OCI media types in `Accept` (GHCR answers MANIFEST_UNKNOWN without them) and
+PUT with the digest the registry reports checked against ours. Idempotent requests are retried on
+408/429/5xx and dropped connections with backoff (see `retry`); the steps of an upload that are not
+idempotent restart the whole upload from a HEAD instead. Every request is counted, token requests
+and redirect hops included. Messages name the host and the step, never a secret or a query string.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from release.errors import BadInput, RemoteError
+from release.oci.auth import RegistryAuth, TokenCache
+from release.oci.credentials import Credentials
+from release.oci.retry import RetryPolicy
+
+MANIFEST_TYPES = (
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+)
+OCI_MANIFEST = MANIFEST_TYPES[0]
+MiB = 1024 * 1024
+CHUNK_SIZE = 4 * MiB  # GHCR answers 416 to bigger PATCH chunks
+MONOLITHIC_LIMIT = 4 * MiB  # blobs above this go up in chunks
+HEAD_THRESHOLD = 1 * MiB  # below this, asking "is it there?" costs as much as uploading it
+MAX_MANIFEST = 4 * MiB  # distribution and GHCR refuse bigger manifests
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=15.0)
+
+
+def sha256_digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Blob:
+    """Content to upload: bytes in memory, or a file read chunk by chunk."""
+
+    digest: str
+    size: int
+    media_type: str
+    data: bytes | None = None
+    path: Path | None = None
+
+    @classmethod
+    def from_bytes(cls, data: bytes, media_type: str) -> Blob:
+        return cls(sha256_digest(data), len(data), media_type, data=data)
+
+    @classmethod
+    def from_file(cls, path: Path, media_type: str) -> Blob:
+        h = hashlib.sha256()
+        size = 0
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(MiB), b""):
+                h.update(block)
+                size += len(block)
+        return cls("sha256:" + h.hexdigest(), size, media_type, path=path)
+
+    def read(self, start: int = 0, end: int | None = None) -> bytes:
+        end = self.size if end is None else end
+        if self.data is not None:
+            return self.data[start:end]
+        assert self.path is not None
+        with self.path.open("rb") as fh:
+            fh.seek(start)
+            return fh.read(end - start)
+
+    def descriptor(self, annotations: dict[str, str] | None = None) -> dict[str, Any]:
+        desc: dict[str, Any] = {"mediaType": self.media_type, "digest": self.digest,
+                                "size": self.size}
+        if annotations:
+            desc["annotations"] = annotations
+        return desc
+
+
+class CountingTransport(httpx.BaseTransport):
+    """Counts every request that reaches the network (token requests and redirects too)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.count = 0
+        self.log: list[tuple[str, str, int]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.count += 1
+        response = self.inner.handle_request(request)
+        self.log.append((request.method, request.url.path, response.status_code))
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _Interrupted(Exception):
+    """A non-idempotent upload step failed in a way worth restarting the upload for."""
+
+    def __init__(self, what: str, response: httpx.Response | None = None) -> None:
+        super().__init__(what)
+        self.response = response
+
+
+_GHCR_WRITE_DENIED = re.compile(r"permission_denied:\s*write_package", re.IGNORECASE)
+
+
+class RegistryClient:
+    """One registry host; `requests` says how many HTTP requests were sent so far."""
+
+    def __init__(
+        self,
+        host: str,
+        *,
+        plain_http: bool = False,
+        credentials: Credentials | None = None,
+        push_repositories: tuple[str, ...] = (),
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+        verify: ssl.SSLContext | str | bool = True,
+        chunk_size: int = CHUNK_SIZE,
+        monolithic_limit: int = MONOLITHIC_LIMIT,
+        head_threshold: int = HEAD_THRESHOLD,
+    ) -> None:
+        if chunk_size > CHUNK_SIZE:
+            raise BadInput(f"chunk size {chunk_size} is over 4 MiB",
+                           "GHCR refuses bigger chunks; use 4 MiB or less")
+        self.host = host
+        self.base = f"{'http' if plain_http else 'https'}://{host}"
+        self.retry = retry or RetryPolicy()
+        self.auth = RegistryAuth(credentials, push_repositories=push_repositories,
+                                 cache=TokenCache(), retry=self.retry)
+        self.transport = CountingTransport(transport or httpx.HTTPTransport(verify=verify))
+        self.http = httpx.Client(transport=self.transport, auth=self.auth, timeout=timeout,
+                                 follow_redirects=True, max_redirects=5)
+        self.chunk_size = chunk_size
+        self.monolithic_limit = monolithic_limit
+        self.head_threshold = head_threshold
+        self.resumed_chunks = 0
+
+    @property
+    def requests(self) -> int:
+        return self.transport.count
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # --- one request, with retries and plain-words errors -----------------------------------
+    def _send(self, method: str, url: str | httpx.URL, what: str, *, ok: tuple[int, ...],
+              headers: dict[str, str] | None = None, content: bytes | None = None,
+              retry: bool = True) -> httpx.Response:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self.http.request(method, url, headers=headers, content=content)
+            except httpx.TransportError as exc:
+                fatal = _fatal_transport_error(exc, self.host)
+                if fatal:
+                    raise fatal from None
+                if not retry:
+                    raise _Interrupted(what) from None
+                if attempt >= self.retry.max_tries:
+                    raise RemoteError(
+                        f"{self.host}: connection failed while {what} after {attempt} tries "
+                        f"({_transport_reason(exc)})",
+                        "check the network and the registry's health, then re-run") from None
+                self.retry.wait(attempt)
+                continue
+            if _is_html(response):
+                raise RemoteError(
+                    f"{self.host} answered an HTML page (HTTP {response.status_code}) while {what}",
+                    "check the registry address; a proxy, captive portal or login page is "
+                    "answering instead of the registry API")
+            if response.status_code in ok:
+                return response
+            if self.retry.retryable_status(response.status_code):
+                if not retry:
+                    raise _Interrupted(what, response)
+                if attempt < self.retry.max_tries:
+                    self.retry.wait(attempt, response)
+                    continue
+            raise self._error(response, what, attempt)
+
+    def _error(self, response: httpx.Response, what: str, attempt: int) -> RemoteError:
+        status = response.status_code
+        codes, message = _error_body(response)
+        detail = f"HTTP {status}" + (f" {','.join(codes)}" if codes else "")
+        if message:
+            detail += f": {message[:200]}"
+        where = f"{self.host}"
+        if status == 401:
+            return RemoteError(
+                f"{where} refused {self.auth.describe()} while {what} ({detail})",
+                "check the credentials: --username/--password, AMEIDE_REGISTRY_USERNAME and "
+                "AMEIDE_REGISTRY_PASSWORD, GITHUB_TOKEN for ghcr.io, or `helm registry login`")
+        if status == 403 or "DENIED" in codes:
+            if _GHCR_WRITE_DENIED.search(message or "") or _GHCR_WRITE_DENIED.search(
+                    response.text[:2000]):
+                return RemoteError(
+                    f"{where} denied writing the package with {self.auth.describe()} ({detail})",
+                    "on GitHub, link the package to this repository and give the repository "
+                    "Actions access with role Write (package settings → Manage Actions access), "
+                    "and grant the workflow `permissions: packages: write` (or use a PAT with "
+                    "write:packages)")
+            return RemoteError(f"{where} denied {what} to {self.auth.describe()} ({detail})",
+                               "use credentials that may push to this repository")
+        if status == 429:
+            return RemoteError(f"{where} kept rate-limiting while {what} ({detail}, "
+                               f"{attempt} tries)", "wait a few minutes and re-run")
+        if status >= 500 or status == 408:
+            return RemoteError(f"{where} kept failing while {what} ({detail}, {attempt} tries)",
+                               "the registry is unhealthy; re-run later (re-runs are safe)")
+        if status == 413 or "SIZE_INVALID" in codes:
+            return RemoteError(f"{where} refused the size of the upload while {what} ({detail})",
+                               "the registry limits request sizes; check its limits")
+        return RemoteError(f"{where} refused {what} ({detail})",
+                           "check the registry address, the repository name and the chart")
+
+    # --- manifests ---------------------------------------------------------------------------
+    def _url(self, repository: str, kind: str, ref: str = "") -> str:
+        return f"{self.base}/v2/{repository}/{kind}/{ref}"
+
+    def manifest_digest(self, repository: str, reference: str) -> str | None:
+        """The digest a tag resolves to, or None when it does not exist (one HEAD)."""
+        r = self._send("HEAD", self._url(repository, "manifests", reference),
+                       f"checking {repository}:{reference}", ok=(200, 404),
+                       headers={"Accept": ", ".join(MANIFEST_TYPES)})
+        if r.status_code == 404:
+            return None
+        digest = str(r.headers.get("Docker-Content-Digest", ""))
+        if digest:
+            return digest
+        body, _ = self.get_manifest(repository, reference)  # registries may omit the header
+        return sha256_digest(body)
+
+    def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
+        r = self._send("GET", self._url(repository, "manifests", reference),
+                       f"reading the manifest of {repository}:{reference}", ok=(200,),
+                       headers={"Accept": ", ".join(MANIFEST_TYPES)})
+        media_type = r.headers.get("Content-Type", "").split(";")[0].strip()
+        if len(r.content) > MAX_MANIFEST:
+            raise RemoteError(f"the manifest of {repository}:{reference} is over 4 MiB",
+                              "this is not a Helm chart artifact")
+        if reference.startswith("sha256:") and sha256_digest(r.content) != reference:
+            raise RemoteError(f"{self.host} returned a manifest that does not match {reference}",
+                              "the registry or a proxy corrupted it; re-run or report it")
+        return r.content, media_type
+
+    def put_manifest(self, repository: str, reference: str, body: bytes,
+                     media_type: str = OCI_MANIFEST) -> str:
+        """Write the manifest under a tag (or digest); returns the digest, checked."""
+        if len(body) > MAX_MANIFEST:
+            raise BadInput(f"the manifest is {len(body)} bytes, over the 4 MiB registries accept",
+                           "shrink the Chart.yaml annotations")
+        expected = sha256_digest(body)
+        r = self._send("PUT", self._url(repository, "manifests", reference),
+                       f"writing {repository}:{reference}", ok=(200, 201),
+                       headers={"Content-Type": media_type}, content=body)
+        reported = r.headers.get("Docker-Content-Digest")
+        if reported and reported != expected:
+            raise RemoteError(
+                f"{self.host} stored {repository}:{reference} as {reported}, not {expected}",
+                "the registry rewrote the manifest; it does not keep OCI manifests byte for byte")
+        return expected
+
+    # --- blobs -------------------------------------------------------------------------------
+    def blob_exists(self, repository: str, digest: str) -> bool:
+        r = self._send("HEAD", self._url(repository, "blobs", digest),
+                       f"checking blob {digest[:19]}", ok=(200, 404))
+        return r.status_code == 200
+
+    def get_blob(self, repository: str, digest: str, size: int | None = None) -> bytes:
+        r = self._send("GET", self._url(repository, "blobs", digest),
+                       f"downloading blob {digest[:19]}", ok=(200,))
+        if sha256_digest(r.content) != digest or (size is not None and len(r.content) != size):
+            raise RemoteError(f"blob {digest} from {self.host} does not match its digest",
+                              "the registry or a proxy corrupted it; re-run or report it")
+        return r.content
+
+    def push_blob(self, repository: str, blob: Blob, *, check_first: bool | None = None) -> str:
+        """Make sure the registry has `blob`: "present" (skipped) or "uploaded"."""
+        if check_first is None:
+            check_first = blob.size >= self.head_threshold
+        attempt = 0
+        while True:
+            attempt += 1
+            if (check_first or attempt > 1) and self.blob_exists(repository, blob.digest):
+                return "present"
+            try:
+                if blob.size > self.monolithic_limit:
+                    self._upload_chunked(repository, blob)
+                else:
+                    self._upload_monolithic(repository, blob)
+                return "uploaded"
+            except _Interrupted as exc:
+                if attempt >= self.retry.max_tries:
+                    status = f"HTTP {exc.response.status_code}" if exc.response else "no answer"
+                    raise RemoteError(
+                        f"{self.host}: uploading blob {blob.digest[:19]} failed {attempt} times "
+                        f"({exc}: {status})",
+                        "the registry is unhealthy; re-run later (re-runs are safe)") from None
+                self.retry.wait(attempt, exc.response)
+
+    def _start_upload(self, repository: str) -> httpx.URL:
+        r = self._send("POST", self._url(repository, "blobs", "uploads/"),
+                       f"starting an upload to {repository}", ok=(202,))
+        return _location(r, self.host)
+
+    def _upload_monolithic(self, repository: str, blob: Blob) -> None:
+        location = self._start_upload(repository)
+        url = location.copy_merge_params({"digest": blob.digest})
+        r = self._send("PUT", url, f"uploading blob {blob.digest[:19]}", ok=(201, 204),
+                       headers={"Content-Type": "application/octet-stream"},
+                       content=blob.read(), retry=False)
+        self._check_blob_digest(r, blob)
+
+    def _upload_chunked(self, repository: str, blob: Blob) -> None:
+        location = self._start_upload(repository)
+        offset = 0
+        stalled = 0
+        while offset < blob.size:
+            end = min(offset + self.chunk_size, blob.size)
+            failure: httpx.Response | None = None
+            try:
+                r: httpx.Response | None = self._send(
+                    "PATCH", location, f"uploading a chunk of {blob.digest[:19]}",
+                    ok=(202, 416), retry=False, content=blob.read(offset, end),
+                    headers={"Content-Type": "application/octet-stream",
+                             "Content-Range": f"{offset}-{end - 1}"})
+            except _Interrupted as exc:
+                r, failure = None, exc.response
+            if r is not None and r.status_code == 202:
+                location = _location(r, self.host)
+                offset = _range_end(r) if r.headers.get("Range") else end
+                stalled = 0
+                continue
+            # The chunk failed or was refused: ask the registry how much it has, resume there.
+            # (distribution's `_state` only opens the session at the offset it names: if the
+            # chunk landed but its answer was lost, the session is gone and the whole upload
+            # restarts from a HEAD in push_blob.)
+            resumed, location = self._upload_status(location, repository)
+            self.resumed_chunks += 1
+            if r is not None and resumed == offset:
+                raise RemoteError(
+                    f"{self.host} refused a {end - offset}-byte chunk with HTTP 416",
+                    "the registry limits chunk sizes (GHCR: 4 MiB); lower the chunk size")
+            stalled = stalled + 1 if resumed == offset else 0
+            if stalled >= self.retry.max_tries:
+                raise _Interrupted("uploading chunks made no progress", failure)
+            if r is None:
+                self.retry.wait(max(stalled, 1), failure)
+            offset = resumed
+        url = location.copy_merge_params({"digest": blob.digest})
+        r = self._send("PUT", url, f"finishing the upload of {blob.digest[:19]}", ok=(201, 204),
+                       headers={"Content-Type": "application/octet-stream"}, content=b"",
+                       retry=False)
+        self._check_blob_digest(r, blob)
+
+    def _upload_status(self, location: httpx.URL, repository: str) -> tuple[int, httpx.URL]:
+        try:
+            r = self._send("GET", location, f"asking how much of an upload to {repository} "
+                           "arrived", ok=(204,))
+        except RemoteError as exc:
+            raise _Interrupted("the upload session is gone") from exc
+        return _range_end(r), _location(r, self.host) if r.headers.get("Location") else location
+
+    def _check_blob_digest(self, response: httpx.Response, blob: Blob) -> None:
+        reported = response.headers.get("Docker-Content-Digest")
+        if reported and reported != blob.digest:
+            raise RemoteError(f"{self.host} stored blob {blob.digest} as {reported}",
+                              "the upload was corrupted in transit; re-run")
+
+    # --- everything about one publish --------------------------------------------------------
+    def blobs_missing(self, repository: str, descriptors: list[dict[str, Any]]) -> list[str]:
+        return [d["digest"] for d in descriptors if not self.blob_exists(repository, d["digest"])]
+
+    def iter_log(self) -> Iterator[tuple[str, str, int]]:
+        yield from self.transport.log
+
+
+def _location(response: httpx.Response, host: str) -> httpx.URL:
+    """`Location` resolved against the request URL (it may be relative)."""
+    value = response.headers.get("Location")
+    if not value:
+        raise RemoteError(f"{host} started an upload without a Location header",
+                          "the registry does not follow the distribution spec; report it")
+    return response.request.url.join(value)
+
+
+def _range_end(response: httpx.Response) -> int:
+    """`Range: 0-N` → N + 1 bytes received (distribution writes 0-0 for an empty upload)."""
+    value = response.headers.get("Range", "0-0").removeprefix("bytes=")
+    try:
+        end = int(value.split("-", 1)[1])
+    except (IndexError, ValueError):
+        return 0
+    return end + 1 if end > 0 else 0
+
+
+def _is_html(response: httpx.Response) -> bool:
+    return str(response.headers.get("Content-Type", "")).lower().startswith("text/html")
+
+
+def _error_body(response: httpx.Response) -> tuple[list[str], str]:
+    """Distribution error JSON → (codes, first message)."""
+    try:
+        data = json.loads(response.content or b"{}")
+    except ValueError:
+        return [], ""
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if not isinstance(errors, list):
+        return [], ""
+    codes = [str(e.get("code")) for e in errors if isinstance(e, dict) and e.get("code")]
+    messages = [str(e.get("message")) for e in errors if isinstance(e, dict) and e.get("message")]
+    return codes, " ".join(" ".join(messages).split())
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _transport_reason(exc: httpx.TransportError) -> str:
+    return type(exc).__name__
+
+
+def _fatal_transport_error(exc: httpx.TransportError, host: str) -> RemoteError | None:
+    """Failures no retry can fix: unknown host, TLS trouble."""
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return RemoteError(
+                f"TLS certificate of {host} is not trusted ({cause.verify_message})",
+                "fix the registry certificate, or point SSL_CERT_FILE at its CA bundle")
+        if isinstance(cause, ssl.SSLError):
+            return RemoteError(f"TLS handshake with {host} failed ({cause.reason or 'ssl error'})",
+                               "check the address; use --plain-http only for a loopback http "
+                               "registry")
+    text = str(exc)
+    if "Name or service not known" in text or "nodename nor servname" in text or (
+            "No address associated" in text):
+        return RemoteError(f"cannot resolve registry host {host}",
+                           "check the registry address (oci://HOST/NAMESPACE)")
+    return None

@@ -1,0 +1,60 @@
+"""When and how long to wait before trying a registry request again.
+
+Like oras-go: at most 5 tries, 250 ms doubling, 10% jitter; a `Retry-After` from the registry
+wins (capped, so a hostile value cannot park a release for hours). `sleep` and `rng` are
+parameters so tests run without waiting.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+@dataclass
+class RetryPolicy:
+    max_tries: int = 5
+    base: float = 0.25
+    factor: float = 2.0
+    jitter: float = 0.1
+    max_delay: float = 60.0
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+    waited: list[float] = field(default_factory=list)  # every pause taken, for tests and logs
+
+    def retryable_status(self, status: int) -> bool:
+        return status in RETRY_STATUSES or status >= 500
+
+    def delay(self, attempt: int, response: httpx.Response | None = None) -> float:
+        """Pause before try `attempt + 1` (attempt counts from 1)."""
+        hinted = retry_after(response) if response is not None else None
+        if hinted is not None:
+            return min(hinted, self.max_delay)
+        base = min(self.base * self.factor ** (attempt - 1), self.max_delay)
+        return base * (1 + self.rng.uniform(-self.jitter, self.jitter))
+
+    def wait(self, attempt: int, response: httpx.Response | None = None) -> None:
+        pause = self.delay(attempt, response)
+        self.waited.append(pause)
+        self.sleep(pause)
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a `Retry-After` header (delta-seconds or an HTTP date), if any."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
