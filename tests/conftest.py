@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.gitutil import GitBuilder
+
+pytest_plugins = ["tests.registry_fixtures"]
+
 # Tests never read or write the developer's own Helm or Docker logins, repositories or cache: our
 # code sees these variables from here; Helm's Go engine only sees what the process started with,
 # which is why scripts/test exports the same variables before pytest starts.
@@ -16,8 +20,6 @@ _HOME = Path(tempfile.mkdtemp(prefix="ameide-release-tests-"))
 for _var, _sub in (("HELM_CACHE_HOME", "cache"), ("HELM_CONFIG_HOME", "config"),
                    ("HELM_DATA_HOME", "data"), ("DOCKER_CONFIG", "docker")):
     os.environ.setdefault(_var, str(_HOME / _sub))
-
-from tests.gitutil import GitBuilder
 
 
 @pytest.fixture

@@ -1,8 +1,4 @@
-"""OCI tests: registry fixtures (tests/registry_fixtures.py) and small chart packages.
-
-The registry fixtures are imported here for now; the lead moves them to the root conftest as
-`pytest_plugins = ["tests.registry_fixtures"]` so pipeline tests can share them.
-"""
+"""OCI tests: small chart packages (registry fixtures come from tests/registry_fixtures.py)."""
 
 from __future__ import annotations
 
@@ -14,13 +10,6 @@ import pytest
 
 from release.oci.retry import RetryPolicy
 from release.package import PackageResult, build
-from tests.registry_fixtures import (  # noqa: F401 - fixtures, used by name
-    basic_registry,
-    fault_proxy,
-    namespace,
-    open_registry,
-    token_registry,
-)
 
 COMMIT_TIME = 1_700_000_000
 
