@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,20 @@ from release.errors import BadInput
 class TagRef:
     name: str
     sha: str  # the commit the tag points at (annotated tags peeled)
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    name: str
+    sha: str  # the commit the tag points at (annotated tags peeled)
+    time: int  # that commit's committer time, seconds since the epoch
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    sha: str
+    parents: tuple[str, ...]
+    message: str
 
 
 class GitRepo:
@@ -100,9 +116,75 @@ class GitRepo:
                 out.append(TagRef(parts[0], parts[2] if len(parts) > 2 else parts[1]))
         return out
 
+    def tags_with_times(self) -> list[TagInfo]:
+        """Every tag with its peeled commit and commit time, in one `for-each-ref`."""
+        fmt = ("%(refname:strip=2)%00%(objectname)%00%(*objectname)%00"
+               "%(committerdate:unix)%00%(*committerdate:unix)")
+        out: list[TagInfo] = []
+        for line in self.git("for-each-ref", f"--format={fmt}", "refs/tags").splitlines():
+            parts = line.split("\0")
+            if len(parts) != 5:
+                continue
+            name, obj, peeled, ctime, peeled_time = parts
+            if peeled:  # annotated: the tag object points at a commit (or something else)
+                obj, ctime = peeled, peeled_time
+            if not ctime:  # a tag of a tree or blob: not a release
+                continue
+            out.append(TagInfo(name, obj, int(ctime)))
+        return out
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+
+    def touching(self, include: Sequence[str], exclude: Sequence[str],
+                 paths: Sequence[str]) -> PendingShas:
+        """Start listing the non-merge commits of a range that touch `paths` (full history, no
+        simplification); the answer is collected by `PendingShas.wait()`, so the caller can
+        work while git computes the diffs."""
+        return PendingShas(self.root, self._env(), _revs(include, exclude), paths)
+
+    def log(self, include: Sequence[str], exclude: Sequence[str] = (),
+            paths: Sequence[str] | None = None, topo: bool = False,
+            ) -> tuple[list[LogRecord], set[str] | None]:
+        """Commits reachable from `include` and not from `exclude`, newest first, in one pass.
+
+        One `git log -z` streams sha, parents and raw message per commit (NUL separates commits,
+        which git guarantees no message contains). With `paths`, `touching` runs at the same time
+        and its set of shas is returned too; otherwise that set is None. `topo` gives parents
+        after all their children (`--topo-order`), which range walks rely on.
+        """
+        pending = self.touching(include, exclude, paths) if paths is not None else None
+        records = self.log_records(include, exclude, topo=topo)
+        return records, (pending.wait() if pending is not None else None)
+
+    def log_records(self, include: Sequence[str], exclude: Sequence[str] = (),
+                    topo: bool = False) -> list[LogRecord]:
+        """The `git log -z` half of `log`."""
+        if not include:
+            return []
+        order = ["--topo-order"] if topo else []
+        proc = subprocess.run(
+            ["git", "log", "-z", *order, "--format=%H %P%n%B", "--stdin"],
+            cwd=self.root, env=self._env(), input=_revs(include, exclude),
+            capture_output=True, check=False)
+        if proc.returncode != 0:
+            message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise BadInput(f"git log failed: {message[-1] if message else proc.returncode}",
+                           "check the tag or revision names")
+        records: list[LogRecord] = []
+        append = records.append
+        for chunk in proc.stdout.decode("utf-8", "replace").split("\0"):
+            head, _, message = chunk.partition("\n")
+            if not head:
+                continue
+            ids = head.split(" ")
+            append(LogRecord(ids[0], tuple(p for p in ids[1:] if p), message))
+        return records
+
     def tag_commit(self, tag: str) -> str | None:
         try:
-            return self.git("rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}").strip()
+            return self.git("rev-parse", "--verify", "--quiet",
+                            f"refs/tags/{tag}^{{commit}}").strip()
         except BadInput:
             return None
 
@@ -126,3 +208,43 @@ class GitRepo:
 
     def relpath(self, path: Path) -> str:
         return Path(os.path.relpath(path.resolve(), self.root.resolve())).as_posix()
+
+
+def _revs(include: Sequence[str], exclude: Sequence[str]) -> bytes:
+    """Revisions for `git log --stdin`: one per line, exclusions as ^rev."""
+    return "".join([*(f"{r}\n" for r in include), *(f"^{r}\n" for r in exclude)]).encode()
+
+
+class PendingShas:
+    """A `git log --format=%H -- paths` running in the background (see `GitRepo.touching`)."""
+
+    def __init__(self, root: Path, env: dict[str, str], revs: bytes,
+                 paths: Sequence[str]) -> None:
+        self.paths = tuple(paths)
+        self._out: list[bytes] = []
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._thread: threading.Thread | None = None
+        if not self.paths or not revs:
+            return
+        proc = subprocess.Popen(
+            ["git", "log", "--no-merges", "--full-history", "--format=%H", "--stdin",
+             "--", *self.paths],
+            cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+        self._proc = proc
+
+        def drain() -> None:
+            out, _ = proc.communicate(revs)
+            self._out.append(out)
+
+        self._thread = threading.Thread(target=drain, daemon=True)
+        self._thread.start()
+
+    def wait(self) -> set[str]:
+        if self._proc is None or self._thread is None:
+            return set()
+        self._thread.join()
+        if self._proc.returncode != 0:
+            raise BadInput(f"git log -- {' '.join(self.paths)} failed",
+                           "check the notes-paths setting and the repository state")
+        return set(self._out[0].decode("ascii", "replace").split())
