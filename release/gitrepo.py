@@ -168,8 +168,8 @@ class GitRepo:
             cwd=self.root, env=self._env(), input=_revs(include, exclude),
             capture_output=True, check=False)
         if proc.returncode != 0:
-            message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise BadInput(f"git log failed: {message[-1] if message else proc.returncode}",
+            err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise BadInput(f"git log failed: {err[-1] if err else proc.returncode}",
                            "check the tag or revision names")
         records: list[LogRecord] = []
         append = records.append
