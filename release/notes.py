@@ -45,7 +45,6 @@ class ReleaseTag:
     name: str
     version: semver.Version
     sha: str
-    time: int  # commit time of the tagged commit
     key: tuple[Any, ...]  # precedence key (SemVer order), cheap to sort and compare
 
     @property
@@ -102,7 +101,7 @@ def release_tags(repo: GitRepo, prefix: str) -> list[ReleaseTag]:
             continue
         version = try_parse_tag(info.name, prefix)
         if version is not None:
-            out.append(ReleaseTag(info.name, version, info.sha, info.time, version_key(version)))
+            out.append(ReleaseTag(info.name, version, info.sha, version_key(version)))
     out.sort(key=lambda t: t.key)
     return out
 
@@ -248,6 +247,7 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
     all_tags = list(tags) if tags is not None else release_tags(repo, prefix)
     version: semver.Version | None = None
     date: str | None = None
+    found: ReleaseTag | None = None
     if tag is not None:
         found = find_tag(all_tags, tag)
         if found is None:
@@ -261,7 +261,7 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
                                "or use --unreleased")
             sha = repo.rev_parse(rev)
         else:
-            version, sha, date = found.version, found.sha, _date(found.time)
+            version, sha = found.version, found.sha
     else:
         sha = repo.rev_parse(rev)
 
@@ -269,6 +269,9 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
     scope = scope_from(repo, settings, all_paths=all_paths, since_prerelease=since_prerelease)
     records, touched = repo.log([sha], [prev.sha] if prev else [], paths=scope.paths)
     changes, kept = changes_of(records, touched, scope)
+    if found is not None:
+        when = next((r.time for r in records if r.sha == sha), None)
+        date = _date(when if when is not None else repo.commit_time(sha))
     return Release(tag=tag, version=version, sha=sha, date=date,
                    previous_tag=prev.name if prev else None,
                    previous_version=prev.version if prev else None,
@@ -378,7 +381,8 @@ def all_releases(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
     for tag, prev, in_range in plan:
         changes, kept = changes_of(in_range, touched, scope, parsed)
         releases.append(Release(
-            tag=tag.name, version=tag.version, sha=tag.sha, date=_date(tag.time),
+            tag=tag.name, version=tag.version, sha=tag.sha,
+            date=_date(records[index[tag.sha]].time),
             previous_tag=prev.name if prev else None,
             previous_version=prev.version if prev else None,
             changes=tuple(changes), commits=kept))
