@@ -51,15 +51,17 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 _TITLES = dict(SECTIONS)
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~&"})
-_LINE_START = re.compile(r"(#|[+=>-]|\d+[.)])")
+_LIST_NUMBER = re.compile(r"(\d+)([.)])")
 _PR_REF = re.compile(r"\(#(\d+)\)")
 
 
 def md_escape(text: object) -> str:
     """Plain text → inline Markdown that shows exactly that text (one line, no HTML)."""
     s = " ".join(str(text).split()).translate(_MD_SPECIAL)
-    if s and (s[0] in "#+=>-" or s[0].isdigit()):
-        s = _LINE_START.sub(r"\\\1", s, count=1)
+    if s and s[0] in "#+=>-":  # would start a heading, list, quote or setext underline
+        s = "\\" + s
+    elif s and s[0].isdigit():  # "1. x" would start an ordered list
+        s = _LIST_NUMBER.sub(r"\1\\\2", s, count=1) if _LIST_NUMBER.match(s) else s
     return s
 
 
