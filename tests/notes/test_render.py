@@ -137,10 +137,10 @@ def test_template_errors_are_bad_input(shown: GitBuilder) -> None:
     tdir.mkdir()
     (tdir / "notes.md.j2").write_text("{% for %}\n")
     s = make_settings(shown, templates="tpl")
-    with pytest.raises(BadInput, match="notes.md.j2 line 1"):
+    with pytest.raises(BadInput, match=r"notes\.md\.j2 line 1"):
         render_notes(collect(GitRepo(shown.root), s, "v1.1.0"), s)
     (tdir / "notes.md.j2").write_text("{{ nope.x }}\n")
-    with pytest.raises(BadInput, match="template notes.md.j2 failed"):
+    with pytest.raises(BadInput, match=r"template notes\.md\.j2 failed"):
         render_notes(collect(GitRepo(shown.root), s, "v1.1.0"), s)
     with pytest.raises(BadInput, match="does not exist"):
         render_notes(collect(GitRepo(shown.root), s, "v1.1.0"),
