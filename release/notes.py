@@ -17,6 +17,7 @@ single `git log --topo-order` and computes every release's range in memory (see 
 
 from __future__ import annotations
 
+import functools
 import heapq
 import time
 from collections.abc import Iterable, Sequence
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from release.commits import REVERT, Change, parse_commit
 from release.errors import BadInput
 from release.gitrepo import GitRepo, LogRecord
+from release.version import _SEMVER as SEMVER_RE
 from release.version import try_parse_tag
 
 if TYPE_CHECKING:
@@ -40,16 +42,23 @@ _ANCESTOR_PROBES = 12
 
 @dataclass(frozen=True)
 class ReleaseTag:
-    """A tag that names a release: prefix + strict SemVer."""
+    """A tag that names a release: prefix + strict SemVer (no build metadata)."""
 
     name: str
-    version: semver.Version
     sha: str
     key: tuple[Any, ...]  # precedence key (SemVer order), cheap to sort and compare
+    text: str  # the version part of the name
 
     @property
     def prerelease(self) -> bool:
-        return bool(self.version.prerelease)
+        return bool(self.key[3] == 0)
+
+    @functools.cached_property
+    def version(self) -> semver.Version:
+        """Built on demand: thousands of tags are sorted by `key`, only a few need objects."""
+        import semver
+
+        return semver.Version.parse(self.text)
 
 
 @dataclass(frozen=True)
@@ -84,24 +93,34 @@ class Release:
         }
 
 
+def _key(major: int, minor: int, patch: int, pre: str | None) -> tuple[Any, ...]:
+    if not pre:
+        return (major, minor, patch, 1, ())
+    ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
+    return (major, minor, patch, 0, ids)
+
+
 def version_key(version: semver.Version) -> tuple[Any, ...]:
     """SemVer precedence as a plain tuple (semver's own comparisons are slow in bulk sorts)."""
     pre = version.prerelease
-    if not pre:
-        return (version.major, version.minor, version.patch, 1, ())
-    ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in str(pre).split("."))
-    return (version.major, version.minor, version.patch, 0, ids)
+    return _key(version.major, version.minor, version.patch, str(pre) if pre else None)
 
 
 def release_tags(repo: GitRepo, prefix: str) -> list[ReleaseTag]:
-    """Every release tag in the repository, lowest version first."""
+    """Every release tag in the repository, lowest version first (same rule as
+    `release.version.parse_tag`: prefix + strict SemVer, no build metadata)."""
     out: list[ReleaseTag] = []
+    match = SEMVER_RE.fullmatch
+    cut = len(prefix)
     for info in repo.tags_with_times():
         if not info.name.startswith(prefix):
             continue
-        version = try_parse_tag(info.name, prefix)
-        if version is not None:
-            out.append(ReleaseTag(info.name, version, info.sha, version_key(version)))
+        text = info.name[cut:]
+        m = match(text)
+        if m is None or m.group(5):
+            continue
+        key = _key(int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4))
+        out.append(ReleaseTag(info.name, info.sha, key, text))
     out.sort(key=lambda t: t.key)
     return out
 

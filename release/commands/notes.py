@@ -189,3 +189,98 @@ def github_release_cmd(
                          ("unchanged", result.skipped)):
         if names:
             typer.echo(f"  {label}: {', '.join(names)}")
+
+
+# --- fast path ---------------------------------------------------------------------------------
+# Typer resolves every parameter through pydantic, which costs ~80 ms of imports per run: more
+# than a whole `notes` answer. `release.cli.main` offers the plain `notes` and `changelog` command
+# lines to `fast_path` first; anything it does not fully recognise (help, unknown or new options,
+# a typo) returns False and goes through Typer as usual, so behaviour and errors stay Typer's.
+
+_GLOBAL_VALUES = {"--repo": "repo", "--chart": "chart", "--registry": "registry",
+                  "--github-repository": "github-repository", "--tag-prefix": "tag-prefix",
+                  "--changelog": "changelog"}
+_COMMANDS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    # command: ({value option: parameter}, {flag: parameter})
+    "notes": ({"--tag": "tag", "--format": "fmt"},
+              {"--unreleased": "unreleased", "--all-paths": "all_paths",
+               "--since-prerelease": "since_prerelease", "--artifacthub": "artifacthub"}),
+    "changelog": ({"--output": "output", "--tag": "tag"},
+                  {"--update": "update", "--all-paths": "all_paths"}),
+}
+
+
+class _Context:
+    """The part of typer.Context that `commands.common.settings` uses."""
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+
+    def find_root(self) -> _Context:
+        return self
+
+
+def _split(argv: list[str]) -> list[tuple[str, str | None]]:
+    """`--name=value` → (name, value); anything else → (arg, None)."""
+    out: list[tuple[str, str | None]] = []
+    for arg in argv:
+        if arg.startswith("--") and "=" in arg:
+            name, value = arg.split("=", 1)
+            out.append((name, value))
+        else:
+            out.append((arg, None))
+    return out
+
+
+def fast_path(argv: list[str]) -> bool:
+    """Run a plain `notes`/`changelog` command line without Typer; False when not handled."""
+    from release.commands.common import CliState
+
+    items = _split(argv)
+    flags: dict[str, str | None] = dict.fromkeys(_GLOBAL_VALUES.values())
+    repo = "."
+    i = 0
+
+    def value_at(k: int) -> tuple[str | None, int]:
+        inline = items[k][1]
+        if inline is not None:
+            return inline, k + 1
+        if k + 1 >= len(items) or items[k + 1][0].startswith("-"):
+            return None, k + 1
+        return items[k + 1][0], k + 2
+
+    while i < len(items) and items[i][0] in _GLOBAL_VALUES:
+        key = _GLOBAL_VALUES[items[i][0]]
+        value, i = value_at(i)
+        if value is None:
+            return False
+        if key == "repo":
+            repo = value
+        else:
+            flags[key] = value
+    if i >= len(items) or items[i][0] not in _COMMANDS or items[i][1] is not None:
+        return False
+    command = items[i][0]
+    values, switches = _COMMANDS[command]
+    params: dict[str, object] = {}
+    i += 1
+    while i < len(items):
+        name, inline = items[i]
+        if name in switches and inline is None and switches[name] not in params:
+            params[switches[name]] = True
+            i += 1
+        elif name in values and values[name] not in params:
+            value, i = value_at(i)
+            if value is None:
+                return False
+            params[values[name]] = value
+        else:
+            return False
+    ctx: typer.Context = _Context(CliState(repo=Path(repo), flags=flags))  # type: ignore[assignment]
+    if command == "notes":
+        notes_cmd(ctx, **params)  # type: ignore[arg-type]
+    else:
+        if "output" in params:
+            params["output"] = Path(str(params["output"]))
+        changelog_cmd(ctx, **params)  # type: ignore[arg-type]
+    return True
