@@ -194,13 +194,18 @@ def _parse(rec: LogRecord, cache: dict[str, list[Change]]) -> list[Change]:
     return changes
 
 
+def _by_time(rec: LogRecord) -> int:
+    return rec.time
+
+
 def _is_revert(message: str) -> bool:
     return message.startswith(("Revert ", "revert"))
 
 
 def changes_of(records: Sequence[LogRecord], touched: set[str] | None, scope: Scope,
                parsed: dict[str, list[Change]] | None = None) -> tuple[list[Change], int]:
-    """Changes of a range given newest first: reverts cancelled, path scope and drop applied.
+    """Changes of a range given newest first (parents after children): reverts cancelled, path
+    scope and non-conventional drop applied.
 
     Only revert commits and the commits that survive the path scope are parsed: on a big
     history most commits touch other paths and cost nothing. Returns (changes oldest first,
@@ -211,7 +216,9 @@ def changes_of(records: Sequence[LogRecord], touched: set[str] | None, scope: Sc
         records)
     out: list[Change] = []
     kept = 0
-    for rec in reversed(records):
+    # Oldest first by committer time; equal times keep git's parents-before-children order
+    # (a rebased branch shares one time). Both range strategies then list changes identically.
+    for rec in sorted(reversed(records), key=_by_time):
         if len(rec.parents) > 1 or rec.sha in cancelled:
             continue
         if touched is not None and rec.sha not in touched:
