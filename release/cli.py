@@ -68,6 +68,9 @@ for module in (basic, oci, notes, pipeline, index, chartdocs):
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one line on stderr and a documented exit code for every expected failure."""
     try:
+        # `notes` and `changelog` skip Typer's ~80 ms parameter machinery when they can.
+        if notes.fast_path(sys.argv[1:] if argv is None else list(argv)):
+            return
         app(args=argv, standalone_mode=True)
     except ReleaseError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,21 @@ from release.errors import BadInput
 class TagRef:
     name: str
     sha: str  # the commit the tag points at (annotated tags peeled)
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    name: str
+    sha: str  # the commit the tag points at (annotated tags peeled)
+    time: int = 0  # unused by tags_with_times (0): commit times come from the log
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    sha: str
+    parents: tuple[str, ...]
+    message: str
+    time: int = 0  # committer time
 
 
 class GitRepo:
@@ -100,9 +117,73 @@ class GitRepo:
                 out.append(TagRef(parts[0], parts[2] if len(parts) > 2 else parts[1]))
         return out
 
+    def tags_with_times(self) -> list[TagInfo]:
+        """Every tag with its peeled commit, in one cheap `for-each-ref` (no commit is read, so
+        `time` is 0: take commit times from `log_records` or `commit_time`)."""
+        out: list[TagInfo] = []
+        fmt = "%(refname:strip=2) %(objectname) %(*objectname) %(*objecttype) %(objecttype)"
+        for line in self.git("for-each-ref", f"--format={fmt}", "refs/tags").splitlines():
+            parts = line.split(" ")
+            if len(parts) != 5:
+                continue
+            name, obj, peeled, peeled_type, obj_type = parts
+            if (peeled_type or obj_type) != "commit":  # a tag of a tree or blob
+                continue
+            out.append(TagInfo(name, peeled or obj, 0))
+        return out
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+
+    def touching(self, include: Sequence[str], exclude: Sequence[str],
+                 paths: Sequence[str]) -> PendingShas:
+        """Start listing the non-merge commits of a range that touch `paths` (full history, no
+        simplification); the answer is collected by `PendingShas.wait()`, so the caller can
+        work while git computes the diffs."""
+        return PendingShas(self.root, self._env(), _revs(include, exclude), paths)
+
+    def log(self, include: Sequence[str], exclude: Sequence[str] = (),
+            paths: Sequence[str] | None = None, topo: bool = False,
+            ) -> tuple[list[LogRecord], set[str] | None]:
+        """Commits reachable from `include` and not from `exclude`, newest first, in one pass.
+
+        One `git log -z` streams sha, parents and raw message per commit (NUL separates commits,
+        which git guarantees no message contains). With `paths`, `touching` runs at the same time
+        and its set of shas is returned too; otherwise that set is None. `topo` gives parents
+        after all their children (`--topo-order`), which range walks rely on.
+        """
+        pending = self.touching(include, exclude, paths) if paths is not None else None
+        records = self.log_records(include, exclude, topo=topo)
+        return records, (pending.wait() if pending is not None else None)
+
+    def log_records(self, include: Sequence[str], exclude: Sequence[str] = (),
+                    topo: bool = False) -> list[LogRecord]:
+        """The `git log -z` half of `log`."""
+        if not include:
+            return []
+        order = ["--topo-order"] if topo else []
+        proc = subprocess.run(
+            ["git", "log", "-z", *order, "--format=%H %ct %P%n%B", "--stdin"],
+            cwd=self.root, env=self._env(), input=_revs(include, exclude),
+            capture_output=True, check=False)
+        if proc.returncode != 0:
+            err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise BadInput(f"git log failed: {err[-1] if err else proc.returncode}",
+                           "check the tag or revision names")
+        records: list[LogRecord] = []
+        append = records.append
+        for chunk in proc.stdout.decode("utf-8", "replace").split("\0"):
+            head, _, message = chunk.partition("\n")
+            if not head:
+                continue
+            ids = head.split(" ")
+            append(LogRecord(ids[0], tuple(p for p in ids[2:] if p), message, int(ids[1])))
+        return records
+
     def tag_commit(self, tag: str) -> str | None:
         try:
-            return self.git("rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}").strip()
+            return self.git("rev-parse", "--verify", "--quiet",
+                            f"refs/tags/{tag}^{{commit}}").strip()
         except BadInput:
             return None
 
@@ -188,3 +269,42 @@ class GitRepo:
 
     def push(self, remote: str, *refspecs: str) -> None:
         self.git("push", remote, *refspecs)
+
+def _revs(include: Sequence[str], exclude: Sequence[str]) -> bytes:
+    """Revisions for `git log --stdin`: one per line, exclusions as ^rev."""
+    return "".join([*(f"{r}\n" for r in include), *(f"^{r}\n" for r in exclude)]).encode()
+
+
+class PendingShas:
+    """A `git log --format=%H -- paths` running in the background (see `GitRepo.touching`)."""
+
+    def __init__(self, root: Path, env: dict[str, str], revs: bytes,
+                 paths: Sequence[str]) -> None:
+        self.paths = tuple(paths)
+        self._out: list[bytes] = []
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._thread: threading.Thread | None = None
+        if not self.paths or not revs:
+            return
+        proc = subprocess.Popen(
+            ["git", "log", "--no-merges", "--full-history", "--format=%H", "--stdin",
+             "--", *self.paths],
+            cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+        self._proc = proc
+
+        def drain() -> None:
+            out, _ = proc.communicate(revs)
+            self._out.append(out)
+
+        self._thread = threading.Thread(target=drain, daemon=True)
+        self._thread.start()
+
+    def wait(self) -> set[str]:
+        if self._proc is None or self._thread is None:
+            return set()
+        self._thread.join()
+        if self._proc.returncode != 0:
+            raise BadInput(f"git log -- {' '.join(self.paths)} failed",
+                           "check the notes-paths setting and the repository state")
+        return set(self._out[0].decode("ascii", "replace").split())

@@ -1,0 +1,89 @@
+"""CHANGELOG.md: the full file over every release, and the idempotent one-release update.
+
+`--update` inserts the new release above the first release already in the file and leaves every
+byte below it untouched, so hand edits survive. A release is "already there" when the file holds
+its `<!-- release: TAG -->` marker or a `## ` heading naming its version; then nothing changes,
+which makes running the update twice for the same tag a no-op.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from release.render import render_changelog, render_changelog_entry
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from release.config import Settings
+    from release.notes import Release
+
+_MARKER = re.compile(r"^<!-- release: (\S+) -->[ \t]*$", re.MULTILINE)
+_RELEASE_HEADING = re.compile(r"^## +\[?v?(\d+\.\d+\.\d+[0-9A-Za-z.+-]*)", re.MULTILINE)
+
+
+def has_release(text: str, tag: str, version: str) -> bool:
+    """Does the changelog already describe this release (by marker or by heading)?"""
+    if any(m.group(1) == tag for m in _MARKER.finditer(text)):
+        return True
+    return any(m.group(1) == version for m in _RELEASE_HEADING.finditer(text))
+
+
+def insert_release(text: str, entry: str, header: str) -> str:
+    """`text` with `entry` placed above its first release (or at the end when it has none).
+
+    `header` starts a file that is empty. Line endings follow the existing file."""
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if newline != "\n":
+        entry = entry.replace("\n", newline)
+    if not text.strip():
+        return header.rstrip("\n").replace("\n", newline) + newline + newline + entry
+    positions = [m.start() for m in _MARKER.finditer(text)]
+    positions += [m.start() for m in _RELEASE_HEADING.finditer(text)]
+    if not positions:
+        return text.rstrip("\r\n") + newline + newline + entry
+    at = min(positions)
+    return text[:at] + entry.rstrip("\r\n") + newline + newline + text[at:]
+
+
+def updated(text: str, release: Release, settings: Settings) -> str:
+    """The changelog text with `release` added, or `text` itself when it is already there."""
+    if release.tag is None or release.version is None:
+        raise ValueError("only a tagged release goes into the changelog")
+    if has_release(text, release.tag, str(release.version)):
+        return text
+    entry = render_changelog_entry(release, settings)
+    header = render_changelog([], settings)
+    return insert_release(text, entry, header)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace `path` in one rename, so an interrupted run never leaves half a changelog."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def update_file(path: Path, release: Release, settings: Settings) -> bool:
+    """Insert `release` at the top of the changelog at `path`; True when the file changed."""
+    old = path.read_bytes().decode("utf-8") if path.exists() else ""
+    new = updated(old, release, settings)
+    if new == old:
+        return False
+    write_atomic(path, new)
+    return True
+
+
+def full(releases: Sequence[Release], settings: Settings) -> str:
+    """The whole changelog over `releases` (highest version first)."""
+    return render_changelog(releases, settings)

@@ -1,0 +1,148 @@
+"""Conventional commits 1.0.0 → changes. Pure: text in, data out, no git and no I/O.
+
+One commit yields zero or more `Change`s:
+- a merge commit yields nothing (its side branch's commits carry the changes);
+- a GitHub squash merge whose body lists two or more `* type: subject` lines yields one change per
+  conventional line (the PR title is a summary of those; non-conventional bullets are dropped as
+  PR-internal noise). A `!` title or a `BREAKING CHANGE:` footer on such a commit adds one breaking
+  change for the title too, so the breaking text is never lost;
+- `Revert "…"` + `This reverts commit <sha>.` yields a `revert` change naming the reverted sha, so
+  `release.notes` can cancel a revert/target pair inside one release;
+- anything else yields one change; non-conventional messages get type `other`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# type(scope)!: subject — the type is a noun of letters/digits/dashes; ": " is mandatory.
+_HEADER = re.compile(r"([A-Za-z][A-Za-z0-9-]*)(?:\(([^()\r\n]*)\))?(!)?: +(\S.*)")
+_REVERT_HEADER = re.compile(r'Revert "(.*)"\s*')
+_REVERTS_SHA = re.compile(r"This reverts commit ([0-9a-fA-F]{7,64})")
+_BREAKING = re.compile(r"^BREAKING[ -]CHANGE: *(.*)$", re.MULTILINE)
+_FOOTER = re.compile(r"(?:[A-Za-z][A-Za-z0-9-]*|BREAKING CHANGE)(?:: | #)")
+_BULLET = re.compile(r"^[ \t]*[*-][ \t]+(\S.*)$", re.MULTILINE)
+_PR = re.compile(r"\s*\(#(\d+)\)\s*$")
+
+OTHER = "other"
+REVERT = "revert"
+
+# Bump levels by change type; anything not listed does not bump.
+_LEVEL = {"feat": "minor", "fix": "patch", "perf": "patch", REVERT: "patch"}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One line of release notes."""
+
+    sha: str
+    type: str  # lower-cased conventional type; "other" when not conventional; "revert"
+    scope: str | None
+    subject: str  # header text after ": ", without a trailing "(#123)"
+    breaking: bool = False
+    breaking_text: str | None = None  # footer text, else the subject when only "!" marks it
+    pr: int | None = None  # from a trailing "(#123)"
+    reverts: str | None = None  # for type "revert": the (possibly abbreviated) reverted sha
+    conventional: bool = True
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "sha": self.sha, "type": self.type, "scope": self.scope, "subject": self.subject,
+            "breaking": self.breaking, "breaking_text": self.breaking_text, "pr": self.pr,
+            "reverts": self.reverts, "conventional": self.conventional,
+        }
+
+
+def _split_pr(subject: str) -> tuple[str, int | None]:
+    m = _PR.search(subject)
+    if m is None:
+        return subject.strip(), None
+    return subject[: m.start()].strip(), int(m.group(1))
+
+
+def _breaking_texts(body: str) -> list[str]:
+    """Texts of BREAKING CHANGE footers; a footer runs until the next footer token or the end."""
+    texts: list[str] = []
+    for m in _BREAKING.finditer(body):
+        lines = [m.group(1).strip()]
+        for line in body[m.end():].split("\n")[1:]:
+            if _FOOTER.match(line):
+                break
+            lines.append(line.strip())
+        text = " ".join(part for part in lines if part)
+        if text:
+            texts.append(text)
+    return texts
+
+
+def parse_header(sha: str, header: str, body: str = "") -> Change:
+    """One change from a header line (and the body's breaking footers)."""
+    header = header.strip()
+    m = _HEADER.fullmatch(header)
+    if m is None:
+        subject, pr = _split_pr(header)
+        return Change(sha, OTHER, None, subject, pr=pr, conventional=False)
+    kind = m.group(1).lower()
+    scope = (m.group(2) or "").strip() or None
+    subject, pr = _split_pr(m.group(4))
+    texts = _breaking_texts(body) if body else []
+    breaking = bool(m.group(3)) or bool(texts)
+    reverts = None
+    if kind == REVERT:
+        found = _REVERTS_SHA.search(body)
+        reverts = found.group(1).lower() if found else None
+    return Change(sha, kind, scope, subject, breaking=breaking,
+                  breaking_text=("; ".join(texts) if texts else subject) if breaking else None,
+                  pr=pr, reverts=reverts)
+
+
+def parse_commit(sha: str, message: str, merge: bool = False) -> list[Change]:
+    """All changes one commit carries (see the module docstring for the rules)."""
+    if merge:
+        return []
+    message = message.replace("\r\n", "\n")
+    header, _, body = message.strip().partition("\n")
+    header = header.strip()
+    if not header:
+        return []
+
+    revert = _REVERT_HEADER.fullmatch(header)
+    if revert is not None:
+        found = _REVERTS_SHA.search(body)
+        inner = parse_header(sha, revert.group(1))
+        subject = revert.group(1).strip()
+        subject, pr = _split_pr(subject)
+        return [Change(sha, REVERT, inner.scope if inner.conventional else None, subject, pr=pr,
+                       reverts=found.group(1).lower() if found else None)]
+
+    if body and ("* " in body or "- " in body):
+        bullets = [parse_header(sha, b) for b in _BULLET.findall(body)]
+        conventional = [c for c in bullets if c.conventional]
+        if len(conventional) >= 2:
+            title = parse_header(sha, header, _strip_bullets(body))
+            if title.breaking:
+                conventional.insert(0, title)
+            return conventional
+
+    return [parse_header(sha, header, body)]
+
+
+def _strip_bullets(body: str) -> str:
+    return _BULLET.sub("", body)
+
+
+def bump_level(changes: Iterable[Change]) -> str | None:
+    """"major" | "minor" | "patch" | None: breaking → major, feat → minor, fix/perf/revert → patch.
+
+    The 0.x rule (breaking → minor before 1.0.0) is `release.version.bump_version`'s business.
+    """
+    best: str | None = None
+    for change in changes:
+        if change.breaking:
+            return "major"
+        level = _LEVEL.get(change.type)
+        if level == "minor" or (level == "patch" and best is None):
+            best = level
+    return best

@@ -1,0 +1,437 @@
+"""Which commits make up a release, and the changes they carry.
+
+Range rule: the notes of tag T cover the commits reachable from T and not from the previous
+release, which is the highest release tag with a lower SemVer version *reachable from T* (a hotfix
+`v1.2.4` on `release-1.2` is compared with `v1.2.3`, not with `v1.3.0` on main). For a final T,
+pre-release tags are not candidates unless `since_prerelease`. Unreleased notes (HEAD) start at
+the highest release tag reachable from HEAD, with the same pre-release rule.
+
+Inside a range, a revert and the commit it reverts both disappear; then, unless `all_paths`, only
+commits touching the `notes-paths` setting stay; then non-conventional commits are dropped when
+`non-conventional = "drop"`.
+
+Speed: one release costs one `for-each-ref`, a few `merge-base --is-ancestor` and one ranged
+`git log` (plus a concurrent path-limited one). The full changelog reads the whole history with a
+single `git log --topo-order` and computes every release's range in memory (see `all_releases`).
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from release.commits import REVERT, Change, parse_commit
+from release.errors import BadInput
+from release.gitrepo import GitRepo, LogRecord
+from release.version import _SEMVER as SEMVER_RE
+from release.version import try_parse_tag
+
+if TYPE_CHECKING:
+    import semver
+
+    from release.config import Settings
+
+# After this many non-ancestor candidates, ask git for all reachable tags at once instead.
+_ANCESTOR_PROBES = 12
+
+
+@dataclass(frozen=True)
+class ReleaseTag:
+    """A tag that names a release: prefix + strict SemVer (no build metadata)."""
+
+    name: str
+    sha: str
+    key: tuple[Any, ...]  # precedence key (SemVer order), cheap to sort and compare
+    text: str  # the version part of the name
+
+    @property
+    def prerelease(self) -> bool:
+        return bool(self.key[3] == 0)
+
+    @functools.cached_property
+    def version(self) -> semver.Version:
+        """Built on demand: thousands of tags are sorted by `key`, only a few need objects."""
+        import semver
+
+        return semver.Version.parse(self.text)
+
+
+@dataclass(frozen=True)
+class Release:
+    """One release's notes data: what `next`, `dry-run`, `notes` and `changelog` share."""
+
+    tag: str | None  # None: unreleased changes at `sha`
+    version: semver.Version | None
+    sha: str  # the target commit
+    date: str | None  # YYYY-MM-DD (UTC) of the target commit; None when not yet tagged
+    previous_tag: str | None
+    previous_version: semver.Version | None
+    changes: tuple[Change, ...] = field(default=())  # oldest first
+    commits: int = 0  # commits in the range (after revert cancellation and path scope)
+
+    @property
+    def prerelease(self) -> bool:
+        return bool(self.version is not None and self.version.prerelease)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tag": self.tag,
+            "version": str(self.version) if self.version is not None else None,
+            "sha": self.sha,
+            "date": self.date,
+            "previous_tag": self.previous_tag,
+            "previous_version": (str(self.previous_version)
+                                 if self.previous_version is not None else None),
+            "prerelease": self.prerelease,
+            "commits": self.commits,
+            "changes": [c.to_json() for c in self.changes],
+        }
+
+
+def _key(major: int, minor: int, patch: int, pre: str | None) -> tuple[Any, ...]:
+    if not pre:
+        return (major, minor, patch, 1, ())
+    ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
+    return (major, minor, patch, 0, ids)
+
+
+def version_key(version: semver.Version) -> tuple[Any, ...]:
+    """SemVer precedence as a plain tuple (semver's own comparisons are slow in bulk sorts)."""
+    pre = version.prerelease
+    return _key(version.major, version.minor, version.patch, str(pre) if pre else None)
+
+
+def release_tags(repo: GitRepo, prefix: str) -> list[ReleaseTag]:
+    """Every release tag in the repository, lowest version first (same rule as
+    `release.version.parse_tag`: prefix + strict SemVer, no build metadata)."""
+    out: list[ReleaseTag] = []
+    match = SEMVER_RE.fullmatch
+    cut = len(prefix)
+    for info in repo.tags_with_times():
+        if not info.name.startswith(prefix):
+            continue
+        text = info.name[cut:]
+        m = match(text)
+        if m is None or m.group(5):
+            continue
+        key = _key(int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4))
+        out.append(ReleaseTag(info.name, info.sha, key, text))
+    out.sort(key=lambda t: t.key)
+    return out
+
+
+def _date(epoch: int) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(epoch))
+
+
+def _candidates(tags: Sequence[ReleaseTag], below: tuple[Any, ...] | None, final: bool,
+                since_prerelease: bool) -> list[ReleaseTag]:
+    """Tags that could be the previous release, highest first."""
+    out = [t for t in tags if below is None or t.key < below]
+    if final and not since_prerelease:
+        out = [t for t in out if not t.prerelease]
+    out.reverse()
+    return out
+
+
+def previous_release(repo: GitRepo, tags: Sequence[ReleaseTag], sha: str,
+                     below: semver.Version | None, *, since_prerelease: bool = False,
+                     ) -> ReleaseTag | None:
+    """The highest release tag reachable from `sha` with a version lower than `below` (any
+    version when None); pre-releases are skipped when the target is final (or unreleased)
+    unless `since_prerelease`."""
+    final = below is None or not below.prerelease
+    candidates = _candidates(tags, version_key(below) if below is not None else None, final,
+                             since_prerelease)
+    for probes, tag in enumerate(candidates):
+        if probes >= _ANCESTOR_PROBES:
+            reachable = {t.name for t in repo.tags(merged_into=sha)}
+            return next((t for t in candidates[probes:] if t.name in reachable), None)
+        if tag.sha == sha or repo.is_ancestor(tag.sha, sha):
+            return tag
+    return None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a settings object says about which changes to keep."""
+
+    paths: tuple[str, ...] | None  # git pathspecs relative to the repository root; None = all
+    drop_other: bool
+    since_prerelease: bool
+
+
+def scope_from(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
+               since_prerelease: bool = False) -> Scope:
+    """`notes-paths` are relative to the project directory; git wants them relative to the
+    repository root (they differ when the project lives in a subdirectory)."""
+    drop = settings["non-conventional"] == "drop"
+    if all_paths:
+        return Scope(None, drop, since_prerelease)
+    root = Path(settings.root).resolve()
+    specs: list[str] = []
+    for p in settings["notes-paths"]:
+        spec = p if root == repo.root.resolve() else repo.relpath(root / p)
+        spec = spec.removeprefix("./")
+        if spec in ("", ".", "/"):
+            return Scope(None, drop, since_prerelease)  # the whole repository
+        if p.endswith("/") and not spec.endswith("/"):
+            spec += "/"
+        specs.append(spec)
+    return Scope(tuple(specs), drop, since_prerelease)
+
+
+def _parse(rec: LogRecord, cache: dict[str, list[Change]]) -> list[Change]:
+    changes = cache.get(rec.sha)
+    if changes is None:
+        changes = parse_commit(rec.sha, rec.message, merge=len(rec.parents) > 1)
+        cache[rec.sha] = changes
+    return changes
+
+
+def _by_time(rec: LogRecord) -> int:
+    return rec.time
+
+
+def _is_revert(message: str) -> bool:
+    return message.startswith(("Revert ", "revert"))
+
+
+def changes_of(records: Sequence[LogRecord], touched: set[str] | None, scope: Scope,
+               parsed: dict[str, list[Change]] | None = None) -> tuple[list[Change], int]:
+    """Changes of a range given newest first (parents after children): reverts cancelled, path
+    scope and non-conventional drop applied.
+
+    Only revert commits and the commits that survive the path scope are parsed: on a big
+    history most commits touch other paths and cost nothing. Returns (changes oldest first,
+    number of commits kept)."""
+    cache = parsed if parsed is not None else {}
+    cancelled = _cancelled_reverts(
+        [(rec, _parse(rec, cache)) for rec in records if _is_revert(rec.message)],
+        records)
+    out: list[Change] = []
+    kept = 0
+    # Oldest first by committer time; equal times keep git's parents-before-children order
+    # (a rebased branch shares one time). Both range strategies then list changes identically.
+    for rec in sorted(reversed(records), key=_by_time):
+        if len(rec.parents) > 1 or rec.sha in cancelled:
+            continue
+        if touched is not None and rec.sha not in touched:
+            continue
+        kept += 1
+        for change in _parse(rec, cache):
+            if scope.drop_other and not change.conventional:
+                continue
+            out.append(change)
+    return out, kept
+
+
+def _cancelled_reverts(reverting: Sequence[tuple[LogRecord, list[Change]]],
+                       records: Sequence[LogRecord]) -> set[str]:
+    """Shas of revert/target pairs inside the range. Newest first, so a revert of a revert
+    cancels the first revert and the original change stays."""
+    reverts = [(rec.sha, ch.reverts) for rec, chs in reverting for ch in chs
+               if ch.type == REVERT and ch.reverts]
+    if not reverts:
+        return set()
+    shas = {rec.sha for rec in records}
+    cancelled: set[str] = set()
+    for sha, target in reverts:
+        if sha in cancelled:
+            continue
+        if target not in shas:
+            matches = [s for s in shas if s.startswith(target)] if len(target) < 40 else []
+            if len(matches) != 1:
+                continue
+            target = matches[0]
+        if target in cancelled or target == sha:
+            continue
+        cancelled.update((sha, target))
+    return cancelled
+
+
+def find_tag(tags: Sequence[ReleaseTag], name: str) -> ReleaseTag | None:
+    return next((t for t in tags if t.name == name), None)
+
+
+def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: str = "HEAD",
+            planned: bool = False, since_prerelease: bool = False, all_paths: bool = False,
+            tags: Sequence[ReleaseTag] | None = None) -> Release:
+    """One release's range and changes. Pure reads: no side effects.
+
+    - `tag` names an existing release tag: the notes of that release.
+    - `tag` names a release that does not exist yet and `planned`: the notes it would get if it
+      were tagged at `rev` now (for `dry-run`; the version decides the previous release).
+    - `tag` None: the unreleased changes at `rev` since the highest release reachable from it.
+    """
+    prefix = settings.tag_prefix
+    all_tags = list(tags) if tags is not None else release_tags(repo, prefix)
+    version: semver.Version | None = None
+    date: str | None = None
+    found: ReleaseTag | None = None
+    if tag is not None:
+        found = find_tag(all_tags, tag)
+        if found is None:
+            version = try_parse_tag(tag, prefix)
+            if version is None:
+                raise BadInput(f"tag {tag!r} is not a release tag ({prefix!r} + SemVer)",
+                               f"use the form {prefix}1.2.3 or {prefix}1.2.3-rc.1")
+            if not planned:
+                raise BadInput(f"release tag {tag!r} does not exist in {repo.root}",
+                               "create the tag first, fetch tags (git fetch --tags) "
+                               "or use --unreleased")
+            sha = repo.rev_parse(rev)
+        else:
+            version, sha = found.version, found.sha
+    else:
+        sha = repo.rev_parse(rev)
+
+    prev = previous_release(repo, all_tags, sha, version, since_prerelease=since_prerelease)
+    scope = scope_from(repo, settings, all_paths=all_paths, since_prerelease=since_prerelease)
+    records, touched = repo.log([sha], [prev.sha] if prev else [], paths=scope.paths)
+    changes, kept = changes_of(records, touched, scope)
+    if found is not None:
+        when = next((r.time for r in records if r.sha == sha), None)
+        date = _date(when if when is not None else repo.commit_time(sha))
+    return Release(tag=tag, version=version, sha=sha, date=date,
+                   previous_tag=prev.name if prev else None,
+                   previous_version=prev.version if prev else None,
+                   changes=tuple(changes), commits=kept)
+
+
+# --- every release at once -------------------------------------------------------------------
+
+def _reaches(parents: Sequence[Sequence[int]], start: int, goal: int) -> bool:
+    """Is `goal` an ancestor of `start`? Indices are topological (children before parents), so
+    only commits between the two need visiting."""
+    if start == goal:
+        return True
+    if goal < start:
+        return False
+    seen = {start}
+    stack = [start]
+    while stack:
+        for q in parents[stack.pop()]:
+            if q == goal:
+                return True
+            if q < goal and q not in seen:
+                seen.add(q)
+                stack.append(q)
+    return False
+
+
+def _range(parents: Sequence[Sequence[int]], tip: int, base: int | None) -> list[int]:
+    """Commits reachable from `tip` and not from `base`, newest (lowest index) first.
+
+    Walks both sides in topological order, painting commits 1 (from tip), 2 (from base) or 3
+    (both), and stops as soon as every queued commit is reachable from the base: the work is the
+    size of the range plus the base's commits interleaved with it, not the whole history.
+    """
+    if base is None:
+        out = []
+        seen = {tip}
+        stack = [tip]
+        while stack:
+            c = stack.pop()
+            out.append(c)
+            for q in parents[c]:
+                if q not in seen:
+                    seen.add(q)
+                    stack.append(q)
+        out.sort()
+        return out
+    if base == tip:
+        return []
+    flags = {tip: 1, base: 2}
+    heap = [tip, base]
+    heapq.heapify(heap)
+    live = 1  # queued commits painted 1 only
+    out = []
+    pop, push = heapq.heappop, heapq.heappush
+    while live and heap:
+        c = pop(heap)
+        f = flags[c]
+        if f == 1:
+            live -= 1
+            out.append(c)
+        for q in parents[c]:
+            g = flags.get(q)
+            if g is None:
+                flags[q] = f
+                push(heap, q)
+                if f == 1:
+                    live += 1
+            elif g | f != g:
+                flags[q] = g | f
+                if g == 1:
+                    live -= 1
+    return out
+
+
+def all_releases(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
+                 since_prerelease: bool = False,
+                 tags: Sequence[ReleaseTag] | None = None) -> list[Release]:
+    """Every release, highest version first, from one `git log --topo-order` over all tags.
+
+    Each release's previous release and range follow the same rules as `collect`, computed on
+    the in-memory commit graph: ancestry by a walk bounded by topological position, ranges by a
+    two-colour walk that stops once only the base's commits remain queued.
+    """
+    all_tags = list(tags) if tags is not None else release_tags(repo, settings.tag_prefix)
+    if not all_tags:
+        return []
+    scope = scope_from(repo, settings, all_paths=all_paths, since_prerelease=since_prerelease)
+    tips = list(dict.fromkeys(t.sha for t in all_tags))
+    # The path-limited log (tree diffs: the slow half) runs while we walk the graph.
+    pending = repo.touching(tips, (), scope.paths) if scope.paths is not None else None
+    records = repo.log_records(tips, topo=True)
+    index = {rec.sha: i for i, rec in enumerate(records)}
+    parents: list[list[int]] = [[index[p] for p in rec.parents if p in index] for rec in records]
+
+    plan: list[tuple[ReleaseTag, ReleaseTag | None, list[LogRecord]]] = []
+    for pos in range(len(all_tags) - 1, -1, -1):
+        tag = all_tags[pos]
+        tip = index[tag.sha]
+        prev = _dag_previous(all_tags, pos, tip, index, parents, since_prerelease)
+        base = index[prev.sha] if prev is not None else None
+        plan.append((tag, prev, [records[i] for i in _range(parents, tip, base)]))
+
+    touched = pending.wait() if pending is not None else None
+    parsed: dict[str, list[Change]] = {}
+    releases: list[Release] = []
+    for tag, prev, in_range in plan:
+        changes, kept = changes_of(in_range, touched, scope, parsed)
+        releases.append(Release(
+            tag=tag.name, version=tag.version, sha=tag.sha,
+            date=_date(records[index[tag.sha]].time),
+            previous_tag=prev.name if prev else None,
+            previous_version=prev.version if prev else None,
+            changes=tuple(changes), commits=kept))
+    return releases
+
+
+def _dag_previous(tags: Sequence[ReleaseTag], pos: int, tip: int, index: dict[str, int],
+                  parents: Sequence[Sequence[int]], since_prerelease: bool) -> ReleaseTag | None:
+    tag = tags[pos]
+    skip_pre = not tag.prerelease and not since_prerelease
+    for j in range(pos - 1, -1, -1):
+        cand = tags[j]
+        if cand.key == tag.key or (skip_pre and cand.prerelease):
+            continue
+        if _reaches(parents, tip, index[cand.sha]):
+            return cand
+    return None
+
+
+def latest_final(tags: Iterable[ReleaseTag]) -> ReleaseTag | None:
+    """The highest final (non-pre-release) tag: what GitHub should show as "latest"."""
+    best: ReleaseTag | None = None
+    for t in tags:
+        if not t.prerelease and (best is None or t.key > best.key):
+            best = t
+    return best

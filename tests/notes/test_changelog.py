@@ -1,0 +1,67 @@
+"""CHANGELOG.md: full rewrite and the idempotent --update that keeps hand edits."""
+
+from __future__ import annotations
+
+from release import changelog
+from release.gitrepo import GitRepo
+from release.notes import collect
+from tests.gitutil import GitBuilder
+from tests.notes.conftest import make_settings
+
+
+def two_releases(g: GitBuilder) -> None:
+    g.commit("feat: one")
+    g.tag("v1.0.0")
+    g.commit("fix: two")
+    g.tag("v1.0.1")
+
+
+def test_update_inserts_on_top_keeps_hand_edits_and_is_idempotent(gitrepo: GitBuilder) -> None:
+    two_releases(gitrepo)
+    s = make_settings(gitrepo, github_repository="o/r")
+    repo = GitRepo(gitrepo.root)
+    path = gitrepo.root / "CHANGELOG.md"
+    assert changelog.update_file(path, collect(repo, s, "v1.0.0"), s)
+    edited = path.read_text().replace("- one", "- one, hand-edited ✍") + "\nFooter by hand.\n"
+    path.write_text(edited)
+    assert changelog.update_file(path, collect(repo, s, "v1.0.1"), s)
+    text = path.read_text()
+    assert text.endswith(edited[edited.index("<!-- release: v1.0.0 -->"):])  # byte for byte
+    assert text.index("<!-- release: v1.0.1 -->") < text.index("<!-- release: v1.0.0 -->")
+    assert text.startswith("# Changelog\n")
+    before = path.read_bytes()
+    assert not changelog.update_file(path, collect(repo, s, "v1.0.1"), s)
+    assert not changelog.update_file(path, collect(repo, s, "v1.0.0"), s)
+    assert path.read_bytes() == before
+
+
+def test_release_already_listed_by_heading_only() -> None:
+    assert changelog.has_release("# C\n\n## [1.2.3](x) (2020-01-01)\n", "v1.2.3", "1.2.3")
+    assert changelog.has_release("## v1.2.3\n", "v1.2.3", "1.2.3")
+    assert not changelog.has_release("## 1.2.30\n", "v1.2.3", "1.2.3")
+
+
+def test_insert_into_file_without_releases_and_crlf() -> None:
+    out = changelog.insert_release("# Mine\r\n\r\nIntro.\r\n", "<!-- release: v1 -->\n## 1\n",
+                                   "# H\n")
+    assert out == "# Mine\r\n\r\nIntro.\r\n\r\n<!-- release: v1 -->\r\n## 1\r\n"
+    assert changelog.insert_release("", "E\n", "# H\n") == "# H\n\nE\n"
+
+
+def test_insert_above_hand_written_release_heading() -> None:
+    out = changelog.insert_release("# C\n\n## 0.9.0\n\n- old\n", "<!-- release: v1 -->\n## 1\n",
+                                   "# H\n")
+    assert out == "# C\n\n<!-- release: v1 -->\n## 1\n\n## 0.9.0\n\n- old\n"
+
+
+def test_full_changelog_is_the_update_sequence(gitrepo: GitBuilder) -> None:
+    """Adding releases one by one from an empty file gives the full changelog."""
+    two_releases(gitrepo)
+    s = make_settings(gitrepo, github_repository="o/r")
+    repo = GitRepo(gitrepo.root)
+    path = gitrepo.root / "CHANGELOG.md"
+    for tag in ("v1.0.0", "v1.0.1"):
+        changelog.update_file(path, collect(repo, s, tag), s)
+    from release.notes import all_releases
+
+    assert path.read_text() == changelog.full(all_releases(repo, s), s)

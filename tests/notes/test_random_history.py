@@ -1,0 +1,69 @@
+"""The changelog's in-memory range walk agrees with git's own ranges on a messy history."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from release.gitrepo import GitRepo
+from release.notes import all_releases, collect
+from tests.gitutil import GitBuilder
+from tests.notes.conftest import make_settings
+
+KINDS = ["feat", "fix", "perf", "docs", "chore", "Update"]
+
+
+def build(g: GitBuilder, seed: int) -> None:
+    """Seeded history: topic branches merged back, reverts, squash bodies, files in and out of
+    chart/, releases with pre-releases, and hotfix lines that are sometimes merged back."""
+    rng = random.Random(seed)
+    version = [0, 1, 0]
+    shas: list[str] = []
+    hotfix_lines: list[str] = []
+    g.commit("feat: initial chart")
+    for step in range(70):
+        roll = rng.random()
+        path = f"chart/f{step}" if rng.random() < 0.6 else f"src/f{step}"
+        if roll < 0.08 and shas:
+            target = rng.choice(shas[-10:])
+            g.commit(f'Revert "x"\n\nThis reverts commit {target}.', files={path: "r"})
+        elif roll < 0.18:
+            g.git("checkout", "-q", "-b", f"topic{step}")
+            for k in range(rng.randint(1, 3)):
+                shas.append(g.commit(f"{rng.choice(KINDS)}: topic {step}.{k}",
+                                     files={f"{path}.{k}": "t"}))
+            g.checkout("main")
+            g.merge(f"topic{step}", f"Merge topic{step}")
+        elif roll < 0.25:
+            g.commit(f"feat: squash {step}\n\n* feat: a{step}\n\n* fix(s): b{step}\n",
+                     files={path: "s"})
+        elif roll < 0.30 and hotfix_lines:
+            g.merge(hotfix_lines.pop(0), "Merge hotfix line")
+        else:
+            shas.append(g.commit(f"{rng.choice(KINDS)}: change {step}", files={path: "c"}))
+        if step % 7 == 6:
+            version = [version[0], version[1] + 1, 0]
+            if rng.random() < 0.3:
+                g.tag("v{}.{}.{}-rc.1".format(*version))
+                g.commit(f"fix: rc fix {step}", files={f"chart/rc{step}": "x"})
+            g.tag("v{}.{}.{}".format(*version), annotated=rng.random() < 0.5)
+            if rng.random() < 0.4:
+                line = f"release-{version[1]}"
+                g.git("checkout", "-q", "-b", line)
+                g.commit(f"fix: hotfix {step}", files={f"chart/h{step}": "h"})
+                g.tag(f"v{version[0]}.{version[1]}.1")
+                g.checkout("main")
+                hotfix_lines.append(line)
+
+
+def test_random_histories_agree_with_git_ranges(tmp_path: Path) -> None:
+    for seed in (1, 2):
+        g = GitBuilder(tmp_path / f"repo{seed}")
+        build(g, seed)
+        repo = GitRepo(g.root)
+        for kw in ({}, {"since_prerelease": True}, {"all_paths": True}):
+            s = make_settings(g)
+            every = all_releases(repo, s, **kw)  # type: ignore[arg-type]
+            assert len(every) >= 10
+            for release in every:
+                assert release == collect(repo, s, release.tag, **kw)  # type: ignore[arg-type]

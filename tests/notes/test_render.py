@@ -1,0 +1,170 @@
+"""Rendering: section order, scope grouping, escaping, links, templates, golden Markdown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from release.commits import Change
+from release.errors import BadInput
+from release.gitrepo import GitRepo
+from release.notes import Release, all_releases, collect
+from release.render import (
+    artifacthub_changes,
+    md_escape,
+    render_changelog,
+    render_github_body,
+    render_notes,
+    sections,
+    shorten,
+)
+from tests.gitutil import GitBuilder
+from tests.notes.conftest import make_settings
+
+URL = "https://github.com/o/r"
+
+
+def showcase(g: GitBuilder) -> None:
+    """A history with one of everything the notes must handle."""
+    g.commit("feat: initial chart")
+    g.tag("v1.0.0")
+    g.commit("fix(rbac): tighten the role (#12)")
+    g.commit("feat(crds)!: rename spec.image to spec.images\n\n"
+             "BREAKING CHANGE: `spec.image` is gone; use `spec.images`.")
+    g.commit("perf: cache <templates> & helpers")
+    g.commit("feat: the PR title (#20)\n\n* feat(agent): agents scale (#18)\n\n"
+             "* fix(agent): probe path *really* fixed\n")
+    g.commit("docs: explain [links](http://x) and `code` | pipes ~~strike~~")
+    g.commit("chore(deps): bump things")
+    g.commit("# not a heading <script>alert(1)</script>")
+    g.commit("feat(ü): größer 🚀 naïve")
+    g.commit("fix: " + "very long subject " * 30)
+    g.commit("build: outside the chart", files={"Makefile": "x"})
+    g.commit("feat(domain): see (#33) for details")
+    g.tag("v1.1.0")
+
+
+@pytest.fixture
+def shown(gitrepo: GitBuilder) -> GitBuilder:
+    showcase(gitrepo)
+    return gitrepo
+
+
+def test_md_escape_neutralises_markdown_and_html() -> None:
+    assert md_escape("<b>x</b> *y* _z_ [a](b) `c` | ~ & \\") == (
+        "\\<b\\>x\\</b\\> \\*y\\* \\_z\\_ \\[a\\](b) \\`c\\` \\| \\~ \\& \\\\")
+    assert md_escape("# head") == "\\# head"
+    assert md_escape("1. item") == "1\\. item"
+    assert md_escape("- dash\nnew line") == "\\- dash new line"
+
+
+def test_shorten() -> None:
+    assert shorten("a  b") == "a b"
+    long = shorten("x" * 400)
+    assert len(long) == 300 and long.endswith("…")
+
+
+def test_section_order_and_scope_grouping() -> None:
+    def c(t: str, scope: str | None, s: str, **kw: object) -> Change:
+        return Change("f" * 40, t, scope, s, **kw)  # type: ignore[arg-type]
+
+    secs = sections([c("chore", None, "c1"), c("fix", "zeta", "f1"), c("fix", None, "f2"),
+                     c("fix", "Alpha", "f3"), c("feat", "x", "n1", breaking=True,
+                                                 breaking_text="bt"),
+                     c("other", None, "o1", conventional=False), c("deps", None, "d1"),
+                     c("perf", None, "p1")], URL)
+    assert [s.title for s in secs] == ["Breaking changes", "Features", "Bug fixes",
+                                       "Performance", "Chores", "Deps", "Other"]
+    assert [e.subject for e in secs[2].entries] == ["f2", "f3", "f1"]
+    assert secs[0].entries[0].text == "bt"
+
+
+def test_notes_golden(shown: GitBuilder, golden: Callable[[str, str], None]) -> None:
+    s = make_settings(shown, github_repository="o/r")
+    release = collect(GitRepo(shown.root), s, "v1.1.0")
+    text = render_notes(release, s)
+    golden("notes-v1.1.0.md", text)
+    assert "<script>" not in text and "\\<script\\>" in text
+    assert "outside the chart" not in text
+    assert text.index("### Breaking changes") < text.index("### Features") < text.index(
+        "### Bug fixes") < text.index("### Performance") < text.index("### Documentation")
+    assert f"([#12]({URL}/pull/12))" in text
+    assert f"see ([#33]({URL}/pull/33)) for details" in text
+    assert "größer 🚀 naïve" in text
+
+
+def test_github_body_golden(shown: GitBuilder, golden: Callable[[str, str], None]) -> None:
+    s = make_settings(shown, github_repository="o/r")
+    body = render_github_body(collect(GitRepo(shown.root), s, "v1.1.0"), s)
+    golden("github-body-v1.1.0.md", body)
+    assert not body.startswith("## ") and body.rstrip().endswith(
+        f"**Full changelog**: {URL}/compare/v1.0.0...v1.1.0")
+
+
+def test_changelog_golden(shown: GitBuilder, golden: Callable[[str, str], None]) -> None:
+    s = make_settings(shown, github_repository="o/r")
+    text = render_changelog(all_releases(GitRepo(shown.root), s), s)
+    golden("changelog.md", text)
+    assert text.index("<!-- release: v1.1.0 -->") < text.index("<!-- release: v1.0.0 -->")
+    assert "## 1.0.0 (" in text  # first release: no compare link
+
+
+def test_empty_and_unreleased_golden(gitrepo: GitBuilder,
+                                     golden: Callable[[str, str], None]) -> None:
+    gitrepo.commit("feat: a")
+    gitrepo.tag("v1.0.0")
+    gitrepo.commit("ci: x", files={".ci/x": "x"})
+    s = make_settings(gitrepo, github_repository="o/r")
+    text = render_notes(collect(GitRepo(gitrepo.root), s, None), s)
+    golden("notes-unreleased-empty.md", text)
+    assert "_No changes to the chart in this release._" in text
+
+
+def test_custom_templates_override_by_name(shown: GitBuilder, tmp_path: Path) -> None:
+    tdir = shown.root / "tpl"
+    tdir.mkdir()
+    (tdir / "notes.md.j2").write_text(
+        "{{ r.tag }}:{% for s in r.sections %} {{ s.key }}={{ s.entries|length }}{% endfor %}\n")
+    s = make_settings(shown, github_repository="o/r", templates="tpl")
+    text = render_notes(collect(GitRepo(shown.root), s, "v1.1.0"), s)
+    assert text.startswith("v1.1.0: breaking=1 feat=4 fix=3 perf=1 docs=1 chore=1 other=1")
+
+
+def test_template_errors_are_bad_input(shown: GitBuilder) -> None:
+    tdir = shown.root / "tpl"
+    tdir.mkdir()
+    (tdir / "notes.md.j2").write_text("{% for %}\n")
+    s = make_settings(shown, templates="tpl")
+    with pytest.raises(BadInput, match=r"notes\.md\.j2 line 1"):
+        render_notes(collect(GitRepo(shown.root), s, "v1.1.0"), s)
+    (tdir / "notes.md.j2").write_text("{{ nope.x }}\n")
+    with pytest.raises(BadInput, match=r"template notes\.md\.j2 failed"):
+        render_notes(collect(GitRepo(shown.root), s, "v1.1.0"), s)
+    with pytest.raises(BadInput, match="does not exist"):
+        render_notes(collect(GitRepo(shown.root), s, "v1.1.0"),
+                     make_settings(shown, templates="missing"))
+
+
+def test_enterprise_urls(gitrepo: GitBuilder) -> None:
+    gitrepo.commit("feat: a (#1)")
+    gitrepo.tag("v1.0.0")
+    s = make_settings(gitrepo, github_api="https://ghe.example.com/api/v3",
+                      github_repository="o/r")
+    text = render_notes(collect(GitRepo(gitrepo.root), s, "v1.0.0"), s)
+    assert "https://ghe.example.com/o/r/pull/1" in text
+
+
+def test_artifacthub_changes(shown: GitBuilder, golden: Callable[[str, str], None]) -> None:
+    import yaml
+
+    s = make_settings(shown, github_repository="o/r")
+    text = artifacthub_changes(collect(GitRepo(shown.root), s, "v1.1.0"), s)
+    golden("artifacthub-v1.1.0.yaml", text)
+    data = yaml.safe_load(text)
+    assert {d["kind"] for d in data} == {"added", "fixed", "changed"}
+    assert data[0]["links"][0]["url"].startswith(URL)
+    empty = Release(tag="v9.9.9", version=None, sha="0" * 40, date=None, previous_tag=None,
+                    previous_version=None)
+    assert yaml.safe_load(artifacthub_changes(empty, s)) == []
