@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, standalone_mode=True)
     except ReleaseError as exc:
         typer.echo(f"error: {exc}", err=True)
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            from release.ghactions import error_annotation
+
+            typer.echo(error_annotation(str(exc)))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("interrupted: nothing was published after this point; re-run to finish", err=True)

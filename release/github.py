@@ -369,8 +369,11 @@ def _same_asset(remote: Mapping[str, Any], asset: AssetPlan) -> bool:
 
 
 def publish(plan: ReleasePlan, gh: GitHub, *, force: bool = False,
-            tag_prefix: str = "v") -> PublishResult:
-    """Make the GitHub release match `plan`; safe to re-run (see the module docstring)."""
+            tag_prefix: str = "v", keep_existing: Sequence[str] = ()) -> PublishResult:
+    """Make the GitHub release match `plan`; safe to re-run (see the module docstring).
+
+    Assets named in `keep_existing` (signatures, which differ on every run) are kept when an
+    uploaded one is already there, unless `force`."""
     existing = gh.release_by_tag(plan.tag)
     make_latest = plan.make_latest
     fields = {"name": plan.name, "body": plan.body, "prerelease": plan.prerelease}
@@ -409,7 +412,9 @@ def publish(plan: ReleasePlan, gh: GitHub, *, force: bool = False,
     for asset in plan.assets:
         remote = remote_assets.get(asset.name)
         if remote is not None:
-            if _same_asset(remote, asset):
+            if _same_asset(remote, asset) or (
+                    asset.name in keep_existing and remote.get("state") == "uploaded"
+                    and not force):
                 result.skipped.append(asset.name)
                 continue
             if remote.get("state") == "uploaded" and not force:

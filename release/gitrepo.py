@@ -37,6 +37,12 @@ class LogRecord:
     time: int = 0  # committer time
 
 
+def git_env() -> dict[str, str]:
+    """C locale for parseable output, no prompts, and no optional locks: a read such as
+    `git status` then never rewrites the index, so planning leaves the repository byte-identical."""
+    return {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+
+
 class GitRepo:
     """A git working tree; every method is a read unless its name says otherwise."""
 
@@ -51,7 +57,7 @@ class GitRepo:
 
     @staticmethod
     def _git(cwd: Path, *args: str, input_: bytes | None = None) -> str:
-        env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+        env = git_env()
         try:
             proc = subprocess.run(
                 ["git", *args], cwd=cwd, input=input_, capture_output=True, env=env, check=False
@@ -70,8 +76,7 @@ class GitRepo:
         return self._git(self.root, *args)
 
     def git_bytes(self, *args: str) -> bytes:
-        env = {**os.environ, "LC_ALL": "C"}
-        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, env=env,
+        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, env=git_env(),
                               check=False)
         if proc.returncode != 0:
             raise BadInput(f"git {args[0]} failed: {proc.stderr.decode(errors='replace').strip()}",
@@ -133,7 +138,7 @@ class GitRepo:
         return out
 
     def _env(self) -> dict[str, str]:
-        return {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+        return git_env()
 
     def touching(self, include: Sequence[str], exclude: Sequence[str],
                  paths: Sequence[str]) -> PendingShas:

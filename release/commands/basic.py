@@ -15,6 +15,7 @@ def register(app: typer.Typer) -> None:
     app.command("image-tags")(image_tags_cmd)
     app.command("bump")(bump_cmd)
     app.command("package")(package_cmd)
+    app.command("next")(next_cmd)
 
 
 def config_cmd(
@@ -96,3 +97,21 @@ def package_cmd(
         info("warning: the chart has uncommitted changes; this archive will not match any commit")
     typer.echo(f"{result.path}")
     typer.echo(f"{result.digest}")
+
+
+def next_cmd(
+    ctx: typer.Context,
+    explain: Annotated[bool, typer.Option(help="Show which commits decided the version.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Print the next version from conventional commits since the previous release tag."""
+    from release.plan import next_version
+
+    result = next_version(settings(ctx))
+    if as_json:
+        emit_json(result.as_json())
+        return
+    typer.echo(str(result.version))
+    if explain:
+        for line in result.explain():
+            info(line)
