@@ -107,7 +107,8 @@ def changelog_cmd(
                                                      "--update: the changelog setting).")] = None,
     update: Annotated[bool, typer.Option("--update", help="Insert one release at the top of the "
                                                           "changelog; idempotent.")] = False,
-    tag: Annotated[str | None, typer.Option(help="With --update: the release to add (default: "
+    tag: Annotated[str | None, typer.Option(help="With --update: the release to add, existing or to be "
+                                                 "tagged at HEAD (default: "
                                                  "the highest release reachable from HEAD).")]
     = None,
     all_paths: Annotated[bool, typer.Option("--all-paths",
@@ -130,7 +131,8 @@ def changelog_cmd(
                 raise BadInput("no release tag is reachable from HEAD",
                                "tag a release first or pass --tag")
             tag = found.name
-        release = collect(repo, s, tag, all_paths=all_paths, tags=tags)
+        # A tag not created yet is planned at HEAD: the entry can go into the release commit.
+        release = collect(repo, s, tag, planned=True, all_paths=all_paths, tags=tags)
         if changelog.update_file(path, release, s):
             info(f"{path}: added {tag}")
         else:
