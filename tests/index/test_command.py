@@ -13,20 +13,12 @@ from typing import Any
 import pytest
 import yaml
 
-from release.cli import main
 from release.index import archive_metadata
+from tests.conftest import run_main
 from tests.gitutil import GitBuilder
 from tests.index.conftest import ChartFactory, sha256_hex
 
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_main
 
 
 @pytest.fixture

@@ -10,19 +10,13 @@ from pathlib import Path
 import pytest
 import respx
 
-from release.cli import main
+from tests.conftest import run_main
+from tests.fakegithub import TOKEN, FakeGitHub
 from tests.gitutil import GitBuilder
-from tests.notes.test_github import TOKEN, FakeGitHub
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_main(list(argv), capsys)
 
 
 @pytest.fixture
