@@ -45,6 +45,13 @@ def _main(
     github_repository: Annotated[str | None, typer.Option(help="GitHub owner/name.")] = None,
     tag_prefix: Annotated[str | None, typer.Option(help="Release tag prefix (default v).")] = None,
     changelog: Annotated[str | None, typer.Option(help="Changelog path, relative to --repo.")] = None,
+    github_api: Annotated[str | None, typer.Option(help="GitHub REST API base URL.")] = None,
+    notes_paths: Annotated[str | None, typer.Option(help="Paths whose commits make the notes, "
+                                                    "comma-separated.")] = None,
+    non_conventional: Annotated[str | None, typer.Option(help="other | drop: non-conventional "
+                                                         "commits in the notes.")] = None,
+    templates: Annotated[str | None, typer.Option(help="Directory of Jinja2 templates "
+                                                  "overriding the bundled ones.")] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
@@ -57,6 +64,10 @@ def _main(
             "github-repository": github_repository,
             "tag-prefix": tag_prefix,
             "changelog": changelog,
+            "github-api": github_api,
+            "notes-paths": notes_paths,
+            "non-conventional": non_conventional,
+            "templates": templates,
         },
     )
 

@@ -83,3 +83,19 @@ def test_config_error_exit_code_and_no_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: unknown key 'bogus'")
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_every_setting_has_a_global_flag(tmp_path: Path) -> None:
+    from release.config import DEFAULTS
+
+    args = ["--repo", str(tmp_path)]
+    for key in DEFAULTS:
+        value = "drop" if key == "non-conventional" else "x/,y/" if key == "notes-paths" else "v"
+        args += [f"--{key}", value]
+    result = CliRunner().invoke(app, [*args, "config", "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    data = json.loads(result.output)
+    assert {k: v["source"] for k, v in data.items()} == {k: f"flag --{k}" for k in DEFAULTS}
+    assert data["notes-paths"]["value"] == ["x/", "y/"]

@@ -201,7 +201,9 @@ def github_release_cmd(
 
 _GLOBAL_VALUES = {"--repo": "repo", "--chart": "chart", "--registry": "registry",
                   "--github-repository": "github-repository", "--tag-prefix": "tag-prefix",
-                  "--changelog": "changelog"}
+                  "--changelog": "changelog", "--github-api": "github-api",
+                  "--notes-paths": "notes-paths", "--non-conventional": "non-conventional",
+                  "--templates": "templates"}
 _COMMANDS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     # command: ({value option: parameter}, {flag: parameter})
     "notes": ({"--tag": "tag", "--format": "fmt"},
