@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -58,3 +59,22 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(*run_main(list(args), capsys))
 
     return run
+
+
+@pytest.fixture(scope="session")
+def keyrings(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A throwaway GnuPG key exported as the flat keyrings Helm reads."""
+    home = tmp_path_factory.mktemp("gnupg")
+    os.chmod(home, 0o700)
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key",
+                    "Release Bot <bot@example.com>", "rsa2048", "sign", "never"],
+                   env=env, check=True, capture_output=True)
+    secring, pubring = home / "secring.gpg", home / "pubring.gpg"
+    secring.write_bytes(subprocess.run(["gpg", "--batch", "--export-secret-keys"], env=env,
+                                       check=True, capture_output=True).stdout)
+    pubring.write_bytes(subprocess.run(["gpg", "--batch", "--export"], env=env, check=True,
+                                       capture_output=True).stdout)
+    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, capture_output=True,
+                   check=False)
+    return secring, pubring

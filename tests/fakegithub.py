@@ -26,6 +26,7 @@ class FakeGitHub:
         self.latest: str | None = None
         self.next_asset = 100
         self.calls: list[str] = []
+        self.uploaded: dict[str, bytes] = {}  # asset name -> bytes, as a download would give
         r = router
         r.get(url__regex=rf"{REPO}/releases/tags/(?P<tag>[^/]+)$").mock(side_effect=self.by_tag)
         r.get(f"{REPO}/releases/latest").mock(side_effect=self.get_latest)
@@ -108,6 +109,7 @@ class FakeGitHub:
                 {"resource": "ReleaseAsset", "code": "already_exists", "field": "name"}])
         aid = self.next_asset
         self.next_asset += 1
+        self.uploaded[name] = request.content
         self.assets[aid] = {
             "url": f"{REPO}/releases/assets/{aid}", "id": aid, "name": name, "label": "",
             "state": "uploaded", "content_type": request.headers["content-type"],

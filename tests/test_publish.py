@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import helm_python
 import httpx
 import pytest
 import respx
@@ -137,3 +139,30 @@ def test_rerun_after_a_failed_github_step_finishes_the_release(
     assert steps["changelog"] == "unchanged"  # written by the first run, before GitHub failed
     assert open_registry.manifest_digest(f"{namespace}/demo", "1.0.0") == digest
     assert {a["name"] for a in github.assets.values()} == {"demo-1.0.0.tgz", "SHA256SUMS"}
+
+
+def test_signed_release_rerun_keeps_the_published_signature(
+        tagged: GitBuilder, github: FlakyCreate, open_registry: Registry, namespace: str,
+        keyrings: tuple[Path, Path], cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    secring, pubring = keyrings
+    registry = open_registry.oci(namespace)
+    sign = ("--sign", "--key", "Release Bot", "--keyring", str(secring))
+    first = run(cli, tagged, registry, *sign)
+    assert first.code == 0, first
+    names = {a["name"] for a in github.assets.values()}
+    assert names == {"demo-1.0.0.tgz", "demo-1.0.0.tgz.prov", "SHA256SUMS"}
+    prov_before = {a["name"]: a["digest"] for a in github.assets.values()}
+    digest = open_registry.manifest_digest(f"{namespace}/demo", "1.0.0")
+
+    # Helm verifies the released pair as a user downloading the assets would.
+    tgz = tmp_path / "demo-1.0.0.tgz"
+    tgz.write_bytes(github.uploaded["demo-1.0.0.tgz"])
+    (tmp_path / "demo-1.0.0.tgz.prov").write_bytes(github.uploaded["demo-1.0.0.tgz.prov"])
+    assert helm_python.verify(str(tgz), keyring=str(pubring))["file_name"] == "demo-1.0.0.tgz"
+
+    again = run(cli, tagged, registry, *sign, "--json")
+    assert again.code == 0, again  # a new signature is made, but nothing is replaced
+    steps = {s["name"]: s["status"] for s in json.loads(again.out)["steps"]}
+    assert steps["push"] == "already-published" and steps["github"] == "unchanged"
+    assert {a["name"]: a["digest"] for a in github.assets.values()} == prov_before
+    assert open_registry.manifest_digest(f"{namespace}/demo", "1.0.0") == digest

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -83,25 +81,6 @@ def test_dirty_chart_is_not_published(gitrepo: GitBuilder, open_registry: Regist
             open_registry.oci(namespace), "--plain-http")
     assert r.code == 2 and "uncommitted" in r.err
     assert open_registry.tags(f"{namespace}/demo") == []
-
-
-@pytest.fixture(scope="module")
-def keyrings(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A throwaway GnuPG key exported as the flat keyrings Helm reads."""
-    home = tmp_path_factory.mktemp("gnupg")
-    os.chmod(home, 0o700)
-    env = {**os.environ, "GNUPGHOME": str(home)}
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key",
-                    "Release Bot <bot@example.com>", "rsa2048", "sign", "never"],
-                   env=env, check=True, capture_output=True)
-    secring, pubring = home / "secring.gpg", home / "pubring.gpg"
-    secring.write_bytes(subprocess.run(["gpg", "--batch", "--export-secret-keys"], env=env,
-                                       check=True, capture_output=True).stdout)
-    pubring.write_bytes(subprocess.run(["gpg", "--batch", "--export"], env=env, check=True,
-                                       capture_output=True).stdout)
-    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, capture_output=True,
-                   check=False)
-    return secring, pubring
 
 
 def test_signed_push_carries_a_provenance_layer_helm_verifies(
