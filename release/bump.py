@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from release.chart import CHART_FILE, atomic_write, load_metadata, set_versions
+from release.chart import CHART_FILE, load_metadata, set_versions
 from release.config import Settings
 from release.errors import BadInput
+from release.files import atomic_write
 from release.version import parse_tag, parse_version
 
 

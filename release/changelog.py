@@ -8,12 +8,11 @@ which makes running the update twice for the same tag a no-op.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from release.files import atomic_write
 from release.render import render_changelog, render_changelog_entry
 
 if TYPE_CHECKING:
@@ -61,26 +60,13 @@ def updated(text: str, release: Release, settings: Settings) -> str:
     return insert_release(text, entry, header)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` in one rename, so an interrupted run never leaves half a changelog."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def update_file(path: Path, release: Release, settings: Settings) -> bool:
     """Insert `release` at the top of the changelog at `path`; True when the file changed."""
     old = path.read_bytes().decode("utf-8") if path.exists() else ""
     new = updated(old, release, settings)
     if new == old:
         return False
-    write_atomic(path, new)
+    atomic_write(path, new)
     return True
 
 

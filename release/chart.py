@@ -6,9 +6,7 @@ field survive byte for byte; the result is re-parsed and checked before it repla
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -101,19 +99,3 @@ def set_versions(text: str, version: str, app_version: str, origin: str = CHART_
         raise BadInput(f"{origin}: could not set version/appVersion without changing other fields",
                        "write version: and appVersion: as plain top-level lines")
     return new
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write next to the target and rename: a crash never leaves a half-written file."""
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import tarfile
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +31,7 @@ from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import YAMLError
 
 from release.errors import BadInput, Conflict
+from release.files import atomic_write
 
 API_VERSION = "v1"
 INDEX_FILE = "index.yaml"
@@ -332,21 +331,6 @@ def dump_index(index: Mapping[str, Any]) -> bytes:
     return ("\n".join(out) + "\n").encode("utf-8")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temp file beside `path`, fsync, rename: readers see the old or the new file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # --- merging ---------------------------------------------------------------------------------
 def merge_entry(index: dict[str, Any], entry: Mapping[str, Any]) -> Status:
     """Add `entry` to `index` in place unless the version is there; refuse a different digest."""
@@ -385,7 +369,7 @@ def update_index(index_dir: Path, metadata: Mapping[str, Any], digest: str, crea
     entry = index_entry(metadata, digest, created, url)
     status = merge_entry(index, entry)
     if status == "added":
-        write_atomic(path, dump_index(index))
+        atomic_write(path, dump_index(index))
     return IndexResult(path=path, name=entry["name"], version=entry["version"],
                        digest=entry["digest"], url=url, status=status)
 

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from release.chart import CHART_FILE, atomic_write, load_metadata, parse_yaml, set_versions, validate_metadata
+from release.chart import CHART_FILE, load_metadata, parse_yaml, set_versions, validate_metadata
 from release.config import Settings
 from release.errors import BadInput
+from release.files import atomic_write
 from release.helmignore import IgnoreRules
 from release.version import parse_tag
 

@@ -146,7 +146,9 @@ def changelog_cmd(
         return
     path = _resolve(s, output)
     _guard_overwrite(repo, path, text)
-    changelog.write_atomic(path, text)
+    from release.files import atomic_write
+
+    atomic_write(path, text)
     info(f"{path}: {len(tags)} releases")
 
 
