@@ -28,8 +28,7 @@ from typing import TYPE_CHECKING, Any
 from release.commits import REVERT, Change, parse_commit
 from release.errors import BadInput
 from release.gitrepo import GitRepo, LogRecord
-from release.version import _SEMVER as SEMVER_RE
-from release.version import try_parse_tag
+from release.version import SEMVER_RE, try_parse_tag
 
 if TYPE_CHECKING:
     import semver

@@ -15,7 +15,7 @@ import semver
 from release.errors import BadInput
 
 # semver.org's regex, ASCII only (str.isdigit() would accept unicode digits).
-_SEMVER = re.compile(
+SEMVER_RE = re.compile(
     r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?",
@@ -25,7 +25,7 @@ _SEMVER = re.compile(
 
 def parse_version(text: str, what: str = "version") -> semver.Version:
     """Strict SemVer 2 (build metadata allowed), or BadInput naming the value."""
-    if not text or not _SEMVER.fullmatch(text):
+    if not text or not SEMVER_RE.fullmatch(text):
         raise BadInput(f"{what} {text!r} is not strict SemVer 2",
                        "use MAJOR.MINOR.PATCH[-PRERELEASE], e.g. 1.2.3 or 1.2.3-rc.1")
     return semver.Version.parse(text)
@@ -38,7 +38,7 @@ def parse_tag(tag: str, prefix: str = "v") -> semver.Version:
         raise BadInput(f"tag {tag!r} does not start with the tag prefix {prefix!r}",
                        f"use the form {example}")
     body = tag[len(prefix):]
-    if not _SEMVER.fullmatch(body):
+    if not SEMVER_RE.fullmatch(body):
         raise BadInput(f"tag {tag!r} is not {prefix!r} + strict SemVer 2",
                        f"use the form {example}")
     version = semver.Version.parse(body)

@@ -58,11 +58,15 @@ def index_cmd(
         created = repo.commit_time(sha)
         result = merge(package, metadata, created)
     else:
-        # release.package lands from another branch; the ignore goes stale (harmlessly) then.
-        from release.package import build_package  # type: ignore[import-not-found,unused-ignore]
+        # Rebuilt from the tag's commit, whatever the working tree holds: the same bytes as the
+        # release asset the entry's URL points at.
+        from release.package import package_at_commit
 
+        if GitRepo(s.root).tag_commit(tag) is None:
+            raise BadInput(f"tag {tag} does not exist in {s.root}",
+                           "create the tag or fetch it (git fetch --tags)")
         with tempfile.TemporaryDirectory(prefix="ameide-index-") as tmp:
-            built = build_package(s, tag, Path(tmp))
+            built = package_at_commit(s, f"refs/tags/{tag}", Path(tmp))
             result = merge(built.path, dict(built.metadata), built.created)
 
     if as_json:

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
-import sys
-import types
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from release.index import archive_metadata
 from tests.conftest import run_main
 from tests.gitutil import GitBuilder
 from tests.index.conftest import ChartFactory, sha256_hex
@@ -125,48 +121,26 @@ def test_bad_input_exits_2(project: GitBuilder, tmp_path: Path, make_chart: Char
     assert not (site / "index.yaml").exists()
 
 
-@dataclass(frozen=True)
-class StandInPackage:
-    """The fields of release.package.PackageResult that `index` reads."""
-
-    path: Path
-    digest: str
-    size: int
-    name: str
-    version: str
-    app_version: str
-    metadata: dict[str, Any]
-    created: int
-
-
-def test_without_package_builds_the_tag(project: GitBuilder, tmp_path: Path,
-                                        make_chart: ChartFactory,
-                                        monkeypatch: pytest.MonkeyPatch,
+def test_without_package_builds_the_tag(gitrepo: GitBuilder, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    """No --package: the archive comes from release.package.build_package(settings, tag, dir)."""
-    tgz = make_chart("demo", "1.2.3")
-    calls: list[tuple[Path, str | None, Path]] = []
+    """No --package: the archive is the reproducible build of the tag's commit."""
+    from release.config import load_settings
+    from release.package import build_package
+    from tests.charts import DEMO
 
-    def build_package(settings: Any, tag: str | None, out_dir: Path) -> StandInPackage:
-        calls.append((settings.root, tag, out_dir))
-        target = out_dir / tgz.name
-        shutil.copyfile(tgz, target)
-        return StandInPackage(target, "sha256:" + sha256_hex(target), target.stat().st_size,
-                              "demo", "1.2.3", "1.2.3", archive_metadata(target), 1_600_000_000)
-
-    fake = types.ModuleType("release.package")
-    fake.build_package = build_package  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "release.package", fake)
+    gitrepo.commit("feat(chart): demo", dict(DEMO))
+    gitrepo.tag("v1.2.3")
+    expected = build_package(load_settings(gitrepo.root, environ={}), "v1.2.3", tmp_path / "pkg")
     site = tmp_path / "site"
     site.mkdir()
 
-    code, _, err = run(["--repo", str(project.root), "index", "--tag", "v1.2.3",
+    code, _, err = run(["--repo", str(gitrepo.root), "index", "--tag", "v1.2.3",
                         "--index-dir", str(site)], capsys)
 
     assert code == 0, err
-    [(root, tag, out_dir)] = calls
-    assert root == project.root.resolve() and tag == "v1.2.3"
-    assert not out_dir.exists()  # the temporary package directory is cleaned up
     [entry] = index_of(site)["entries"]["demo"]
-    assert entry["digest"] == sha256_hex(tgz)
-    assert entry["created"] == "2020-09-13T12:26:40Z"
+    assert entry["digest"] == expected.digest.removeprefix("sha256:")
+    commit_time = int(gitrepo.git("show", "-s", "--format=%ct", "v1.2.3"))
+    assert entry["created"] == datetime.fromtimestamp(commit_time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert entry["urls"] == [
+        "https://github.com/ameideio/ameide-core/releases/download/v1.2.3/demo-1.2.3.tgz"]
