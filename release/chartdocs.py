@@ -34,20 +34,13 @@ class ValueDoc:
     description: str
 
 
+# bool before int: a bool is an int in Python.
+_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "bool"), (int, "int"), (float, "float"), (str, "string"), (list, "list"), (dict, "object"))
+
+
 def _type_of(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
+    return next((name for kind, name in _TYPES if isinstance(value, kind)), "null")
 
 
 def _plain(value: Any) -> Any:
