@@ -180,7 +180,8 @@ def write_archive(entries: list[_Entry], mtime: int) -> bytes:
             info.uname = info.gname = ""
             tar.addfile(info, io.BytesIO(entry.data))
     out = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=9) as gz:
+    # Level 6 (zlib's and Go's default): 3x faster than 9 for about 1% more bytes.
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as gz:
         gz.write(raw.getvalue())
     return out.getvalue()
 
