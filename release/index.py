@@ -26,9 +26,8 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 import semver
-from ruamel.yaml import YAML
-from ruamel.yaml.constructor import SafeConstructor
-from ruamel.yaml.error import YAMLError
+import yaml
+from yaml import YAMLError
 
 from release.errors import BadInput, Conflict
 from release.files import atomic_write
@@ -201,23 +200,33 @@ def sort_versions(versions: list[Any]) -> list[Any]:
 
 
 # --- reading and writing ---------------------------------------------------------------------
-class _KeepTimestamps(SafeConstructor):
-    """Timestamps stay the strings they are in the file, so existing entries round-trip."""
+class _IndexLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML 1.1, as Helm's go-yaml reads index and chart (`deprecated: yes` is a bool to
+    Helm; a 1.2 reader would keep "yes" and we would write back a string, changing what an
+    existing entry means), with libyaml's C parser when present. Timestamps stay the strings
+    they are in the file, so existing entries round-trip; a duplicate key is an error rather
+    than a silent last-one-wins."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    f"found duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
-_KeepTimestamps.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
+_IndexLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 
-def _yaml() -> YAML:
-    """A safe, pure-Python reader with YAML 1.1 rules, as Helm's go-yaml reads index and chart.
-
-    (`deprecated: yes` is a bool to Helm; a 1.2 reader would keep "yes" and we would write back
-    a string, changing what an existing entry means.)
-    """
-    yaml = YAML(typ="safe", pure=True)
-    yaml.Constructor = _KeepTimestamps
-    yaml.version = (1, 1)
-    return yaml
+def _load(text: str) -> Any:
+    return yaml.load(text, Loader=_IndexLoader)
 
 
 def new_index() -> dict[str, Any]:
@@ -228,7 +237,7 @@ def parse_index(text: str, source: str = INDEX_FILE) -> dict[str, Any]:
     """Parse and check the shape of an index; anything odd is a one-line `BadInput`."""
     fix = "restore it from the branch history (e.g. git checkout gh-pages -- index.yaml)"
     try:
-        data = _yaml().load(text)
+        data = _load(text)
     except YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""
@@ -392,7 +401,7 @@ def archive_metadata(tgz: Path) -> dict[str, Any]:
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise BadInput(f"{tgz} is not a gzipped chart archive ({exc})", fix) from None
     try:
-        data = _yaml().load(raw.decode("utf-8"))
+        data = _load(raw.decode("utf-8"))
     except (UnicodeDecodeError, YAMLError):
         raise BadInput(f"{tgz}: Chart.yaml is not valid YAML", fix) from None
     if not isinstance(data, dict):
