@@ -6,6 +6,7 @@ field survive byte for byte; the result is re-parsed and checked before it repla
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,46 @@ CHART_FILE = "Chart.yaml"
 _NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 
 
-def parse_yaml(text: str, origin: str) -> Any:
-    """Safe YAML 1.1 (as Helm reads it), with libyaml's C parser when the wheel has it."""
+@functools.cache
+def _loader() -> type:
+    """Safe YAML 1.1, as Helm's go-yaml reads Chart.yaml and index.yaml (`yes` is a bool), with
+    libyaml's C parser when present. Timestamps stay the text they are, so files round-trip; a
+    duplicate key is an error rather than a silent last-one-wins."""
+    # Built on first use, so PyYAML stays out of `--help`.
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            self.flatten_mapping(node)
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping", node.start_mark,
+                        f"found duplicate key {key!r}", key_node.start_mark)
+                seen.add(key)
+            mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+            return mapping
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp",
+                           lambda loader, node: loader.construct_scalar(node))
+    return Loader
+
+
+def load_yaml(text: str) -> Any:
+    """Parse; raises yaml.YAMLError (with `problem_mark`) on bad input."""
+    import yaml
+
+    return yaml.load(text, Loader=_loader())
+
+
+def parse_yaml(text: str, origin: str) -> Any:
+    """`load_yaml`, with bad input as a one-line BadInput naming `origin` and the line."""
+    import yaml
+
     try:
-        return yaml.load(text, Loader=loader)
+        return load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

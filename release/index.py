@@ -17,18 +17,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
 import semver
-import yaml
 from yaml import YAMLError
 
+from release.chart import load_yaml as _load
 from release.errors import BadInput, Conflict
 from release.files import atomic_write
 
@@ -200,35 +199,6 @@ def sort_versions(versions: list[Any]) -> list[Any]:
 
 
 # --- reading and writing ---------------------------------------------------------------------
-class _IndexLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML 1.1, as Helm's go-yaml reads index and chart (`deprecated: yes` is a bool to
-    Helm; a 1.2 reader would keep "yes" and we would write back a string, changing what an
-    existing entry means), with libyaml's C parser when present. Timestamps stay the strings
-    they are in the file, so existing entries round-trip; a duplicate key is an error rather
-    than a silent last-one-wins."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        self.flatten_mapping(node)
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", node.start_mark,
-                    f"found duplicate key {key!r}", key_node.start_mark)
-            seen.add(key)
-        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
-        return mapping
-
-
-_IndexLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
-
-
-def _load(text: str) -> Any:
-    return yaml.load(text, Loader=_IndexLoader)
-
-
 def new_index() -> dict[str, Any]:
     return {"apiVersion": API_VERSION, "entries": {}}
 
@@ -386,24 +356,6 @@ def update_index(index_dir: Path, metadata: Mapping[str, Any], digest: str, crea
 # --- the archive -----------------------------------------------------------------------------
 def archive_metadata(tgz: Path) -> dict[str, Any]:
     """The `<chart>/Chart.yaml` inside a packaged chart, as a plain dict."""
-    fix = "pass a chart archive made by `ameide-release package` or `helm package`"
-    try:
-        with tarfile.open(tgz, "r:gz") as tar:
-            member = next((m for m in tar.getmembers()
-                           if m.isfile() and len(PurePosixPath(m.name).parts) == 2
-                           and PurePosixPath(m.name).name == "Chart.yaml"), None)
-            if member is None:
-                raise BadInput(f"{tgz} has no <chart>/Chart.yaml", fix)
-            handle = tar.extractfile(member)
-            raw = handle.read() if handle is not None else b""
-    except FileNotFoundError:
-        raise BadInput(f"package {tgz} does not exist", fix) from None
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise BadInput(f"{tgz} is not a gzipped chart archive ({exc})", fix) from None
-    try:
-        data = _load(raw.decode("utf-8"))
-    except (UnicodeDecodeError, YAMLError):
-        raise BadInput(f"{tgz}: Chart.yaml is not valid YAML", fix) from None
-    if not isinstance(data, dict):
-        raise BadInput(f"{tgz}: Chart.yaml is not a mapping", fix)
-    return data
+    from release.package import read_archive
+
+    return dict(read_archive(tgz).metadata)

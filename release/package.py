@@ -304,3 +304,38 @@ def build_with_helm_binary(settings: Settings, tag: str | None, out_dir: Path) -
         metadata={**metadata, "version": final_version}, created=int(path.stat().st_mtime),
         files=files,
     )
+
+
+def read_archive(path: Path) -> PackageResult:
+    """An existing chart archive, described like a fresh package: Chart.yaml's metadata, the
+    digest of its bytes, and `created` = its newest entry's mtime (our archives pin every mtime
+    to the commit time, so that is the commit time)."""
+    fix = "pass a chart archive made by `ameide-release package` or `helm package`"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BadInput(f"package {path} does not exist", fix) from None
+    except OSError as exc:
+        raise BadInput(f"cannot read {path} ({exc.strerror})", fix) from None
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            members = tar.getmembers()
+            chart = next((m for m in members if m.isfile() and m.name.count("/") == 1
+                          and m.name.endswith("/" + CHART_FILE)), None)
+            if chart is None:
+                raise BadInput(f"{path} has no <chart>/Chart.yaml", fix)
+            handle = tar.extractfile(chart)
+            text = handle.read().decode("utf-8") if handle is not None else ""
+    except (tarfile.TarError, OSError, EOFError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path} is not a gzipped chart archive ({type(exc).__name__})",
+                       fix) from None
+    metadata = parse_yaml(text, f"Chart.yaml in {path}")
+    if not isinstance(metadata, dict) or not metadata.get("name") or not metadata.get("version"):
+        raise BadInput(f"Chart.yaml in {path} lacks name or version", "fix the chart")
+    version = str(metadata["version"])
+    return PackageResult(
+        path=path, digest="sha256:" + hashlib.sha256(data).hexdigest(), size=len(data),
+        name=str(metadata["name"]), version=version,
+        app_version=str(metadata.get("appVersion") or version), metadata=metadata,
+        created=max((int(m.mtime) for m in members), default=0),
+        files=tuple(sorted(m.name for m in members if m.isfile())))

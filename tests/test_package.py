@@ -196,6 +196,7 @@ def test_symlink_inside_the_chart_is_followed(demo: GitBuilder, tmp_path: Path) 
         ("apiVersion: v2\nname: demo\nversion: 1.0.0\nappVersion: 1.10\n", "quote it"),
         ("apiVersion: v2\nname: demo\nversion: 1.0.0\ntype: plugin\n", "type is 'plugin'"),
         ("apiVersion: v2\nname: [demo\n", "is not valid YAML"),
+        ("apiVersion: v2\nname: demo\nversion: 0.1.0\nversion: 0.2.0\n", "line 4 is not valid YAML"),
     ],
 )
 def test_invalid_chart_yaml_names_file_and_field(

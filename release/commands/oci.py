@@ -56,7 +56,7 @@ def _credentials(host: str, username: str | None, password_stdin: bool) -> Crede
 def _package(ctx: typer.Context, tag: str | None, archive: Path | None, out_dir: Path,
              registry: str | None) -> tuple[PackageLike, str]:
     from release.errors import BadInput
-    from release.oci.publish import read_archive
+    from release.package import read_archive
 
     s = settings(ctx, registry=registry)
     if archive is not None:
@@ -135,8 +135,9 @@ def verify_cmd(
 ) -> None:
     """Pull the published chart, check every digest and compare with a rebuild of the tag."""
     from release.errors import Conflict
-    from release.oci.publish import read_archive, verify_chart
+    from release.oci.publish import verify_chart
     from release.oci.reference import chart_ref, split_registry
+    from release.package import read_archive
 
     s = settings(ctx, registry=to)
     with tempfile.TemporaryDirectory(prefix="ameide-release-verify-") as tmp:

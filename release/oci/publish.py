@@ -10,9 +10,7 @@ package (the tag's commit): report a match or the first difference.
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,53 +49,6 @@ class PackageLike(Protocol):
     def metadata(self) -> Mapping[str, Any]: ...
     @property
     def created(self) -> int: ...
-
-
-@dataclass(frozen=True)
-class ArchivePackage:
-    """A chart archive on disk described like a PackageResult (for `push --archive`)."""
-
-    path: Path
-    digest: str
-    size: int
-    name: str
-    version: str
-    app_version: str
-    metadata: dict[str, Any]
-    created: int
-
-
-def read_archive(path: Path) -> ArchivePackage:
-    """Chart.yaml and the newest entry time of a chart .tgz (our packages pin every mtime to the
-    commit time, so that is the commit time)."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        data = path.read_bytes()
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-            members = tar.getmembers()
-            chart_yaml = next((m for m in members if m.name.count("/") == 1
-                               and m.name.endswith("/Chart.yaml")), None)
-            if chart_yaml is None:
-                raise BadInput(f"{path} has no <chart>/Chart.yaml", "pass a packaged Helm chart")
-            raw = tar.extractfile(chart_yaml)
-            text = raw.read().decode("utf-8") if raw else ""
-            created = max((int(m.mtime) for m in members), default=0)
-    except (OSError, tarfile.TarError, EOFError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path} is not a readable chart archive ({type(exc).__name__})",
-                       "pass the .tgz that `helm package` or `ameide-release package` wrote"
-                       ) from None
-    try:
-        metadata = YAML(typ="safe", pure=True).load(text)
-    except YAMLError:
-        raise BadInput(f"Chart.yaml in {path} is not valid YAML", "fix the chart") from None
-    if not isinstance(metadata, dict) or not metadata.get("name") or not metadata.get("version"):
-        raise BadInput(f"Chart.yaml in {path} lacks name or version", "fix the chart")
-    return ArchivePackage(path=path, digest=sha256_digest(data), size=len(data),
-                          name=str(metadata["name"]), version=str(metadata["version"]),
-                          app_version=str(metadata.get("appVersion", "")),
-                          metadata=metadata, created=created)
 
 
 @dataclass(frozen=True)
@@ -301,5 +252,5 @@ def expected_digest(package: PackageLike, prov: Path | None = None) -> str:
     return build_artifact(package.path, package.metadata, package.created, prov).digest
 
 
-__all__ = ["ArchivePackage", "PackageLike", "PushResult", "VerifyResult", "expected_digest",
-           "push_chart", "read_archive", "verify_chart"]
+__all__ = ["PackageLike", "PushResult", "VerifyResult", "expected_digest", "push_chart",
+           "verify_chart"]
