@@ -88,6 +88,8 @@ class GitRepo:
         try:
             return self.git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
         except BadInput:
+            if rev == "HEAD":
+                self.head()  # says "no commits yet" when that is the reason
             raise BadInput(f"{rev!r} is not a commit in {self.root}",
                            "check the tag or revision name (git tag --list)") from None
 

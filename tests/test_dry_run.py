@@ -122,3 +122,10 @@ def test_dry_run_on_this_repository_chart(cli: Callable[..., CliResult], no_netw
     assert plan["oci_reference"].startswith("oci://ghcr.io/ameideio/charts/ameide-operators:")
     assert any(f.startswith("ameide-operators/crds/") for f in plan["package"]["files"])
     assert no_network == []
+
+
+def test_dry_run_in_a_repository_without_commits(gitrepo: GitBuilder,
+                                                 cli: Callable[..., CliResult]) -> None:
+    result = cli("--repo", str(gitrepo.root), "dry-run")
+    assert result.code == 2
+    assert "has no commits yet" in result.err and "Traceback" not in result.err
