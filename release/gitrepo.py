@@ -23,13 +23,6 @@ class TagRef:
 
 
 @dataclass(frozen=True)
-class TagInfo:
-    name: str
-    sha: str  # the commit the tag points at (annotated tags peeled)
-    time: int = 0  # unused by tags_with_times (0): commit times come from the log
-
-
-@dataclass(frozen=True)
 class LogRecord:
     sha: str
     parents: tuple[str, ...]
@@ -56,12 +49,11 @@ class GitRepo:
         self.root = Path(top)
 
     @staticmethod
-    def _git(cwd: Path, *args: str, input_: bytes | None = None) -> str:
-        env = git_env()
+    def _run(cwd: Path, args: Sequence[str], input_: bytes | None = None) -> bytes:
+        """The one place git runs to completion; a failure is a one-line BadInput."""
         try:
-            proc = subprocess.run(
-                ["git", *args], cwd=cwd, input=input_, capture_output=True, env=env, check=False
-            )
+            proc = subprocess.run(["git", *args], cwd=cwd, input=input_, capture_output=True,
+                                  env=git_env(), check=False)
         except FileNotFoundError:
             raise BadInput("git is not installed", "install git and retry") from None
         except NotADirectoryError:
@@ -70,18 +62,14 @@ class GitRepo:
             message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
             raise BadInput(f"git {args[0]} failed: {message[-1] if message else proc.returncode}",
                            "check the repository state")
-        return proc.stdout.decode("utf-8", "replace")
+        return proc.stdout
+
+    @classmethod
+    def _git(cls, cwd: Path, *args: str) -> str:
+        return cls._run(cwd, args).decode("utf-8", "replace")
 
     def git(self, *args: str) -> str:
         return self._git(self.root, *args)
-
-    def git_bytes(self, *args: str) -> bytes:
-        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, env=git_env(),
-                              check=False)
-        if proc.returncode != 0:
-            raise BadInput(f"git {args[0]} failed: {proc.stderr.decode(errors='replace').strip()}",
-                           "check the repository state")
-        return proc.stdout
 
     # --- commits -------------------------------------------------------------------------
     def rev_parse(self, rev: str) -> str:
@@ -112,42 +100,28 @@ class GitRepo:
 
     # --- tags ----------------------------------------------------------------------------
     def tags(self, merged_into: str | None = None) -> list[TagRef]:
-        """All tags (or those reachable from `merged_into`), peeled to their commits."""
-        args = ["for-each-ref", "--format=%(refname:strip=2) %(objectname) %(*objectname)"]
+        """Tags of commits (annotated ones peeled; tags of trees or blobs are no releases), all
+        or those reachable from `merged_into`, in one cheap `for-each-ref` that reads no commit."""
+        fmt = "%(refname:strip=2) %(objectname) %(*objectname) %(*objecttype) %(objecttype)"
+        args = ["for-each-ref", f"--format={fmt}"]
         if merged_into:
             args.append(f"--merged={merged_into}")
-        args.append("refs/tags")
         out: list[TagRef] = []
-        for line in self.git(*args).splitlines():
-            parts = line.split()
-            if len(parts) >= 2:
-                out.append(TagRef(parts[0], parts[2] if len(parts) > 2 else parts[1]))
-        return out
-
-    def tags_with_times(self) -> list[TagInfo]:
-        """Every tag with its peeled commit, in one cheap `for-each-ref` (no commit is read, so
-        `time` is 0: take commit times from `log_records` or `commit_time`)."""
-        out: list[TagInfo] = []
-        fmt = "%(refname:strip=2) %(objectname) %(*objectname) %(*objecttype) %(objecttype)"
-        for line in self.git("for-each-ref", f"--format={fmt}", "refs/tags").splitlines():
+        for line in self.git(*args, "refs/tags").splitlines():
             parts = line.split(" ")
             if len(parts) != 5:
                 continue
             name, obj, peeled, peeled_type, obj_type = parts
-            if (peeled_type or obj_type) != "commit":  # a tag of a tree or blob
-                continue
-            out.append(TagInfo(name, peeled or obj, 0))
+            if (peeled_type or obj_type) == "commit":
+                out.append(TagRef(name, peeled or obj))
         return out
-
-    def _env(self) -> dict[str, str]:
-        return git_env()
 
     def touching(self, include: Sequence[str], exclude: Sequence[str],
                  paths: Sequence[str]) -> PendingShas:
         """Start listing the non-merge commits of a range that touch `paths` (full history, no
         simplification); the answer is collected by `PendingShas.wait()`, so the caller can
         work while git computes the diffs."""
-        return PendingShas(self.root, self._env(), _revs(include, exclude), paths)
+        return PendingShas(self.root, git_env(), _revs(include, exclude), paths)
 
     def log(self, include: Sequence[str], exclude: Sequence[str] = (),
             paths: Sequence[str] | None = None, topo: bool = False,
@@ -169,17 +143,11 @@ class GitRepo:
         if not include:
             return []
         order = ["--topo-order"] if topo else []
-        proc = subprocess.run(
-            ["git", "log", "-z", *order, "--format=%H %ct %P%n%B", "--stdin"],
-            cwd=self.root, env=self._env(), input=_revs(include, exclude),
-            capture_output=True, check=False)
-        if proc.returncode != 0:
-            err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise BadInput(f"git log failed: {err[-1] if err else proc.returncode}",
-                           "check the tag or revision names")
+        out = self._run(self.root, ["log", "-z", *order, "--format=%H %ct %P%n%B", "--stdin"],
+                        _revs(include, exclude))
         records: list[LogRecord] = []
         append = records.append
-        for chunk in proc.stdout.decode("utf-8", "replace").split("\0"):
+        for chunk in out.decode("utf-8", "replace").split("\0"):
             head, _, message = chunk.partition("\n")
             if not head:
                 continue
@@ -194,10 +162,6 @@ class GitRepo:
         except BadInput:
             return None
 
-    def refs_snapshot(self) -> str:
-        """Every ref and its target: lets tests (and careful code) prove nothing moved."""
-        return self.git("for-each-ref", "--format=%(refname) %(objectname)")
-
     # --- working tree --------------------------------------------------------------------
     def status(self, *paths: str) -> str:
         """`git status --porcelain` limited to paths (all when none); empty means clean."""
@@ -209,9 +173,6 @@ class GitRepo:
     def is_dirty(self, *paths: str) -> bool:
         return bool(self.status(*paths).strip())
 
-    def show_file(self, rev: str, path: str) -> bytes:
-        return self.git_bytes("show", f"{rev}:{path}")
-
     def relpath(self, path: Path) -> str:
         return Path(os.path.relpath(path.resolve(), self.root.resolve())).as_posix()
 
@@ -220,7 +181,7 @@ class GitRepo:
         import io
         import tarfile
 
-        data = self.git_bytes("archive", "--format=tar", rev, "--", path)
+        data = self._run(self.root, ["archive", "--format=tar", rev, "--", path])
         dest.mkdir(parents=True, exist_ok=True)
         try:
             with tarfile.open(fileobj=io.BytesIO(data)) as tar:

@@ -111,7 +111,7 @@ def release_tags(repo: GitRepo, prefix: str) -> list[ReleaseTag]:
     out: list[ReleaseTag] = []
     match = SEMVER_RE.fullmatch
     cut = len(prefix)
-    for info in repo.tags_with_times():
+    for info in repo.tags():
         if not info.name.startswith(prefix):
             continue
         text = info.name[cut:]
