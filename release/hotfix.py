@@ -7,15 +7,13 @@ back to where it was, deletes it if we created it, and returns to the branch the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-import semver
 
 from release.config import Settings
 from release.errors import BadInput, Conflict
 from release.gitrepo import GitRepo
-from release.version import parse_tag, tag_name, try_parse_tag
+from release.version import parse_tag, tag_name
 
 
 @dataclass(frozen=True)
@@ -36,17 +34,25 @@ def release_branch(major: int, minor: int) -> str:
 
 def latest_patch_tag(repo: GitRepo, settings: Settings, rev: str, major: int, minor: int) -> str:
     """The highest final vMAJOR.MINOR.x tag reachable from `rev`."""
-    best: tuple[semver.Version, str] | None = None
-    for ref in repo.tags(merged_into=rev):
-        version = try_parse_tag(ref.name, settings.tag_prefix)
-        if version is None or version.prerelease or (version.major, version.minor) != (major, minor):
-            continue
-        if best is None or version > best[0]:
-            best = (version, ref.name)
-    if best is None:
+    from release.notes import release_tags
+
+    reachable = {ref.name for ref in repo.tags(merged_into=rev)}
+    line = [t for t in release_tags(repo, settings.tag_prefix)  # lowest first
+            if t.name in reachable and not t.prerelease
+            and (t.version.major, t.version.minor) == (major, minor)]
+    if not line:
         raise BadInput(f"no {settings.tag_prefix}{major}.{minor}.x tag is reachable from {rev}",
                        "hotfix from a published release tag")
-    return best[1]
+    return line[-1].name
+
+
+def _write_changelog(settings: Settings, repo: GitRepo, tag: str) -> bool:
+    """The new release's entry: its notes as if tagged at the branch's HEAD now."""
+    from release.changelog import update_file
+    from release.notes import collect
+
+    release = collect(repo, settings, tag, planned=True)
+    return update_file(settings.changelog_path, release, settings)
 
 
 def cut_hotfix(
@@ -56,9 +62,7 @@ def cut_hotfix(
     *,
     push: bool = False,
     remote: str = "origin",
-    write_changelog: Callable[[Settings, str], bool] | None = None,
 ) -> HotfixResult:
-    """`write_changelog(settings, tag)` adds the new release's entry (tag not yet created)."""
     base = parse_tag(from_tag, settings.tag_prefix)
     if base.prerelease:
         raise BadInput(f"{from_tag} is a pre-release", "cut hotfixes from a final release tag")
@@ -100,7 +104,7 @@ def cut_hotfix(
 
         bump_chart(settings, new_tag)
         paths = [repo.relpath(settings.chart_dir / "Chart.yaml")]
-        if write_changelog is not None and write_changelog(settings, new_tag):
+        if _write_changelog(settings, repo, new_tag):
             paths.append(repo.relpath(settings.changelog_path))
         commit = repo.commit_paths(f"chore(release): {new_tag}", *paths)
         repo.create_tag(new_tag, commit, f"Hotfix release {new_tag} (from {from_tag})")

@@ -17,7 +17,6 @@ from release.commands.common import emit_json, info, settings
 from release.commands.oci import PlainOpt, PwStdinOpt, UserOpt
 
 if TYPE_CHECKING:
-    from release.config import Settings
     from release.pipeline import Step
     from release.plan import ReleasePlan
 
@@ -150,8 +149,7 @@ def hotfix_cmd(
     """Cut vX.Y.(Z+1) on release-X.Y from vX.Y.Z: cherry-pick, bump, CHANGELOG, commit, tag."""
     from release.hotfix import cut_hotfix
 
-    result = cut_hotfix(settings(ctx), from_tag, pick or [], push=push, remote=remote,
-                        write_changelog=_changelog_for_new_tag)
+    result = cut_hotfix(settings(ctx), from_tag, pick or [], push=push, remote=remote)
     info(f"{result.tag} tagged on {result.branch} ({'created' if result.branch_created else 'reused'}"
          f", {len(result.picked)} picked, previous {result.previous_tag})")
     if result.pushed:
@@ -159,13 +157,3 @@ def hotfix_cmd(
     else:
         info("publish it by pushing the branch and tag:")
         typer.echo(result.push_command)
-
-
-def _changelog_for_new_tag(s: Settings, tag: str) -> bool:
-    """The hotfix's CHANGELOG entry: its notes as if tagged at the branch's HEAD now."""
-    from release.changelog import update_file
-    from release.gitrepo import GitRepo
-    from release.notes import collect
-
-    release = collect(GitRepo(s.root), s, tag, planned=True)
-    return update_file(s.changelog_path, release, s)
