@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from release.errors import BadInput, Conflict, RemoteError
 from release.notes import ReleaseTag, latest_final, version_key
+from release.retry import RetryPolicy, retry_after
 from release.version import try_parse_tag
 
 if TYPE_CHECKING:
@@ -209,6 +210,8 @@ class GitHub:
         self.clock = clock
         self.attempts = attempts
         self.max_wait = max_wait
+        # GitHub's guidance: back off exponentially from 1 s (no jitter: one client per run).
+        self.backoff = RetryPolicy(max_tries=attempts, base=1.0, jitter=0.0, max_delay=max_wait)
         self._client = client or httpx.Client(timeout=httpx.Timeout(60.0, connect=15.0),
                                               follow_redirects=True)
         self._headers = {
@@ -234,17 +237,15 @@ class GitHub:
             or "rate limit" in _message(resp).lower()))
         if not (limited or status >= 500):
             return None
-        if "retry-after" in headers:
-            try:
-                return max(0.0, float(headers["retry-after"]))
-            except ValueError:
-                pass
+        hinted = retry_after(resp)
+        if hinted is not None:
+            return hinted
         if headers.get("x-ratelimit-remaining") == "0" and "x-ratelimit-reset" in headers:
             try:
                 return max(0.0, float(headers["x-ratelimit-reset"]) - self.clock()) + 1.0
             except ValueError:
                 pass
-        return 60.0 if limited else float(2 ** attempt)
+        return 60.0 if limited else self.backoff.delay(attempt + 1)
 
     def request(self, method: str, url: str, what: str, *, ok: Sequence[int] = (200, 201, 204),
                 allow: Sequence[int] = (), **kwargs: Any) -> httpx.Response:
@@ -259,7 +260,7 @@ class GitHub:
             except httpx.TransportError as exc:
                 last = f"{type(exc).__name__}"
                 if attempt + 1 < self.attempts:
-                    self.sleep(float(2 ** attempt))
+                    self.sleep(self.backoff.delay(attempt + 1))
                     continue
                 raise RemoteError(f"could not reach GitHub to {what} ({last})",
                                   "check the network and github-api, then re-run") from None

@@ -23,7 +23,7 @@ import httpx
 from release.errors import RemoteError
 from release.oci.credentials import Credentials
 from release.oci.reference import is_loopback
-from release.oci.retry import RetryPolicy
+from release.retry import RetryPolicy
 
 _PARAM = re.compile(r'([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 _REPO_PATH = re.compile(r"^/v2/(.+)/(?:manifests|blobs|tags)/")

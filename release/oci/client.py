@@ -26,7 +26,7 @@ import httpx
 from release.errors import BadInput, RemoteError
 from release.oci.auth import RegistryAuth, TokenCache
 from release.oci.credentials import Credentials
-from release.oci.retry import RetryPolicy
+from release.retry import RetryPolicy
 
 MANIFEST_TYPES = (
     "application/vnd.oci.image.manifest.v1+json",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from release.oci.retry import RetryPolicy
 from release.package import PackageResult, build
+from release.retry import RetryPolicy
 
 COMMIT_TIME = 1_700_000_000
 

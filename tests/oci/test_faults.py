@@ -10,8 +10,8 @@ import pytest
 
 from release.errors import ReleaseError
 from release.oci.publish import expected_digest, push_chart
-from release.oci.retry import RetryPolicy
 from release.package import PackageResult
+from release.retry import RetryPolicy
 from tests.registry_fixtures import Fault, FaultProxy, Registry
 
 pytestmark = pytest.mark.registry

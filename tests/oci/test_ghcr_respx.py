@@ -19,8 +19,8 @@ from release.oci.auth import parse_challenge
 from release.oci.client import CHUNK_SIZE, Blob, RegistryClient
 from release.oci.credentials import Credentials
 from release.oci.publish import push_chart
-from release.oci.retry import RetryPolicy
 from release.package import PackageResult
+from release.retry import RetryPolicy
 
 GHCR = "https://ghcr.io"
 REPO = "ameideio/charts/demo"

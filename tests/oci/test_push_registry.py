@@ -18,8 +18,8 @@ from release.oci.client import RegistryClient
 from release.oci.credentials import Credentials
 from release.oci.publish import expected_digest, push_chart, verify_chart
 from release.oci.reference import chart_ref
-from release.oci.retry import RetryPolicy
 from release.package import PackageResult, read_archive
+from release.retry import RetryPolicy
 from tests.oci.conftest import COMMIT_TIME
 from tests.registry_fixtures import TEST_PASSWORD, TEST_USER, Fault, FaultProxy, Registry
 

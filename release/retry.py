@@ -1,8 +1,8 @@
-"""When and how long to wait before trying a registry request again.
+"""When and how long to wait before trying an HTTP request again (registries and GitHub).
 
-Like oras-go: at most 5 tries, 250 ms doubling, 10% jitter; a `Retry-After` from the registry
-wins (capped, so a hostile value cannot park a release for hours). `sleep` and `rng` are
-parameters so tests run without waiting.
+Registries, like oras-go: at most 5 tries, 250 ms doubling, 10% jitter; a `Retry-After` from
+the server wins (capped, so a hostile value cannot park a release for hours). `sleep` and `rng`
+are parameters so tests run without waiting.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
