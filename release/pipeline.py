@@ -10,7 +10,7 @@ is published.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from release.config import Settings
     from release.oci.credentials import Credentials
+    from release.package import PackageResult
 
 
 @dataclass(frozen=True)
@@ -187,14 +188,15 @@ def _prov_names(assets: Sequence[Path]) -> tuple[str, ...]:
     return (*provs, SUMS_NAME) if provs else ()
 
 
-def _sign(archive: Path, metadata: Any, opts: PublishOptions) -> Path:
+def _sign(archive: Path, metadata: Mapping[str, Any], opts: PublishOptions) -> Path:
     from release.oci.provenance import sign_chart
 
     return sign_chart(archive, metadata, key=str(opts.sign_key), keyring=opts.keyring,
                       passphrase_file=opts.passphrase_file)
 
 
-def _index_step(settings: Settings, tag: str, package: Any, opts: PublishOptions) -> Step:
+def _index_step(settings: Settings, tag: str, package: PackageResult,
+                opts: PublishOptions) -> Step:
     from release.index import github_asset_url, join_url, update_index
 
     filename = package.path.name

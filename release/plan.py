@@ -70,17 +70,10 @@ def next_version(settings: Settings, rev: str = "HEAD") -> NextVersion:
                            "remove the '+...' part")
     else:
         version = bump_version(release.previous_version, level)
-    deciding: tuple[Change, ...] = ()
-    if level is not None:
-        deciding = tuple(c for c in release.changes if _level(c) == level)
+    deciding = tuple(c for c in release.changes if level and bump_level([c]) == level)
     return NextVersion(version, tag_name(version, settings.tag_prefix), release.previous_tag, level,
                        deciding, release.commits)
 
-
-def _level(change: Change) -> str | None:
-    from release.commits import bump_level
-
-    return bump_level([change])
 
 
 @dataclass(frozen=True)
