@@ -53,6 +53,13 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_loader())
 
 
+def load_yaml_documents(text: str) -> list[Any]:
+    """Every document of a YAML stream (a CRD file may hold several), read like `load_yaml`."""
+    import yaml
+
+    return list(yaml.load_all(text, Loader=_loader()))
+
+
 def parse_yaml(text: str, origin: str) -> Any:
     """`load_yaml`, with bad input as a one-line BadInput naming `origin` and the line."""
     import yaml
