@@ -114,6 +114,23 @@ def load_yaml(text: str, *, max_bytes: int = limits.YAML_DOCUMENT_MAX) -> Any:
         loader.dispose()
 
 
+def load_yaml_documents(text: str, *, max_bytes: int = limits.YAML_DOCUMENT_MAX) -> list[Any]:
+    """Every document of a YAML stream (a CRD file may hold several), each measured like
+    `load_yaml`'s."""
+    if len(text) > max_bytes:
+        raise YamlLimitError(f"it is over {max_bytes} bytes")
+    loader = _loader()(text)
+    out = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            _measure(node, limits.YAML_NODES_MAX, limits.YAML_DEPTH_MAX)
+            out.append(loader.construct_document(node))
+    finally:
+        loader.dispose()
+    return out
+
+
 def parse_yaml(text: str, origin: str, *, max_bytes: int = limits.YAML_DOCUMENT_MAX) -> Any:
     """`load_yaml`, with bad input as a one-line BadInput naming `origin` and the line."""
     import yaml
