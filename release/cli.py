@@ -42,7 +42,19 @@ def _settings_options(f: Any) -> Any:
     return f
 
 
-@click.group(name="ameide-release", no_args_is_help=True,
+class _Interrupted(Exception):
+    """Ctrl-C, carried past click (which would print a blank line and "Aborted!")."""
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted() from None
+
+
+@click.group(cls=_Group, name="ameide-release", no_args_is_help=True,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--repo", type=click.Path(path_type=Path), default=Path("."),
               help="Project directory (default: current).")
@@ -59,7 +71,8 @@ def app(ctx: click.Context, /, repo: Path, **flags: str | None) -> None:
 
 
 for module in (basic, oci, notes, pipeline, index, chartdocs):
-    module.register(app)
+    for command in module.COMMANDS:
+        app.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -77,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"{exc.format_message()}: see `{where} --help`", exc.exit_code)
     except click.ClickException as exc:
         _fail(exc.format_message(), exc.exit_code)
-    except (KeyboardInterrupt, click.Abort):
+    except (_Interrupted, KeyboardInterrupt, click.Abort):
         click.echo("interrupted: nothing was published after this point; re-run to finish",
                    err=True)
         sys.exit(130)

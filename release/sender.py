@@ -40,8 +40,10 @@ _REQUEST_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar
 _STEP: contextvars.ContextVar[tuple[float, str] | None] = contextvars.ContextVar(
     "ameide_step_deadline", default=None)
 
-DEFAULT_TIMEOUT = httpx.Timeout(limits.READ_TIMEOUT, connect=limits.CONNECT_TIMEOUT,
-                                write=limits.WRITE_TIMEOUT, pool=limits.CONNECT_TIMEOUT)
+def default_timeout() -> httpx.Timeout:
+    """Connect and first-byte timeouts from `release.limits` (read when a client is made)."""
+    return httpx.Timeout(limits.READ_TIMEOUT, connect=limits.CONNECT_TIMEOUT,
+                         write=limits.WRITE_TIMEOUT, pool=limits.CONNECT_TIMEOUT)
 
 
 class DeadlineExceeded(Exception):
@@ -186,7 +188,7 @@ class HttpSender:
         retry: RetryPolicy | None = None,
         delay_for: DelayFor | None = None,
         max_wait: float = 300.0,
-        request_deadline: float = limits.REQUEST_DEADLINE,
+        request_deadline: float | None = None,
         fatal: Callable[[httpx.TransportError], ReleaseError | None] | None = None,
     ) -> None:
         self.client = client
@@ -196,7 +198,7 @@ class HttpSender:
         self.retry = retry or RetryPolicy()
         self.delay_for = delay_for or self._default_delay
         self.max_wait = max_wait
-        self.request_deadline = request_deadline
+        self.request_deadline = request_deadline or limits.REQUEST_DEADLINE
         self.fatal = fatal or (lambda exc: tls_or_dns_failure(exc, self.label))
 
     def _default_delay(self, reply: Reply, attempt: int) -> float | None:
@@ -232,9 +234,16 @@ class HttpSender:
             overrun = _step_overrun()
             if overrun is not None:
                 raise overrun
+            deadline = time.monotonic() + self.request_deadline
             try:
-                reply = self._once(method, url, headers, content, json_body, max_body,
-                                   follow_redirects, what)
+                try:
+                    reply = self._once(method, url, headers, content, json_body, max_body,
+                                       follow_redirects, what, deadline)
+                except httpx.TimeoutException:
+                    # httpcore reports a read cut short by our deadline as a timeout of its own
+                    if time.monotonic() >= deadline - 0.05 or _step_overrun() is not None:
+                        raise DeadlineExceeded() from None
+                    raise
             except DeadlineExceeded:
                 raise _step_overrun() or RemoteError(
                     f"{self.label} did not answer within {int(self.request_deadline)} s "
@@ -276,11 +285,11 @@ class HttpSender:
 
     def _once(self, method: str, url: httpx.URL, headers: Mapping[str, str] | None,
               content: bytes | None, json_body: Any, max_body: int, follow_redirects: bool,
-              what: str) -> Reply:
+              what: str, deadline: float) -> Reply:
         """One try, redirects included. Redirects are followed here, not by httpx, so that a
         redirect's body is never read and each hop is a fresh request: the clients' auth
         attaches credentials only when a hop is on their own origin."""
-        token = _REQUEST_DEADLINE.set(time.monotonic() + self.request_deadline)
+        token = _REQUEST_DEADLINE.set(deadline)
         try:
             for _hop in range(_MAX_REDIRECTS + 1):
                 request = self.client.build_request(method, url, headers=dict(headers or {}),
@@ -371,10 +380,11 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 def new_client(*, transport: httpx.BaseTransport | None = None,
                verify: ssl.SSLContext | str | bool = True, auth: httpx.Auth | None = None,
-               timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.Client:
+               timeout: httpx.Timeout | None = None) -> httpx.Client:
     """An httpx client whose network transports (proxies from the environment included)
     honour the deadlines. Redirects are followed per request (`HttpSender.send`)."""
-    client = httpx.Client(transport=transport, verify=verify, auth=auth, timeout=timeout,
+    client = httpx.Client(transport=transport, verify=verify, auth=auth,
+                          timeout=timeout or default_timeout(),
                           follow_redirects=False, max_redirects=5)
     for mounted in [client._transport, *client._mounts.values()]:
         if mounted is not None:

@@ -9,11 +9,6 @@ import click
 from release.commands.common import emit_json, info, json_option, resolve_path, settings, target
 
 
-def register(app: click.Group) -> None:
-    for command in (config_cmd, image_tags_cmd, bump_cmd, package_cmd, next_cmd):
-        app.add_command(command)
-
-
 @click.command("config")
 @json_option
 @click.pass_context
@@ -120,3 +115,7 @@ def next_cmd(ctx: click.Context, explain: bool, prerelease: str | None, as_json:
     if explain:
         for line in result.explain():
             info(line)
+
+
+# The commands this module adds to `ameide-release`.
+COMMANDS = (config_cmd, next_cmd, image_tags_cmd, bump_cmd, package_cmd)

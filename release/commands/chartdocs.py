@@ -7,10 +7,6 @@ import click
 from release.commands.common import info, settings
 
 
-def register(app: click.Group) -> None:
-    app.add_command(chart_docs_cmd)
-
-
 @click.command("chart-docs")
 @click.option("--check", is_flag=True, help="Fail when README.md is stale; write nothing.")
 @click.pass_context
@@ -31,3 +27,7 @@ def chart_docs_cmd(ctx: click.Context, check: bool) -> None:
                        "run `ameide-release chart-docs` and commit README.md")
     atomic_write(readme, fresh)
     info(f"{readme}: values table regenerated")
+
+
+# The commands this module adds to `ameide-release`.
+COMMANDS = (chart_docs_cmd,)

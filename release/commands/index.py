@@ -10,10 +10,6 @@ import click
 from release.commands.common import emit_json, json_option, settings, target
 
 
-def register(app: click.Group) -> None:
-    app.add_command(index_cmd)
-
-
 @click.command("index")
 @click.option("--tag", required=True, help="Release tag, e.g. v1.2.3.")
 @click.option("--index-dir", type=click.Path(path_type=Path), required=True,
@@ -55,3 +51,7 @@ def index_cmd(ctx: click.Context, tag: str, index_dir: Path, url: str | None,
     else:
         click.echo(f"{index_dir / 'index.yaml'} already lists {step.entry['name']} "
                    f"{step.entry['version']} with this digest; nothing to do")
+
+
+# The commands this module adds to `ameide-release`.
+COMMANDS = (index_cmd,)

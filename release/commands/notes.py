@@ -18,11 +18,6 @@ if TYPE_CHECKING:
     from release.notes import ReleaseTag
 
 
-def register(app: click.Group) -> None:
-    app.add_command(notes_cmd)
-    app.add_command(changelog_cmd)
-    app.add_command(github_release_cmd)
-
 
 def _tag_at_head(repo: GitRepo, tags: list[ReleaseTag]) -> str | None:
     head = repo.head()
@@ -191,3 +186,7 @@ def github_release_cmd(ctx: click.Context, tag: str, asset: tuple[Path, ...], fo
                        ("unchanged", "skipped")):
         if details[key]:
             click.echo(f"  {label}: {', '.join(details[key])}")
+
+
+# The commands this module adds to `ameide-release`.
+COMMANDS = (notes_cmd, changelog_cmd, github_release_cmd)

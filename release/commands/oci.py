@@ -30,10 +30,6 @@ if TYPE_CHECKING:
     from release.target import ReleaseTarget
 
 
-def register(app: click.Group) -> None:
-    app.add_command(push_cmd)
-    app.add_command(verify_cmd)
-
 
 def to_option(f: click.decorators.FC) -> click.decorators.FC:
     return click.option("--to", default=None, help="oci://HOST/NAMESPACE (default: the "
@@ -147,3 +143,7 @@ def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
     if not as_json:
         info(f"verified oci://{result.reference}: {result.digest} matches the rebuild of {tag}")
         click.echo(f"oci://{result.reference}@{result.digest}")
+
+
+# The commands this module adds to `ameide-release`.
+COMMANDS = (push_cmd, verify_cmd)

@@ -36,11 +36,6 @@ if TYPE_CHECKING:
     from release.steps.base import StepCheck, StepOutcome
 
 
-def register(app: click.Group) -> None:
-    app.add_command(dry_run_cmd)
-    app.add_command(publish_cmd)
-    app.add_command(hotfix_cmd)
-
 
 index_options: Sequence[Callable[[click.decorators.FC], click.decorators.FC]] = (
     click.option("--index-dir", type=click.Path(path_type=Path), default=None,
@@ -218,3 +213,7 @@ def hotfix_cmd(ctx: click.Context, from_tag: str, pick: tuple[str, ...], push: b
     else:
         info("publish it by pushing the branch and tag:")
         click.echo(result.push_command)
+
+
+# The commands this module adds to `ameide-release`.
+COMMANDS = (dry_run_cmd, publish_cmd, hotfix_cmd)

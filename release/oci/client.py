@@ -34,10 +34,10 @@ from release.oci.credentials import Credentials
 from release.origin import origin_of, show_origin
 from release.retry import RetryPolicy
 from release.sender import (
-    DEFAULT_TIMEOUT,
     HttpSender,
     Interrupted,
     Reply,
+    default_timeout,
     install_deadlines,
 )
 
@@ -131,13 +131,13 @@ class RegistryClient:
         credentials: Credentials | None = None,
         push_repositories: tuple[str, ...] = (),
         retry: RetryPolicy | None = None,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: httpx.Timeout | None = None,
         transport: httpx.BaseTransport | None = None,
         verify: ssl.SSLContext | str | bool = True,
         chunk_size: int = CHUNK_SIZE,
         monolithic_limit: int = MONOLITHIC_LIMIT,
         head_threshold: int = HEAD_THRESHOLD,
-        request_deadline: float = limits.REQUEST_DEADLINE,
+        request_deadline: float | None = None,
     ) -> None:
         if chunk_size > CHUNK_SIZE:
             raise BadInput(f"chunk size {chunk_size} is over 4 MiB",
@@ -150,7 +150,8 @@ class RegistryClient:
                                  cache=TokenCache(), retry=self.retry)
         self.transport = CountingTransport(transport or httpx.HTTPTransport(verify=verify))
         install_deadlines(self.transport.inner)
-        self.http = httpx.Client(transport=self.transport, auth=self.auth, timeout=timeout,
+        self.http = httpx.Client(transport=self.transport, auth=self.auth,
+                                 timeout=timeout or default_timeout(),
                                  follow_redirects=False, max_redirects=5)
         self.sender = HttpSender(self.http, label=f"registry {host}", origins=(self.origin,),
                                  describe=self._error, retry=self.retry,
