@@ -14,6 +14,7 @@ real umbrella chart rendered and linted by Helm's engine.
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 from pathlib import Path
@@ -132,7 +133,7 @@ def _ownership_errors(obj: dict[str, Any]) -> list[str]:
 def _readme_adoption(obj: dict[str, Any]) -> dict[str, Any]:
     """Apply the README's `kubectl label/annotate crd` lines to `obj`, as kubectl would."""
     readme = (CHART / "README.md").read_text(encoding="utf-8")
-    adopted = yaml.safe_load(yaml.safe_dump(obj))
+    adopted: dict[str, Any] = copy.deepcopy(obj)
     meta = adopted["metadata"]
     found = 0
     for verb, field in (("label", "labels"), ("annotate", "annotations")):
