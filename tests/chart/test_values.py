@@ -348,7 +348,7 @@ def test_notes_speak_to_an_oci_install() -> None:
     for op in OPERATORS:
         assert f"deployment/ameide-ameide-operators-{op}-operator" in notes
     unkept = render({"crds": {"keep": False}})[NOTES]
-    assert "`helm uninstall` deletes the CRDs and with them every Domain" in unkept
+    assert "`helm uninstall` deletes the CRDs and with them every Domain, Process" in unkept
     manual = render({"crds": {"install": False}})[NOTES]
     assert "kubectl apply --server-side -f /tmp/ameide-chart/ameide-operators/files/crds/" in manual
 
