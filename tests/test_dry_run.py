@@ -121,7 +121,7 @@ def test_dry_run_on_this_repository_chart(cli: Callable[..., CliResult], no_netw
     plan = json.loads(result.out)
     assert plan["package"]["name"] == "ameide-operators"
     assert plan["oci_reference"].startswith("oci://ghcr.io/ameideio/charts/ameide-operators:")
-    assert any(f.startswith("ameide-operators/crds/") for f in plan["package"]["files"])
+    assert any(f.startswith("ameide-operators/files/crds/") for f in plan["package"]["files"])
     assert no_network == []
 
 
