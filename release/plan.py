@@ -112,7 +112,7 @@ def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
     opts = options or PlanOptions()
     release = collect(target.repo, settings, target.tag, rev=target.commit,
                       planned=not target.tag_exists, tags=target.tags)
-    package = package_step(target, settings, workdir)
+    package = package_step(target, settings, workdir, release)
     lint = lint_step(package.package, f"the chart of {target.tag}")
     sign = (sign_step(package.package, opts.sign_key, opts.keyring, opts.passphrase_file)
             if opts.sign_key else None)
