@@ -344,8 +344,12 @@ def _storage_version(doc: dict[str, Any], path: Path) -> dict[str, Any]:
 def crd_entries(crd_dir: Path) -> list[dict[str, str]]:
     """`artifacthub.io/crds`: kind, version (the storage one), name, displayName and the
     schema's top-level description, one per CustomResourceDefinition, files in path order."""
+    return _crd_entries(_crds(crd_dir))
+
+
+def _crd_entries(crds: list[tuple[Path, dict[str, Any]]]) -> list[dict[str, str]]:
     entries = []
-    for path, doc in _crds(crd_dir):
+    for path, doc in crds:
         kind = _field(doc, ("spec", "names", "kind"), str, path)
         version = _storage_version(doc, path)
         entry = {"kind": kind, "version": _field(version, ("name",), str, path),
@@ -363,8 +367,13 @@ def crd_examples(examples_dir: Path, crd_dir: Path) -> list[dict[str, Any]]:
     """`artifacthub.io/crdsExamples`: every example custom resource, files in path order, each
     checked to be of a kind and served version that a CRD in `crd_dir` defines (the schema check
     itself is jsonschema's, in the tests: a runtime dependency for it is not worth it)."""
+    return _crd_examples(examples_dir, _crds(crd_dir), crd_dir)
+
+
+def _crd_examples(examples_dir: Path, crds: list[tuple[Path, dict[str, Any]]],
+                  crd_dir: Path) -> list[dict[str, Any]]:
     served: set[tuple[str, str]] = set()
-    for path, doc in _crds(crd_dir):
+    for path, doc in crds:
         group = _field(doc, ("spec", "group"), str, path)
         kind = _field(doc, ("spec", "names", "kind"), str, path)
         for version in _field(doc, ("spec", "versions"), list, path):
@@ -416,10 +425,12 @@ def release_annotations(release: Release, settings: Settings, chart_dir: Path,
         PREFIX + "changes": to_yaml_text(changes),
         PREFIX + "containsSecurityUpdates": "true" if security else "false",
     }
-    if crd_dir is not None and _crds(crd_dir):
-        out[PREFIX + "crds"] = to_yaml_text(crd_entries(crd_dir))
+    crds = _crds(crd_dir) if crd_dir is not None else []  # parsed once: CRDs are big
+    if crd_dir is not None and crds:
+        out[PREFIX + "crds"] = to_yaml_text(_crd_entries(crds))
         if examples_dir is not None:
-            out[PREFIX + "crdsExamples"] = to_yaml_text(crd_examples(examples_dir, crd_dir))
+            out[PREFIX + "crdsExamples"] = to_yaml_text(_crd_examples(examples_dir, crds,
+                                                                      crd_dir))
     if isinstance(values, Mapping) and values.get("operators"):
         out[PREFIX + "images"] = to_yaml_text(chart_images(values, version, str(values_path)))
     out[PREFIX + "prerelease"] = "true" if release.version.prerelease else "false"

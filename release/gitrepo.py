@@ -246,29 +246,22 @@ class GitRepo:
         return Path(os.path.relpath(path.resolve(), self.root.resolve())).as_posix()
 
     def export_tree(self, rev: str, path: str, dest: Path) -> None:
-        """Write `path` as committed in `rev` below `dest` (read-only for the repository),
-        streamed from `git archive` to disk."""
-        import tarfile
+        """Write `path` as committed in `rev` below `dest`. Git writes the files itself (through
+        a throwaway index), so the repository's index, HEAD and working tree are untouched; line
+        endings are the committed bytes whatever this machine's core.autocrlf says."""
+        import tempfile
 
         commit = self.rev_parse(rev)
         dest.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.Popen(["git", "archive", "--format=tar", commit, "--", path],
-                                cwd=self.root, env=git_env(), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-        assert proc.stdout is not None
-        try:
-            with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
-                tar.extractall(dest, filter="tar")
-        except tarfile.TarError as exc:
-            proc.kill()
-            raise BadInput(f"{path} at {commit[:12]} cannot be exported ({exc})",
-                           "remove links that point outside the chart") from None
-        finally:
-            proc.stdout.close()
-            stderr = proc.stderr.read() if proc.stderr else b""
-            proc.wait()
-        if proc.returncode not in (0, -9):
-            raise GitError(("archive",), stderr.decode("utf-8", "replace"), proc.returncode)
+        with tempfile.TemporaryDirectory(prefix="ameide-release-index-") as tmp:
+            try:
+                self._run(self.root, ["-c", "core.autocrlf=false", "-c", "core.symlinks=true",
+                                      f"--work-tree={dest}", "checkout", commit, "--", path],
+                          env={"GIT_INDEX_FILE": os.path.join(tmp, "index")})
+            except GitError as exc:
+                raise BadInput(f"{path} cannot be read from commit {commit[:12]} "
+                               f"({exc.reason})", "commit the chart, or point --chart at it") \
+                    from None
 
     def read_blob(self, rev: str, path: str, limit: int) -> bytes | None:
         """The content of `path` in commit `rev`, or None when it is not there (at most `limit`

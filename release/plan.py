@@ -13,6 +13,7 @@ repository, a registry, GitHub or the network.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,22 +114,28 @@ def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
     release = collect(target.repo, settings, target.tag, rev=target.commit,
                       planned=not target.tag_exists, tags=target.tags)
     package = package_step(target, settings, workdir, release)
-    lint = lint_step(package.package, f"the chart of {target.tag}")
-    sign = (sign_step(package.package, opts.sign_key, opts.keyring, opts.passphrase_file)
-            if opts.sign_key else None)
-    prov = sign.prov if sign else None
-    steps: list[Step] = [package, lint, *([sign] if sign else [])]
-    steps.append(push_step(package.package, settings.registry, prov=prov,
-                           plain_http=opts.plain_http, force=opts.force))
-    steps.append(index_step(settings, target.tag, package.package, index_dir=opts.index_dir,
-                            base_url=opts.index_url))
-    steps.append(changelog_step(settings, release))
-    assets = [package.package.path, *([prov] if prov else [])]
-    steps.append(github_step(settings, release, target.tags, assets, force=opts.force))
+    # Helm's engine lints in native code while the other steps are planned here.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        linting = pool.submit(lint_step, package.package, f"the chart of {target.tag}")
+        sign = (sign_step(package.package, opts.sign_key, opts.keyring, opts.passphrase_file)
+                if opts.sign_key else None)
+        prov = sign.prov if sign else None
+        later: list[Step] = [
+            push_step(package.package, settings.registry, prov=prov, plain_http=opts.plain_http,
+                      force=opts.force),
+            index_step(settings, target.tag, package.package, index_dir=opts.index_dir,
+                       base_url=opts.index_url),
+            changelog_step(settings, release),
+            github_step(settings, release, target.tags,
+                        [package.package.path, *([prov] if prov else [])], force=opts.force),
+        ]
+        notes = render_notes(release, settings)
+        lint = linting.result()
+    steps: list[Step] = [package, lint, *([sign] if sign else []), *later]
     return ReleasePlan(
         target=target,
         release=release,
-        notes=render_notes(release, settings),
+        notes=notes,
         image_tags=image_tags(f"refs/tags/{target.tag}", target.commit,
                               settings.tag_prefix).tags,
         steps=tuple(steps),
