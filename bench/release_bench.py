@@ -60,14 +60,14 @@ class GitHubStandIn:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if self.path.startswith("/repos/o/r/releases/tags/"):
                     rel = outer.releases.get(self.path.rsplit("/", 1)[1])
                     self.reply(200, rel) if rel else self.reply(404, {"message": "Not Found"})
                 else:
                     self.reply(404, {"message": "Not Found"})
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.path == "/repos/o/r/releases":
                     data = json.loads(body)

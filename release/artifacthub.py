@@ -400,13 +400,14 @@ EXAMPLES_DIR = "examples"
 
 def release_annotations(release: Release, settings: Settings, chart_dir: Path,
                         crd_dir: Path | None = None, examples_dir: Path | None = None,
-                        ) -> dict[str, str]:
+                        app_version: str | None = None) -> dict[str, str]:
     """The generated annotations of `release` (name → YAML text), always in the same order.
 
     `chart_dir` holds values.yaml; `crd_dir` and `examples_dir` default to the first of
     `CRD_DIRS` and `EXAMPLES_DIR` that exist in it. What has no source is left out: no CRD
     directory, no `crds`; no examples, no `crdsExamples`; no `operators` in the values, no
-    `images` — so any chart can be packaged, and this one gets them all."""
+    `images` — so any chart can be packaged, and this one gets them all. The images' tag is
+    `app_version` (default: the release's version), as the chart renders them."""
     _release_tag(release, settings)  # a version is required
     assert release.version is not None
     version = str(release.version)
@@ -432,7 +433,8 @@ def release_annotations(release: Release, settings: Settings, chart_dir: Path,
             out[PREFIX + "crdsExamples"] = to_yaml_text(_crd_examples(examples_dir, crds,
                                                                       crd_dir))
     if isinstance(values, Mapping) and values.get("operators"):
-        out[PREFIX + "images"] = to_yaml_text(chart_images(values, version, str(values_path)))
+        out[PREFIX + "images"] = to_yaml_text(chart_images(values, app_version or version,
+                                                           str(values_path)))
     out[PREFIX + "prerelease"] = "true" if release.version.prerelease else "false"
     return out
 

@@ -273,7 +273,8 @@ def build_package(settings: Settings, tag: str | None, out_dir: Path) -> Package
 
 
 def package_commit(settings: Settings, repo: GitRepo, commit: str, version: str | None,
-                   out_dir: Path, annotate: Annotate | None = None) -> PackageResult:
+                   out_dir: Path, annotate: Annotate | None = None,
+                   app_version: str | None = None) -> PackageResult:
     """The archive of the chart exactly as committed in `commit` (the working tree plays no
     part), with `version` written into Chart.yaml when given: the same commit and version give
     the same bytes on every machine."""
@@ -285,7 +286,7 @@ def package_commit(settings: Settings, repo: GitRepo, commit: str, version: str 
             raise BadInput(f"{chart_rel} does not exist in commit {commit[:12]}",
                            "commit the chart, or point --chart at it")
         mtime = source_date_epoch(repo, commit, settings.root)
-        return build(tree / chart_rel, out_dir, mtime, version, annotate=annotate)
+        return build(tree / chart_rel, out_dir, mtime, version, app_version, annotate=annotate)
 
 
 def build_with_helm_binary(settings: Settings, tag: str | None, out_dir: Path) -> PackageResult:
