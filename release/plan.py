@@ -113,6 +113,7 @@ def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
     `release` (the notes data) is computed from the target unless given (a dev chart's)."""
     from release.notes import collect
     from release.render import render_notes
+    from release.steps.artifacthub import artifacthub_step
     from release.steps.build import lint_step, package_step, sign_step
     from release.steps.changelog import changelog_step
     from release.steps.github import github_step
@@ -138,9 +139,11 @@ def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
                                            prov=prov, plain_http=opts.plain_http,
                                            force=opts.force)]
         else:
+            hub = artifacthub_step(settings, package.package.name, plain_http=opts.plain_http)
             later = [
                 push_step(package.package, settings.registry, prov=prov,
                           plain_http=opts.plain_http, force=opts.force),
+                *([hub] if hub else []),
                 index_step(settings, target.tag, package.package, index_dir=opts.index_dir,
                            base_url=opts.index_url),
                 changelog_step(settings, release),

@@ -131,7 +131,8 @@ def test_first_release_creates_gh_pages(setup: Setup) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "creating it" in proc.stdout
     assert setup.versions() == ["1.0.0"]
-    assert setup.git("ls-tree", "--name-only", "gh-pages").split() == ["index.yaml"]
+    assert setup.git("ls-tree", "--name-only", "gh-pages").split() == ["index.html",
+                                                                        "index.yaml"]
     assert setup.git("log", "--format=%P|%s|%an", "gh-pages").strip() == \
         "|index: add v1.0.0|github-actions[bot]"
     # the checkout it ran in is untouched: same refs, same branch, clean tree
@@ -154,7 +155,8 @@ def test_next_release_adds_on_top_and_keeps_other_files(setup: Setup) -> None:
 
     assert proc.returncode == 0, proc.stderr
     assert setup.versions() == ["1.2.3", "1.0.0"]
-    assert setup.git("ls-tree", "--name-only", "gh-pages").split() == ["README.md", "index.yaml"]
+    assert setup.git("ls-tree", "--name-only", "gh-pages").split() == ["README.md", "index.html",
+                                                                        "index.yaml"]
     assert setup.git("log", "--format=%s", "gh-pages").split("\n")[:3] == [
         "index: add v1.2.3", "readme", "index: add v1.0.0"]
 

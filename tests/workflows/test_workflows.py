@@ -370,3 +370,12 @@ def test_both_workflows_sign_the_same_way() -> None:
     a, b = load("release.yml")["jobs"]["sign"], load("release-pr.yml")["jobs"]["sign"]
     normalise = json.dumps(a["steps"]).replace("needs.publish.", "needs.release.")
     assert normalise == json.dumps(b["steps"])
+
+
+def test_the_readme_names_the_identity_the_workflows_sign_with() -> None:
+    from release.ghactions import SIGNING_WORKFLOWS, signing_identity_regexp
+
+    assert set(SIGNING_WORKFLOWS) == {p.name for p in workflow_files()
+                                      if "sign" in load(p.name)["jobs"]}
+    identity = signing_identity_regexp("https://github.com/ameideio/ameide-core")
+    assert f"--certificate-identity-regexp '{identity}'" in (ROOT / "README.md").read_text()
