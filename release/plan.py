@@ -111,6 +111,7 @@ def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
               ) -> ReleasePlan:
     """The plan `dry-run` prints and `publish` executes. Only `workdir` is written to.
     `release` (the notes data) is computed from the target unless given (a dev chart's)."""
+    from release.lint import load_engine
     from release.notes import collect
     from release.render import render_notes
     from release.steps.artifacthub import artifacthub_step
@@ -122,6 +123,8 @@ def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
     from release.version import image_tags
 
     opts = options or PlanOptions()
+    pool = ThreadPoolExecutor(max_workers=1)
+    pool.submit(load_engine)  # Helm's engine loads while the archive is built
     if release is None:
         release = collect(target.repo, settings, target.tag, rev=target.commit,
                           planned=not target.tag_exists, tags=target.tags)
@@ -129,7 +132,7 @@ def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
     package = package_step(target, settings, workdir, release,
                            app_version=target.commit if dev else None)
     # Helm's engine lints in native code while the other steps are planned here.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with pool:
         linting = pool.submit(lint_step, package.package, f"the chart of {target.tag}")
         sign = (sign_step(package.package, opts.sign_key, opts.keyring, opts.passphrase_file)
                 if opts.sign_key else None)
