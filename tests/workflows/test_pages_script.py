@@ -46,12 +46,14 @@ import subprocess, sys
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from release import index as ix
+from release.package import read_archive
 def git(*args, cwd={clone!r}):
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 git("clone", "-q", "-b", "gh-pages", {origin!r}, {clone!r}, cwd="/")
 p = Path({package!r})
-ix.update_index(Path({clone!r}), ix.archive_metadata(p), ix.sha256_file(p), 1700000000,
-                "https://charts.example/demo-1.1.0.tgz")
+a = read_archive(p)
+ix.merge_into(Path({clone!r}), ix.index_entry(a.metadata, a.digest, 1700000000,
+                                              "https://charts.example/demo-1.1.0.tgz"))
 git("add", "index.yaml")
 git("-c", "user.name=c", "-c", "user.email=c@x", "commit", "-qm", "index: add v1.1.0")
 git("push", "-q", "origin", "gh-pages")
