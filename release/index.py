@@ -31,6 +31,7 @@ from release.errors import BadInput, Conflict, RemoteError
 from release.files import atomic_write
 from release.timefmt import rfc3339
 from release.yamlread import YamlLimitError, load_yaml, read_text_file
+from release.yamlwrite import yaml11_plain
 
 API_VERSION = "v1"
 INDEX_FILE = "index.yaml"
@@ -270,15 +271,9 @@ _UNSAFE_CHARS = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
 
 
 def _scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return json.dumps(value) if value == value and abs(value) != float("inf") else (
-            ".nan" if value != value else (".inf" if value > 0 else "-.inf"))
+    plain = yaml11_plain(value)
+    if plain is not None:
+        return plain
     if isinstance(value, dict):
         return "{}"
     if isinstance(value, list):

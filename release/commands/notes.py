@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from release.commands.common import emit_json, info, json_option, resolve_path, runtime, settings
+from release.commands.common import emit_json, info, json_option, resolve_path, run_alone, runtime, settings
 
 if TYPE_CHECKING:
     from release.gitrepo import GitRepo
@@ -119,7 +119,6 @@ def changelog_cmd(ctx: click.Context, output: Path | None, update: bool, tag: st
     repo = GitRepo(s.root)
     tags = release_tags(repo, s.tag_prefix)
     if update:
-        from release.executor import run_steps
         from release.steps.base import Runtime
         from release.steps.changelog import changelog_step
 
@@ -132,7 +131,7 @@ def changelog_cmd(ctx: click.Context, output: Path | None, update: bool, tag: st
             tag = found.name
         # A tag not created yet is planned at HEAD: the entry can go into the release commit.
         release = collect(repo, s, tag, planned=True, all_paths=all_paths, tags=tags)
-        (outcome,) = run_steps([changelog_step(s, release, path)], Runtime(s, {}))
+        outcome = run_alone(changelog_step(s, release, path), Runtime(s, {}))
         info(f"{path}: added {tag}" if outcome.wrote else f"{path}: already lists {tag}; unchanged")
         return
     if tag is not None:
@@ -161,7 +160,6 @@ def changelog_cmd(ctx: click.Context, output: Path | None, update: bool, tag: st
 def github_release_cmd(ctx: click.Context, tag: str, asset: tuple[Path, ...], force: bool,
                        all_paths: bool, since_prerelease: bool, as_json: bool) -> None:
     """Create or update the GitHub release of a tag with its notes and assets."""
-    from release.executor import run_steps
     from release.gitrepo import GitRepo
     from release.notes import collect, release_tags
     from release.steps.github import github_step
@@ -173,10 +171,7 @@ def github_release_cmd(ctx: click.Context, tag: str, asset: tuple[Path, ...], fo
                       tags=tags)
     step = github_step(s, release, tags, [resolve_path(a) for a in asset], force=force)
     rt = runtime(s)
-    try:
-        (outcome,) = run_steps([step], rt)
-    finally:
-        rt.close()
+    outcome = run_alone(step, rt)
     if as_json:
         emit_json(outcome.details)
         return

@@ -19,6 +19,7 @@ from release.commands.common import (
     json_option,
     plain_http_option,
     registry_login_options,
+    run_alone,
     runtime,
     settings,
     sign_options,
@@ -58,7 +59,6 @@ def push_cmd(ctx: click.Context, tag: str | None, to: str | None, plain_http: bo
              archive: Path | None, username: str | None, password_stdin: bool,
              as_json: bool) -> None:
     """Push the packaged chart; a re-run is safe (same content: 'already published')."""
-    from release.executor import run_steps
     from release.steps.build import archive_step, package_step, sign_step
     from release.steps.push import push_step
 
@@ -79,10 +79,7 @@ def push_cmd(ctx: click.Context, tag: str | None, to: str | None, plain_http: bo
             package = package_step(_push_target(s, tag), s, Path(tmp)).package
         prov = sign_step(package, str(key), keyring, passphrase_file).prov if sign else None
         step = push_step(package, s.registry, prov=prov, plain_http=plain_http, force=force)
-        try:
-            (outcome,) = run_steps([step], rt)
-        finally:
-            rt.close()
+        outcome = run_alone(step, rt)
     if as_json:
         emit_json(outcome.details)
         return
@@ -115,7 +112,6 @@ def artifacthub_cmd(ctx: click.Context, to: str | None, plain_http: bool, userna
     """Push artifacthub-repo.yml to the chart's `artifacthub.io` tag (idempotent)."""
     from release.chart import load_metadata
     from release.errors import BadInput
-    from release.executor import run_steps
     from release.steps.artifacthub import artifacthub_step
 
     s = settings(ctx, registry=to)
@@ -125,10 +121,7 @@ def artifacthub_cmd(ctx: click.Context, to: str | None, plain_http: bool, userna
                        "create it (owners, optional repositoryID): "
                        "https://artifacthub.io/docs/topics/repositories/")
     rt = runtime(s, username, password_stdin)
-    try:
-        (outcome,) = run_steps([step], rt)
-    finally:
-        rt.close()
+    outcome = run_alone(step, rt)
     if as_json:
         emit_json(outcome.as_json())
         return
