@@ -8,16 +8,19 @@ which makes running the update twice for the same tag a no-op.
 
 from __future__ import annotations
 
+import filecmp
+import os
 import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release.files import atomic_write
-from release.render import render_changelog, render_changelog_entry
+from release.render import Lookup, render_changelog, render_changelog_entry, write_changelog
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from release.config import Settings
     from release.notes import Release
 
@@ -49,27 +52,52 @@ def insert_release(text: str, entry: str, header: str) -> str:
     return text[:at] + entry.rstrip("\r\n") + newline + newline + text[at:]
 
 
-def updated(text: str, release: Release, settings: Settings) -> str:
+def updated(text: str, release: Release, settings: Settings, lookup: Lookup | None = None) -> str:
     """The changelog text with `release` added, or `text` itself when it is already there."""
     if release.tag is None or release.version is None:
         raise ValueError("only a tagged release goes into the changelog")
     if has_release(text, release.tag, str(release.version)):
         return text
-    entry = render_changelog_entry(release, settings)
+    entry = render_changelog_entry(release, settings, lookup)
     header = render_changelog([], settings)
     return insert_release(text, entry, header)
 
 
-def update_file(path: Path, release: Release, settings: Settings) -> bool:
+def update_file(path: Path, release: Release, settings: Settings,
+                lookup: Lookup | None = None) -> bool:
     """Insert `release` at the top of the changelog at `path`; True when the file changed."""
     old = path.read_bytes().decode("utf-8") if path.exists() else ""
-    new = updated(old, release, settings)
+    new = updated(old, release, settings, lookup)
     if new == old:
         return False
     atomic_write(path, new)
     return True
 
 
-def full(releases: Sequence[Release], settings: Settings) -> str:
-    """The whole changelog over `releases` (highest version first)."""
-    return render_changelog(releases, settings)
+def print_full(releases: Iterable[Release], settings: Settings,
+               lookup: Lookup | None = None) -> None:
+    """The whole changelog over `releases` (highest version first) on stdout, as it is built."""
+    write_changelog(releases, settings, sys.stdout, lookup)
+    sys.stdout.flush()
+
+
+def write_full(path: Path, releases: Iterable[Release], settings: Settings,
+               may_replace: Callable[[Path], None], lookup: Lookup | None = None) -> bool:
+    """Stream the whole changelog into a file beside `path`, then put it in place unless the
+    content is already there; `may_replace(path)` raises when an existing, different file must
+    not be overwritten. True when the file changed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            write_changelog(releases, settings, fh, lookup)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.exists() and filecmp.cmp(tmp, path, shallow=False):
+            return False
+        may_replace(path)
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o644)
+        os.replace(tmp, path)
+        return True
+    finally:
+        Path(tmp).unlink(missing_ok=True)

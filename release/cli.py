@@ -52,6 +52,14 @@ def _main(
                                                          "commits in the notes.")] = None,
     templates: Annotated[str | None, typer.Option(help="Directory of Jinja2 templates "
                                                   "overriding the bundled ones.")] = None,
+    mentions: Annotated[str | None, typer.Option(help="keep | code: @mentions in the notes "
+                                                 "as written, or in code (no notification).")] = None,
+    contributors: Annotated[str | None, typer.Option(help="humans | all | none: the "
+                                                     "contributors line (all: bots too).")] = None,
+    sections: Annotated[str | None, typer.Option(help="Notes sections, comma-separated "
+                                                 "'type: Title' entries in order.")] = None,
+    label_sections: Annotated[str | None, typer.Option(help="With --github: 'label: section' "
+                                                       "entries, comma-separated.")] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
@@ -68,6 +76,10 @@ def _main(
             "notes-paths": notes_paths,
             "non-conventional": non_conventional,
             "templates": templates,
+            "mentions": mentions,
+            "contributors": contributors,
+            "sections": sections,
+            "label-sections": label_sections,
         },
     )
 

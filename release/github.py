@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import quote
 
+from release.contributors import LOGIN
 from release.errors import BadInput, Conflict, RemoteError
 from release.notes import ReleaseTag, latest_final, version_key
 from release.retry import RetryPolicy, retry_after
@@ -191,6 +192,20 @@ def _message(resp: httpx.Response) -> str:
     return " ".join(text.split())
 
 
+MAX_LOOKUP_BYTES = 1 << 20  # a label list or one commit summary is a few KB
+
+
+def _small_json(resp: httpx.Response) -> Any:
+    """The JSON of a successful lookup answer; None for an error status, an oversized body or
+    something that is not JSON."""
+    if resp.status_code != 200 or len(resp.content) > MAX_LOOKUP_BYTES:
+        return None
+    try:
+        return resp.json()
+    except ValueError:
+        return None
+
+
 class GitHub:
     """A small GitHub REST client for releases: retries, plain-words errors, counted sleeps."""
 
@@ -328,6 +343,29 @@ class GitHub:
     def delete_asset(self, asset_id: int, name: str) -> None:
         self.request("DELETE", f"{self.repo_url}/releases/assets/{asset_id}",
                      f"delete the old asset {name}")
+
+    def commit_author_login(self, sha: str) -> str | None:
+        """The GitHub login of a commit's author, or None when GitHub knows no account for its
+        email. The list form (`?sha=…&per_page=1`) answers without the commit's files and
+        patches, which `/commits/{sha}` would send."""
+        resp = self.request("GET", f"{self.repo_url}/commits", f"read the author of {sha[:12]}",
+                            allow=(404, 409, 422), params={"sha": sha, "per_page": 1})
+        data = _small_json(resp)
+        first = data[0] if isinstance(data, list) and data else None
+        author = first.get("author") if isinstance(first, dict) else None
+        login = author.get("login") if isinstance(author, dict) else None
+        return login if isinstance(login, str) and LOGIN.fullmatch(login) else None
+
+    def issue_labels(self, number: int) -> tuple[str, ...]:
+        """Label names of an issue or pull request (pull requests are issues to this API)."""
+        resp = self.request("GET", f"{self.repo_url}/issues/{number}/labels",
+                            f"read the labels of #{number}", allow=(404, 410),
+                            params={"per_page": 100})
+        data = _small_json(resp)
+        if not isinstance(data, list):
+            return ()
+        return tuple(str(label["name"])[:100] for label in data[:100]
+                     if isinstance(label, dict) and isinstance(label.get("name"), str))
 
     def upload_asset(self, upload_url: str, asset: AssetPlan) -> dict[str, Any] | None:
         """Upload; None when GitHub says an asset of that name already exists (422), which

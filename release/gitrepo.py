@@ -7,11 +7,13 @@ repository with tens of thousands of commits costs one process, not one object p
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from release.errors import BadInput
 
@@ -22,12 +24,15 @@ class TagRef:
     sha: str  # the commit the tag points at (annotated tags peeled)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogRecord:
     sha: str
     parents: tuple[str, ...]
     message: str
     time: int = 0  # committer time
+    author_name: str = ""  # .mailmap applied
+    author_email: str = ""
+    touched: bool = True  # touches the pathspec `iter_log` was given (always True without one)
 
 
 def git_env() -> dict[str, str]:
@@ -116,44 +121,101 @@ class GitRepo:
                 out.append(TagRef(name, peeled or obj))
         return out
 
-    def touching(self, include: Sequence[str], exclude: Sequence[str],
-                 paths: Sequence[str]) -> PendingShas:
-        """Start listing the non-merge commits of a range that touch `paths` (full history, no
-        simplification); the answer is collected by `PendingShas.wait()`, so the caller can
-        work while git computes the diffs."""
-        return PendingShas(self.root, git_env(), _revs(include, exclude), paths)
-
     def log(self, include: Sequence[str], exclude: Sequence[str] = (),
-            paths: Sequence[str] | None = None, topo: bool = False,
-            ) -> tuple[list[LogRecord], set[str] | None]:
-        """Commits reachable from `include` and not from `exclude`, newest first, in one pass.
+            paths: Sequence[str] | None = None, topo: bool = False) -> list[LogRecord]:
+        """`iter_log`, collected."""
+        return list(self.iter_log(include, exclude, paths, topo))
 
-        One `git log -z` streams sha, parents and raw message per commit (NUL separates commits,
-        which git guarantees no message contains). With `paths`, `touching` runs at the same time
-        and its set of shas is returned too; otherwise that set is None. `topo` gives parents
-        after all their children (`--topo-order`), which range walks rely on.
+    def iter_log(self, include: Sequence[str], exclude: Sequence[str] = (),
+                 paths: Sequence[str] | None = None, topo: bool = False,
+                 ) -> Iterator[LogRecord]:
+        """Commits reachable from `include` and not from `exclude`, newest first, streamed from
+        one `git log` while git still walks (`topo`: parents after all their children).
+
+        Only the fields the notes use are read: sha, committer time, parents, author name and
+        email, raw message. With `paths`, the same process lists each non-merge commit's files
+        under them (`--name-only --full-history --sparse` keeps every commit in the output), which
+        sets `touched`; merges are never `touched`. NUL bytes frame each field (no message holds
+        one); file names come unquoted-free because they are not `-z` separated but C-quoted.
         """
-        pending = self.touching(include, exclude, paths) if paths is not None else None
-        records = self.log_records(include, exclude, topo=topo)
-        return records, (pending.wait() if pending is not None else None)
-
-    def log_records(self, include: Sequence[str], exclude: Sequence[str] = (),
-                    topo: bool = False) -> list[LogRecord]:
-        """The `git log -z` half of `log`."""
         if not include:
-            return []
-        order = ["--topo-order"] if topo else []
-        out = self._run(self.root, ["log", "-z", *order, "--format=%H %ct %P%n%B", "--stdin"],
-                        _revs(include, exclude))
-        records: list[LogRecord] = []
-        append = records.append
-        for chunk in out.decode("utf-8", "replace").split("\0"):
-            head, _, message = chunk.partition("\n")
-            if not head:
-                continue
-            ids = head.split(" ")
-            append(LogRecord(ids[0], tuple(p for p in ids[2:] if p), message, int(ids[1])))
-        return records
+            return
+        args = ["log", "--no-show-signature", "--no-color", "--no-renames",
+                "--format=%x00%H %ct %P%x00%aN%x00%aE%x00%B%x00", "--stdin"]
+        if topo:
+            args.insert(1, "--topo-order")
+        if paths is not None:
+            args += ["--name-only", "--full-history", "--sparse", "--", *paths]
+        yield from self._stream_log(args, _revs(include, exclude), paths is not None)
+
+    def _stream_log(self, args: list[str], revs: bytes, paths: bool) -> Iterator[LogRecord]:
+        try:
+            proc = subprocess.Popen(["git", *args], cwd=self.root, env=git_env(),
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+        except FileNotFoundError:
+            raise BadInput("git is not installed", "install git and retry") from None
+        assert proc.stdin is not None and proc.stdout is not None
+        feeder = threading.Thread(target=_feed, args=(proc.stdin, revs), daemon=True)
+        feeder.start()
+        fields: list[str] = []
+        tail = ""
+        try:
+            while True:
+                chunk = proc.stdout.read1(1 << 16)  # type: ignore[attr-defined]
+                if not chunk:
+                    break
+                parts = (tail + chunk.decode("utf-8", "replace")).split("\0")
+                tail = parts.pop()
+                fields += parts
+                # A record is: "", header, name, email, message, then the file list of the
+                # next gap; it is complete once the next record's leading NUL has arrived.
+                while len(fields) >= 6:
+                    yield _record(fields, paths)
+                    del fields[:5]
+            if fields:
+                fields.append(tail)
+                while len(fields) >= 6:
+                    yield _record(fields, paths)
+                    del fields[:5]
+        finally:
+            proc.stdout.close()
+            stderr = proc.stderr.read() if proc.stderr else b""
+            code = proc.wait()
+            feeder.join()
+        if code != 0:
+            message = stderr.decode("utf-8", "replace").strip().splitlines()
+            raise BadInput(f"git log failed: {message[-1] if message else code}",
+                           "check the repository state and the notes-paths setting")
+
+    def contributed_before(self, rev: str, emails: set[str]) -> set[str]:
+        """Which of `emails` (lower-cased) authored or co-authored a commit reachable from `rev`.
+
+        Reads newest first and stops as soon as all are found, so people with recent commits cost
+        a few records; only a genuinely new person makes git read the whole history."""
+        wanted = set(emails)
+        found: set[str] = set()
+        if not wanted:
+            return found
+        args = ["git", "log", "--no-show-signature",
+                "--format=%x00%aE%x00%(trailers:key=Co-authored-by,valueonly,separator=%x1f)",
+                rev]
+        proc = subprocess.Popen(args, cwd=self.root, env=git_env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL)
+        assert proc.stdout is not None
+        try:
+            for line in proc.stdout:
+                for part in line.decode("utf-8", "replace").split("\0"):
+                    for email in _emails(part):
+                        if email in wanted:
+                            found.add(email)
+                if found == wanted:
+                    break
+        finally:
+            proc.kill()
+            proc.stdout.close()
+            proc.wait()
+        return found
 
     def tag_commit(self, tag: str) -> str | None:
         try:
@@ -243,36 +305,33 @@ def _revs(include: Sequence[str], exclude: Sequence[str]) -> bytes:
     return "".join([*(f"{r}\n" for r in include), *(f"^{r}\n" for r in exclude)]).encode()
 
 
-class PendingShas:
-    """A `git log --format=%H -- paths` running in the background (see `GitRepo.touching`)."""
+def _feed(stdin: IO[bytes], data: bytes) -> None:
+    try:
+        stdin.write(data)
+        stdin.close()
+    except (BrokenPipeError, OSError):
+        pass
 
-    def __init__(self, root: Path, env: dict[str, str], revs: bytes,
-                 paths: Sequence[str]) -> None:
-        self.paths = tuple(paths)
-        self._out: list[bytes] = []
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._thread: threading.Thread | None = None
-        if not self.paths or not revs:
-            return
-        proc = subprocess.Popen(
-            ["git", "log", "--no-merges", "--full-history", "--format=%H", "--stdin",
-             "--", *self.paths],
-            cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE)
-        self._proc = proc
 
-        def drain() -> None:
-            out, _ = proc.communicate(revs)
-            self._out.append(out)
+def _record(fields: list[str], paths: bool) -> LogRecord:
+    head = fields[1].split(" ")
+    if len(head) < 2 or len(head[0]) < 40 or not head[1].isdigit():
+        raise BadInput("git log printed an unexpected record",
+                       "check the git version (2.20 or later is needed)")
+    touched = bool(fields[5].strip()) if paths else True
+    return LogRecord(head[0], tuple(p for p in head[2:] if p), fields[4], int(head[1]),
+                     fields[2], fields[3], touched)
 
-        self._thread = threading.Thread(target=drain, daemon=True)
-        self._thread.start()
 
-    def wait(self) -> set[str]:
-        if self._proc is None or self._thread is None:
-            return set()
-        self._thread.join()
-        if self._proc.returncode != 0:
-            raise BadInput(f"git log -- {' '.join(self.paths)} failed",
-                           "check the notes-paths setting and the repository state")
-        return set(self._out[0].decode("ascii", "replace").split())
+_EMAIL = re.compile(r"<([^<>\s]+)>")
+
+
+def _emails(part: str) -> list[str]:
+    """Lower-cased emails in one `contributed_before` field: a bare author email, or
+    co-author values ("Name <email>") separated by US characters."""
+    part = part.strip()
+    if not part:
+        return []
+    if "<" not in part:
+        return [part.lower()]
+    return [m.lower() for m in _EMAIL.findall(part)]

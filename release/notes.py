@@ -10,22 +10,30 @@ Inside a range, a revert and the commit it reverts both disappear; then, unless 
 commits touching the `notes-paths` setting stay; then non-conventional commits are dropped when
 `non-conventional = "drop"`.
 
-Speed: one release costs one `for-each-ref`, a few `merge-base --is-ancestor` and one ranged
-`git log` (plus a concurrent path-limited one). The full changelog reads the whole history with a
-single `git log --topo-order` and computes every release's range in memory (see `all_releases`).
+Contributors: the authors and co-authors of the commits a release keeps, with first contributions
+marked as `release.contributors` defines them.
+
+Speed and memory: one release costs one `for-each-ref`, a few `merge-base --is-ancestor`, one
+ranged `git log` (which also answers the path scope) and, for first contributions, one `git log`
+of the older history that stops as soon as every contributor is found. The full changelog streams
+the whole history through a single `git log --topo-order`, keeps per commit only its parents,
+time, people and parsed changes (never the message), and yields releases one at a time so the
+renderer can write each before the next is built (see `all_releases`).
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import heapq
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from release.commits import REVERT, Change, parse_commit
+from release.contributors import Person, co_authors, identity, is_bot
 from release.errors import BadInput
 from release.gitrepo import GitRepo, LogRecord
 from release.version import SEMVER_RE, try_parse_tag
@@ -72,6 +80,7 @@ class Release:
     previous_version: semver.Version | None
     changes: tuple[Change, ...] = field(default=())  # oldest first
     commits: int = 0  # commits in the range (after revert cancellation and path scope)
+    people: tuple[Person, ...] = field(default=())  # authors and co-authors of those commits
 
     @property
     def prerelease(self) -> bool:
@@ -89,6 +98,7 @@ class Release:
             "prerelease": self.prerelease,
             "commits": self.commits,
             "changes": [c.to_json() for c in self.changes],
+            "contributors": [p.to_json() for p in self.people],
         }
 
 
@@ -185,73 +195,163 @@ def scope_from(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
     return Scope(tuple(specs), drop, since_prerelease)
 
 
-def _parse(rec: LogRecord, cache: dict[str, list[Change]]) -> list[Change]:
-    changes = cache.get(rec.sha)
-    if changes is None:
-        changes = parse_commit(rec.sha, rec.message, merge=len(rec.parents) > 1)
-        cache[rec.sha] = changes
-    return changes
+class History:
+    """The commits one `git log` streamed, reduced to what the notes use: index, parents, time,
+    whether the path scope keeps it, its people, and its parsed changes (kept commits and reverts
+    only). Messages are dropped as soon as they are parsed."""
 
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.shas: list[str] = []
+        self.index: dict[str, int] = {}
+        self.parents: list[tuple[int, ...]] = []
+        self._parent_shas: list[tuple[str, ...]] = []
+        self.times: list[int] = []
+        self.kept = bytearray()  # 1: a non-merge commit inside the path scope
+        self.changes: dict[int, list[Change]] = {}
+        self.reverts: list[int] = []
+        self.author: list[int] = []  # person id per commit
+        self.co: dict[int, tuple[int, ...]] = {}  # co-author person ids
+        self.people: list[tuple[str, str, bool]] = []  # (name, email, bot) per person id
+        self.ids: dict[str, int] = {}
+        self.commits_of: list[list[int]] = []  # person id → commit indices, ascending
 
-def _by_time(rec: LogRecord) -> int:
-    return rec.time
+    def _person(self, name: str, email: str) -> int:
+        key = identity(email)
+        pid = self.ids.get(key)
+        if pid is None:
+            pid = self.ids[key] = len(self.people)
+            self.people.append((name or key, key, is_bot(name, key)))
+            self.commits_of.append([])
+        return pid
 
+    def add(self, rec: LogRecord) -> None:
+        i = len(self.shas)
+        self.shas.append(rec.sha)
+        self.index[rec.sha] = i
+        self._parent_shas.append(rec.parents)
+        self.times.append(rec.time)
+        merge = len(rec.parents) > 1
+        kept = rec.touched and not merge
+        self.kept.append(kept)
+        message = rec.message
+        revert = message.startswith(("Revert ", "revert"))
+        if kept or revert:
+            self.changes[i] = parse_commit(rec.sha, message, merge=merge)
+            if revert:
+                self.reverts.append(i)
+        pid = self._person(rec.author_name, rec.author_email)
+        self.author.append(pid)
+        self.commits_of[pid].append(i)
+        if not merge:
+            co = {self._person(n, e) for n, e in co_authors(message)} - {pid}
+            if co:
+                self.co[i] = tuple(sorted(co))
+                for other in co:
+                    self.commits_of[other].append(i)
 
-def _is_revert(message: str) -> bool:
-    return message.startswith(("Revert ", "revert"))
+    def finish(self) -> History:
+        """Resolve parents to indices (parents outside the walk are dropped)."""
+        index = self.index
+        self.parents = [tuple(index[p] for p in ps if p in index) for ps in self._parent_shas]
+        self._parent_shas = []
+        return self
 
+    @classmethod
+    def read(cls, records: Iterable[LogRecord], scope: Scope) -> History:
+        history = cls(scope)
+        for rec in records:
+            history.add(rec)
+        return history.finish()
 
-def changes_of(records: Sequence[LogRecord], touched: set[str] | None, scope: Scope,
-               parsed: dict[str, list[Change]] | None = None) -> tuple[list[Change], int]:
-    """Changes of a range given newest first (parents after children): reverts cancelled, path
-    scope and non-conventional drop applied.
-
-    Only revert commits and the commits that survive the path scope are parsed: on a big
-    history most commits touch other paths and cost nothing. Returns (changes oldest first,
-    number of commits kept)."""
-    cache = parsed if parsed is not None else {}
-    cancelled = _cancelled_reverts(
-        [(rec, _parse(rec, cache)) for rec in records if _is_revert(rec.message)],
-        records)
-    out: list[Change] = []
-    kept = 0
-    # Oldest first by committer time; equal times keep git's parents-before-children order
-    # (a rebased branch shares one time). Both range strategies then list changes identically.
-    for rec in sorted(reversed(records), key=_by_time):
-        if len(rec.parents) > 1 or rec.sha in cancelled:
-            continue
-        if touched is not None and rec.sha not in touched:
-            continue
-        kept += 1
-        for change in _parse(rec, cache):
-            if scope.drop_other and not change.conventional:
+    def release_changes(self, indices: Sequence[int]) -> tuple[list[Change], list[int]]:
+        """Changes of a range given newest first (parents after children): reverts cancelled,
+        path scope and non-conventional drop applied. Returns (changes oldest first, indices of
+        the commits kept)."""
+        cancelled = self._cancelled(indices) if self.reverts else set()
+        out: list[Change] = []
+        kept: list[int] = []
+        flags, drop = self.kept, self.scope.drop_other
+        # Oldest first by committer time; equal times keep git's parents-before-children order
+        # (a rebased branch shares one time). Both range strategies then list changes identically.
+        for i in sorted(reversed(indices), key=self.times.__getitem__):
+            if not flags[i] or i in cancelled:
                 continue
-            out.append(change)
-    return out, kept
+            kept.append(i)
+            for change in self.changes[i]:
+                if drop and not change.conventional:
+                    continue
+                out.append(change)
+        return out, kept
 
-
-def _cancelled_reverts(reverting: Sequence[tuple[LogRecord, list[Change]]],
-                       records: Sequence[LogRecord]) -> set[str]:
-    """Shas of revert/target pairs inside the range. Newest first, so a revert of a revert
-    cancels the first revert and the original change stays."""
-    reverts = [(rec.sha, ch.reverts) for rec, chs in reverting for ch in chs
-               if ch.type == REVERT and ch.reverts]
-    if not reverts:
-        return set()
-    shas = {rec.sha for rec in records}
-    cancelled: set[str] = set()
-    for sha, target in reverts:
-        if sha in cancelled:
-            continue
-        if target not in shas:
-            matches = [s for s in shas if s.startswith(target)] if len(target) < 40 else []
-            if len(matches) != 1:
+    def _cancelled(self, indices: Sequence[int]) -> set[int]:
+        """Revert/target pairs inside the range. Newest first, so a revert of a revert cancels
+        the first revert and the original change stays."""
+        inside = set(indices)
+        reverts = [(i, ch.reverts) for i in self.reverts if i in inside
+                   for ch in self.changes[i] if ch.type == REVERT and ch.reverts]
+        if not reverts:
+            return set()
+        reverts.sort()
+        cancelled: set[int] = set()
+        for i, target in reverts:
+            if i in cancelled:
                 continue
-            target = matches[0]
-        if target in cancelled or target == sha:
-            continue
-        cancelled.update((sha, target))
-    return cancelled
+            j = self.index.get(target) if len(target) == 40 else None
+            if j is None:
+                matches = [k for k in inside if self.shas[k].startswith(target)]
+                if len(matches) != 1:
+                    continue
+                j = matches[0]
+            if j not in inside or j in cancelled or j == i:
+                continue
+            cancelled.update((i, j))
+        return cancelled
+
+    def contributors(self, kept: Sequence[int]) -> dict[int, str]:
+        """Person id → a commit sha they authored (or "" when only co-authoring), for the
+        commits of a release, newest first."""
+        found: dict[int, str] = {}
+        for i in sorted(kept):
+            pid = self.author[i]
+            if not found.get(pid):
+                found[pid] = self.shas[i]
+            for other in self.co.get(i, ()):
+                found.setdefault(other, "")
+        return found
+
+    def contributed_before(self, pid: int, base: int) -> bool:
+        """Did person `pid` author or co-author `base` or one of its ancestors? A walk from the
+        base in topological order that stops at their first commit, or once it has passed the
+        last commit of theirs that could still be an ancestor."""
+        mine = self.commits_of[pid]
+        k = bisect.bisect_left(mine, base)
+        if k == len(mine):
+            return False
+        if mine[k] == base:
+            return True
+        last = mine[-1]
+        author, co, parents = self.author, self.co, self.parents
+        seen = {base}
+        heap = [base]
+        while heap:
+            c = heapq.heappop(heap)
+            if c > last:
+                return False
+            if author[c] == pid or pid in co.get(c, ()):
+                return True
+            for q in parents[c]:
+                if q not in seen:
+                    seen.add(q)
+                    heapq.heappush(heap, q)
+        return False
+
+    def persons(self, found: dict[int, str], first: set[int]) -> tuple[Person, ...]:
+        out = []
+        for pid, sha in found.items():
+            name, email, bot = self.people[pid]
+            out.append(Person(name, email, bot, pid in first, sha))
+        return tuple(out)
 
 
 def find_tag(tags: Sequence[ReleaseTag], name: str) -> ReleaseTag | None:
@@ -292,15 +392,23 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
 
     prev = previous_release(repo, all_tags, sha, version, since_prerelease=since_prerelease)
     scope = scope_from(repo, settings, all_paths=all_paths, since_prerelease=since_prerelease)
-    records, touched = repo.log([sha], [prev.sha] if prev else [], paths=scope.paths)
-    changes, kept = changes_of(records, touched, scope)
+    history = History.read(repo.iter_log([sha], [prev.sha] if prev else [], paths=scope.paths),
+                           scope)
+    changes, kept = history.release_changes(range(len(history.shas)))
     if found is not None:
-        when = next((r.time for r in records if r.sha == sha), None)
-        date = _date(when if when is not None else repo.commit_time(sha))
+        at = history.index.get(sha)
+        date = _date(history.times[at] if at is not None else repo.commit_time(sha))
+    found_people = history.contributors(kept)
+    first: set[int] = set()
+    if prev is not None and found_people:
+        emails = {history.people[pid][1]: pid for pid in found_people}
+        seen = repo.contributed_before(prev.sha, set(emails))
+        first = {pid for email, pid in emails.items() if email not in seen}
     return Release(tag=tag, version=version, sha=sha, date=date,
                    previous_tag=prev.name if prev else None,
                    previous_version=prev.version if prev else None,
-                   changes=tuple(changes), commits=kept)
+                   changes=tuple(changes), commits=len(kept),
+                   people=history.persons(found_people, first))
 
 
 # --- every release at once -------------------------------------------------------------------
@@ -374,8 +482,9 @@ def _range(parents: Sequence[Sequence[int]], tip: int, base: int | None) -> list
 
 def all_releases(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
                  since_prerelease: bool = False,
-                 tags: Sequence[ReleaseTag] | None = None) -> list[Release]:
-    """Every release, highest version first, from one `git log --topo-order` over all tags.
+                 tags: Sequence[ReleaseTag] | None = None) -> Iterator[Release]:
+    """Every release, highest version first, from one streamed `git log --topo-order` over all
+    tags; each release is built when the caller asks for it.
 
     Each release's previous release and range follow the same rules as `collect`, computed on
     the in-memory commit graph: ancestry by a walk bounded by topological position, ranges by a
@@ -383,35 +492,25 @@ def all_releases(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
     """
     all_tags = list(tags) if tags is not None else release_tags(repo, settings.tag_prefix)
     if not all_tags:
-        return []
+        return
     scope = scope_from(repo, settings, all_paths=all_paths, since_prerelease=since_prerelease)
     tips = list(dict.fromkeys(t.sha for t in all_tags))
-    # The path-limited log (tree diffs: the slow half) runs while we walk the graph.
-    pending = repo.touching(tips, (), scope.paths) if scope.paths is not None else None
-    records = repo.log_records(tips, topo=True)
-    index = {rec.sha: i for i, rec in enumerate(records)}
-    parents: list[list[int]] = [[index[p] for p in rec.parents if p in index] for rec in records]
-
-    plan: list[tuple[ReleaseTag, ReleaseTag | None, list[LogRecord]]] = []
+    history = History.read(repo.iter_log(tips, paths=scope.paths, topo=True), scope)
+    index, parents = history.index, history.parents
     for pos in range(len(all_tags) - 1, -1, -1):
         tag = all_tags[pos]
         tip = index[tag.sha]
         prev = _dag_previous(all_tags, pos, tip, index, parents, since_prerelease)
         base = index[prev.sha] if prev is not None else None
-        plan.append((tag, prev, [records[i] for i in _range(parents, tip, base)]))
-
-    touched = pending.wait() if pending is not None else None
-    parsed: dict[str, list[Change]] = {}
-    releases: list[Release] = []
-    for tag, prev, in_range in plan:
-        changes, kept = changes_of(in_range, touched, scope, parsed)
-        releases.append(Release(
-            tag=tag.name, version=tag.version, sha=tag.sha,
-            date=_date(records[index[tag.sha]].time),
+        changes, kept = history.release_changes(_range(parents, tip, base))
+        found = history.contributors(kept)
+        first = ({pid for pid in found if not history.contributed_before(pid, base)}
+                 if base is not None else set())
+        yield Release(
+            tag=tag.name, version=tag.version, sha=tag.sha, date=_date(history.times[tip]),
             previous_tag=prev.name if prev else None,
             previous_version=prev.version if prev else None,
-            changes=tuple(changes), commits=kept))
-    return releases
+            changes=tuple(changes), commits=len(kept), people=history.persons(found, first))
 
 
 def _dag_previous(tags: Sequence[ReleaseTag], pos: int, tip: int, index: dict[str, int],

@@ -89,9 +89,10 @@ def test_every_setting_has_a_global_flag(tmp_path: Path) -> None:
     from release.config import DEFAULTS
 
     args = ["--repo", str(tmp_path)]
+    special = {"non-conventional": "drop", "notes-paths": "x/,y/", "mentions": "code",
+               "contributors": "all", "label-sections": "sec: v"}
     for key in DEFAULTS:
-        value = "drop" if key == "non-conventional" else "x/,y/" if key == "notes-paths" else "v"
-        args += [f"--{key}", value]
+        args += [f"--{key}", special.get(key, "v")]
     result = CliRunner().invoke(app, [*args, "config", "--json"])
     assert result.exit_code == 0, result.output
     import json

@@ -6,7 +6,9 @@ under a fifth of a second on a 50,000-commit history, interpreter start included
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,6 +18,7 @@ from release.commands.common import emit_json, info, settings
 
 if TYPE_CHECKING:
     from release.config import Settings
+    from release.enrich import GitHubLookup
     from release.gitrepo import GitRepo
     from release.notes import ReleaseTag
 
@@ -45,6 +48,9 @@ def notes_cmd(
         "--since-prerelease", help="A final release starts at the last pre-release.")] = False,
     artifacthub: Annotated[bool, typer.Option(
         "--artifacthub", help="Print the artifacthub.io/changes annotation instead.")] = False,
+    github: Annotated[bool, typer.Option(
+        "--github", help="Ask the GitHub API (GITHUB_TOKEN or GH_TOKEN) for contributors' logins "
+                         "and pull-request labels; without a token, names are shown.")] = False,
 ) -> None:
     """Print one release's notes from conventional commits."""
     from release.errors import BadInput
@@ -73,7 +79,8 @@ def notes_cmd(
         return
     from release.render import render_notes
 
-    markdown = render_notes(release, s)
+    with _lookup(s, github) as lookup:
+        markdown = render_notes(release, s, lookup)
     if fmt == "json":
         from release.commits import bump_level
 
@@ -83,11 +90,33 @@ def notes_cmd(
         typer.echo(markdown, nl=False)
 
 
-def _guard_overwrite(repo: GitRepo, path: Path, text: str) -> None:
+@contextlib.contextmanager
+def _lookup(s: Settings, github: bool) -> Iterator[GitHubLookup | None]:
+    """The GitHub lookup `--github` asks for (None without the flag or a token); what it could
+    not do is said on stderr."""
+    if not github:
+        yield None
+        return
+    from release.enrich import NO_TOKEN, github_lookup
+
+    lookup = github_lookup(s, os.environ)
+    if lookup is None:
+        info(NO_TOKEN)
+        yield None
+        return
+    try:
+        yield lookup
+    finally:
+        lookup.close()
+        if lookup.problem:
+            info(lookup.problem)
+
+
+def _guard_overwrite(repo: GitRepo, path: Path) -> None:
     """A full rewrite may replace a file only when git holds its current content."""
     from release.errors import Conflict
 
-    if not path.exists() or path.read_bytes() == text.encode():
+    if not path.exists():
         return
     try:
         rel = repo.relpath(path)
@@ -113,6 +142,9 @@ def changelog_cmd(
     = None,
     all_paths: Annotated[bool, typer.Option("--all-paths",
                                             help="Ignore notes-paths: every commit.")] = False,
+    github: Annotated[bool, typer.Option(
+        "--github", help="Ask the GitHub API (GITHUB_TOKEN or GH_TOKEN) for contributors' logins "
+                         "and pull-request labels; without a token, names are shown.")] = False,
 ) -> None:
     """Write the full changelog over every release, or --update it with one release."""
     from release import changelog
@@ -133,23 +165,24 @@ def changelog_cmd(
             tag = found.name
         # A tag not created yet is planned at HEAD: the entry can go into the release commit.
         release = collect(repo, s, tag, planned=True, all_paths=all_paths, tags=tags)
-        if changelog.update_file(path, release, s):
+        with _lookup(s, github) as lookup:
+            changed = changelog.update_file(path, release, s, lookup)
+        if changed:
             info(f"{path}: added {tag}")
         else:
             info(f"{path}: already lists {tag}; unchanged")
         return
     if tag is not None:
         raise BadInput("--tag applies to --update only", "drop --tag or add --update")
-    text = changelog.full(all_releases(repo, s, all_paths=all_paths, tags=tags), s)
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    path = _resolve(s, output)
-    _guard_overwrite(repo, path, text)
-    from release.files import atomic_write
-
-    atomic_write(path, text)
-    info(f"{path}: {len(tags)} releases")
+    releases = all_releases(repo, s, all_paths=all_paths, tags=tags)
+    with _lookup(s, github) as lookup:
+        if output is None:
+            changelog.print_full(releases, s, lookup)
+            return
+        path = _resolve(s, output)
+        changed = changelog.write_full(path, releases, s, lambda p: _guard_overwrite(repo, p),
+                                       lookup)
+    info(f"{path}: {len(tags)} releases" + ("" if changed else "; unchanged"))
 
 
 def _resolve(s: Settings, path: Path) -> Path:
@@ -168,6 +201,9 @@ def github_release_cmd(
     since_prerelease: Annotated[bool, typer.Option(
         "--since-prerelease", help="A final release starts at the last pre-release.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    github: Annotated[bool, typer.Option(
+        "--github", help="Ask the GitHub API (GITHUB_TOKEN or GH_TOKEN) for contributors' logins "
+                         "and pull-request labels; without a token, names are shown.")] = False,
 ) -> None:
     """Create or update the GitHub release of a tag with its notes and assets."""
     from release.github import GitHub, plan_release, publish, token_from_env
@@ -179,7 +215,11 @@ def github_release_cmd(
     tags = release_tags(repo, s.tag_prefix)
     release = collect(repo, s, tag, since_prerelease=since_prerelease, all_paths=all_paths,
                       tags=tags)
-    plan = plan_release(release, s, tags, [_resolve(s, a) for a in asset or []])
+    from release.render import render_github_body
+
+    with _lookup(s, github) as lookup:
+        body = render_github_body(release, s, lookup)
+    plan = plan_release(release, s, tags, [_resolve(s, a) for a in asset or []], body=body)
     gh = GitHub(str(s["github-api"]), s.github_repository, token_from_env(os.environ))
     try:
         result = publish(plan, gh, force=force, tag_prefix=s.tag_prefix)
@@ -205,14 +245,17 @@ _GLOBAL_VALUES = {"--repo": "repo", "--chart": "chart", "--registry": "registry"
                   "--github-repository": "github-repository", "--tag-prefix": "tag-prefix",
                   "--changelog": "changelog", "--github-api": "github-api",
                   "--notes-paths": "notes-paths", "--non-conventional": "non-conventional",
-                  "--templates": "templates"}
+                  "--templates": "templates", "--mentions": "mentions",
+                  "--contributors": "contributors", "--sections": "sections",
+                  "--label-sections": "label-sections"}
 _COMMANDS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     # command: ({value option: parameter}, {flag: parameter})
     "notes": ({"--tag": "tag", "--format": "fmt"},
               {"--unreleased": "unreleased", "--all-paths": "all_paths",
-               "--since-prerelease": "since_prerelease", "--artifacthub": "artifacthub"}),
+               "--since-prerelease": "since_prerelease", "--artifacthub": "artifacthub",
+               "--github": "github"}),
     "changelog": ({"--output": "output", "--tag": "tag"},
-                  {"--update": "update", "--all-paths": "all_paths"}),
+                  {"--update": "update", "--all-paths": "all_paths", "--github": "github"}),
 }
 
 

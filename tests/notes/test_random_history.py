@@ -63,7 +63,7 @@ def test_random_histories_agree_with_git_ranges(tmp_path: Path) -> None:
         repo = GitRepo(g.root)
         for kw in ({}, {"since_prerelease": True}, {"all_paths": True}):
             s = make_settings(g)
-            every = all_releases(repo, s, **kw)  # type: ignore[arg-type]
+            every = list(all_releases(repo, s, **kw))  # type: ignore[arg-type]
             assert len(every) >= 10
             for release in every:
                 assert release == collect(repo, s, release.tag, **kw)  # type: ignore[arg-type]

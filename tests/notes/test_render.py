@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from release.commits import Change
+from release.config import load_settings
 from release.errors import BadInput
 from release.gitrepo import GitRepo
+from release.markdown import md_escape
 from release.notes import Release, all_releases, collect
 from release.render import (
+    Renderer,
     artifacthub_changes,
-    md_escape,
     render_changelog,
     render_github_body,
     render_notes,
-    sections,
     shorten,
 )
 from tests.gitutil import GitBuilder
@@ -66,19 +68,20 @@ def test_shorten() -> None:
     assert len(long) == 300 and long.endswith("…")
 
 
-def test_section_order_and_scope_grouping() -> None:
+def test_section_order_and_scope_grouping(tmp_path: Path) -> None:
     def c(t: str, scope: str | None, s: str, **kw: object) -> Change:
         return Change("f" * 40, t, scope, s, **kw)  # type: ignore[arg-type]
 
-    secs = sections([c("chore", None, "c1"), c("fix", "zeta", "f1"), c("fix", None, "f2"),
+    renderer = Renderer(load_settings(tmp_path, {"github-repository": "o/r"}, environ={}))
+    secs = renderer.sections([c("chore", None, "c1"), c("fix", "zeta", "f1"), c("fix", None, "f2"),
                      c("fix", "Alpha", "f3"), c("feat", "x", "n1", breaking=True,
                                                  breaking_text="bt"),
                      c("other", None, "o1", conventional=False), c("deps", None, "d1"),
-                     c("perf", None, "p1")], URL)
+                     c("perf", None, "p1")])
     assert [s.title for s in secs] == ["Breaking changes", "Features", "Bug fixes",
                                        "Performance", "Chores", "Deps", "Other"]
     assert [e.subject for e in secs[2].entries] == ["f2", "f3", "f1"]
-    assert secs[0].entries[0].text == "bt"
+    assert secs[0].entries[0].text == "n1" and secs[0].entries[0].description == "bt"
 
 
 def test_notes_golden(shown: GitBuilder, golden: Callable[[str, str], None]) -> None:
@@ -86,7 +89,7 @@ def test_notes_golden(shown: GitBuilder, golden: Callable[[str, str], None]) -> 
     release = collect(GitRepo(shown.root), s, "v1.1.0")
     text = render_notes(release, s)
     golden("notes-v1.1.0.md", text)
-    assert "<script>" not in text and "\\<script\\>" in text
+    assert not re.search(r"(?<!\\)<", text) and "\\<script>alert(1)\\</script>" in text
     assert "outside the chart" not in text
     assert text.index("### Breaking changes") < text.index("### Features") < text.index(
         "### Bug fixes") < text.index("### Performance") < text.index("### Documentation")
