@@ -71,6 +71,8 @@ class Change:
 
 
 def _split_pr(subject: str) -> tuple[str, int | None]:
+    if ")" not in subject[-3:]:
+        return subject.strip(), None
     m = _PR.search(subject)
     if m is None:
         return subject.strip(), None
@@ -95,6 +97,8 @@ def _footer_texts(pattern: re.Pattern[str], body: str) -> list[str]:
 
 def _breaking_parts(body: str) -> tuple[list[str], str | None]:
     """(breaking descriptions, migration hint) from a body's footers."""
+    if "BREAKING" not in body and "igration" not in body and "IGRATION" not in body:
+        return [], None
     texts = _footer_texts(_BREAKING, body) if "BREAKING" in body else []
     hints: list[str] = []
     for i, text in enumerate(texts):
@@ -109,6 +113,8 @@ def _breaking_parts(body: str) -> tuple[list[str], str | None]:
 
 
 def _closes(body: str) -> tuple[str, ...]:
+    if "#" not in body and "GH-" not in body:
+        return ()
     refs: list[str] = []
     for m in _CLOSING.finditer(body):
         for ref in _CLOSED_REF.findall(m.group(1)):

@@ -75,6 +75,8 @@ class LinkTarget:
 
 def clean(text: str) -> str:
     """One line: whitespace runs (line breaks included) → one space; invisible controls dropped."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # the common case, and isprintable() is false for every character below
     return " ".join(text.split()).translate(_INVISIBLE)
 
 

@@ -16,7 +16,7 @@ marked as `release.contributors` defines them.
 Speed and memory: one release costs one `for-each-ref`, a few `merge-base --is-ancestor`, one
 ranged `git log` (which also answers the path scope) and, for first contributions, one `git log`
 of the older history that stops as soon as every contributor is found. The full changelog streams
-the whole history through a single `git log --topo-order`, keeps per commit only its parents,
+the whole history through a single `git log`, keeps per commit only its parents,
 time, people and parsed changes (never the message), and yields releases one at a time so the
 renderer can write each before the next is built (see `all_releases`).
 """
@@ -209,12 +209,13 @@ class History:
         self.times: list[int] = []
         self.kept = bytearray()  # 1: a non-merge commit inside the path scope
         self.changes: dict[int, list[Change]] = {}
-        self.reverts: list[int] = []
+        self.reverts: set[int] = set()
         self.author: list[int] = []  # person id per commit
         self.co: dict[int, tuple[int, ...]] = {}  # co-author person ids
         self.people: list[tuple[str, str, bool]] = []  # (name, email, bot) per person id
         self.ids: dict[str, int] = {}
         self.commits_of: list[list[int]] = []  # person id → commit indices, ascending
+        self.topological = True  # every commit came before its parents
 
     def _person(self, name: str, email: str) -> int:
         key = identity(email)
@@ -225,44 +226,49 @@ class History:
             self.commits_of.append([])
         return pid
 
-    def add(self, rec: LogRecord) -> None:
-        i = len(self.shas)
-        self.shas.append(rec.sha)
-        self.index[rec.sha] = i
-        self._parent_shas.append(rec.parents)
-        self.times.append(rec.time)
-        merge = len(rec.parents) > 1
-        kept = rec.touched and not merge
-        self.kept.append(kept)
-        message = rec.message
-        revert = message.startswith(("Revert ", "revert"))
-        if kept or revert:
-            self.changes[i] = parse_commit(rec.sha, message, merge=merge)
-            if revert:
-                self.reverts.append(i)
-        pid = self._person(rec.author_name, rec.author_email)
-        self.author.append(pid)
-        self.commits_of[pid].append(i)
-        if not merge:
-            co = {self._person(n, e) for n, e in co_authors(message)} - {pid}
-            if co:
-                self.co[i] = tuple(sorted(co))
-                for other in co:
-                    self.commits_of[other].append(i)
-
-    def finish(self) -> History:
-        """Resolve parents to indices (parents outside the walk are dropped)."""
-        index = self.index
-        self.parents = [tuple(index[p] for p in ps if p in index) for ps in self._parent_shas]
-        self._parent_shas = []
-        return self
-
     @classmethod
     def read(cls, records: Iterable[LogRecord], scope: Scope) -> History:
-        history = cls(scope)
-        for rec in records:
-            history.add(rec)
-        return history.finish()
+        """Consume a log stream (one loop with everything bound locally: it runs once per
+        commit, 50,000 times for a big changelog)."""
+        h = cls(scope)
+        topo = True
+        shas, index, parent_shas, times = h.shas, h.index, h._parent_shas, h.times
+        kept_flags, changes, reverts, author, co = h.kept, h.changes, h.reverts, h.author, h.co
+        commits_of, person, ids = h.commits_of, h._person, h.ids
+        for i, (sha, parents, message, when, name, email, touched) in enumerate(records):
+            shas.append(sha)
+            index[sha] = i
+            parent_shas.append(parents)
+            if topo and parents and (parents[0] in index or (len(parents) > 1 and any(
+                    p in index for p in parents))):
+                topo = False  # a parent came before its child (committer clocks disagree)
+            times.append(when)
+            merge = len(parents) > 1
+            kept = touched and not merge
+            kept_flags.append(kept)
+            revert = message.startswith(("Revert ", "revert"))
+            if kept or revert:
+                changes[i] = parse_commit(sha, message, merge=merge)
+                if revert:
+                    reverts.add(i)
+            pid = ids.get(email.lower())
+            if pid is None:
+                pid = person(name, email)
+            author.append(pid)
+            commits_of[pid].append(i)
+            if not merge:
+                found = co_authors(message)
+                if found:
+                    others = {person(n, e) for n, e in found} - {pid}
+                    if others:
+                        co[i] = tuple(sorted(others))
+                        for other in others:
+                            commits_of[other].append(i)
+        index_of = index.get
+        h.parents = [tuple(j for p in ps if (j := index_of(p)) is not None) for ps in parent_shas]
+        h._parent_shas = []
+        h.topological = topo
+        return h
 
     def release_changes(self, indices: Sequence[int]) -> tuple[list[Change], list[int]]:
         """Changes of a range given newest first (parents after children): reverts cancelled,
@@ -287,12 +293,12 @@ class History:
     def _cancelled(self, indices: Sequence[int]) -> set[int]:
         """Revert/target pairs inside the range. Newest first, so a revert of a revert cancels
         the first revert and the original change stays."""
-        inside = set(indices)
-        reverts = [(i, ch.reverts) for i in self.reverts if i in inside
+        mine = [i for i in indices if i in self.reverts]
+        reverts = [(i, ch.reverts) for i in sorted(mine)
                    for ch in self.changes[i] if ch.type == REVERT and ch.reverts]
         if not reverts:
             return set()
-        reverts.sort()
+        inside = set(indices)
         cancelled: set[int] = set()
         for i, target in reverts:
             if i in cancelled:
@@ -483,8 +489,8 @@ def _range(parents: Sequence[Sequence[int]], tip: int, base: int | None) -> list
 def all_releases(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
                  since_prerelease: bool = False,
                  tags: Sequence[ReleaseTag] | None = None) -> Iterator[Release]:
-    """Every release, highest version first, from one streamed `git log --topo-order` over all
-    tags; each release is built when the caller asks for it.
+    """Every release, highest version first, from one streamed `git log` over all tags; each
+    release is built when the caller asks for it.
 
     Each release's previous release and range follow the same rules as `collect`, computed on
     the in-memory commit graph: ancestry by a walk bounded by topological position, ranges by a
@@ -495,7 +501,11 @@ def all_releases(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
         return
     scope = scope_from(repo, settings, all_paths=all_paths, since_prerelease=since_prerelease)
     tips = list(dict.fromkeys(t.sha for t in all_tags))
-    history = History.read(repo.iter_log(tips, paths=scope.paths, topo=True), scope)
+    # git's date order streams from the first commit on (--topo-order walks everything first);
+    # it is topological unless committer clocks disagree, and then git sorts it instead.
+    history = History.read(repo.iter_log(tips, paths=scope.paths), scope)
+    if not history.topological:
+        history = History.read(repo.iter_log(tips, paths=scope.paths, topo=True), scope)
     index, parents = history.index, history.parents
     for pos in range(len(all_tags) - 1, -1, -1):
         tag = all_tags[pos]
