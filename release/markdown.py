@@ -2,16 +2,20 @@
 
 Authors write Markdown in commit subjects on purpose (`` `values.yaml` ``, *emphasis*, links), so
 the text is kept as written, except for what could hurt the page it lands on. The rule, applied to
-one line (all whitespace, line breaks included, collapses to single spaces first; control and
-bidirectional-override characters are removed):
+one line (non-whitespace control and bidirectional-override characters are removed, then every
+whitespace run, line breaks included, becomes one space):
 
 - kept as written: code spans (a backtick run closed by a run of the same length, contents
-  untouched), `*`/`_` emphasis, `~~strike~~`, backslash escapes, entities, bare URLs, autolinks
+  untouched), `*`/`_` emphasis, `~~strike~~`, backslash escapes, entities, autolinks
   `<https://…>`, and inline links `[text](url)` whose URL is http(s), mailto or `#anchor`;
+- bare `http(s)://…`, `ftp://…` and `www.…` URLs (any case) become explicit links (`<url>`,
+  `[www.…](http://www.…)`), trailing punctuation left outside: GitHub links them anyway, but its
+  autolinker would also swallow a backslash right after them and so undo the escape of a
+  following `<` (plain texts — scopes, names, titles — escape the URL's `:` or `.` instead);
 - escaped with a backslash, so they show as typed: `<` (no raw HTML, no comments), `|` (no table
   cells), every `[` and `]` that is not part of a kept link (no reference links, footnotes, task
-  boxes or link definitions), `!` before `[` (images become plain text or links), a backtick run
-  that nothing closes (so no code span can swallow what follows), and a trailing backslash;
+  boxes or link definitions), `!` before `[` or before a reference we link (no images), a backtick
+  run that nothing closes (so no code span can swallow what follows), and a lone backslash;
 - at the start of the line, a character that would open a block is escaped: `#` (heading), `>`
   (quote), `-`/`+`/`*` followed by a space (list), a digit run followed by `.` or `)` and a space
   (ordered list), `~~~` (fence), and a line made only of `-`, `*`, `_` or `=` (rule or heading
@@ -19,7 +23,8 @@ bidirectional-override characters are removed):
 - nothing inside a code span or a kept link is changed (references and mentions included).
 
 So any subject is exactly one list item's inline content: it cannot end the list, start a
-heading, open a block, inject HTML or leave a code span open.
+heading, open a block, inject HTML or leave a code span open (tests/notes/test_markdown.py has
+GitHub's own parser, cmark-gfm, check that on generated subjects).
 
 References become links to the configured GitHub (or GitHub Enterprise) web host: `#N` (`(#N)`
 is a pull request, a bare `#N` goes to /issues/N, which GitHub forwards to the pull request when it
@@ -33,19 +38,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MENTION_MODES = ("keep", "code")
-
-# C0/C1 controls (whitespace is collapsed before this applies) and bidi overrides/isolates.
-_INVISIBLE = dict.fromkeys([*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F),
-                            *range(0x2066, 0x206A)])
+# C0/C1 controls that are not whitespace (whitespace is collapsed instead), bidi overrides and
+# isolates: dropped.
+_INVISIBLE = dict.fromkeys(c for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0),
+                                       *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+                           if not chr(c).isspace())
 _PLAIN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~&"})
 # Anything the scanner acts on; text without any of these needs only the line-start rule.
-_SPECIAL = re.compile(r"[`\\<|\[\]@#]|GH-[1-9]|://")
+_SPECIAL = re.compile(r"[`\\<|\[\]@#]|GH-[1-9]|://|(?i:www\.)")
+# Where GitHub's autolinker would start in plain text (it also swallows a backslash after a URL).
+_AUTOLINK_START = re.compile(r"(?i)(?<![\w.+-])(https?|ftp)(?=://)|(?<![\w.-])(www)(?=\.)")
 _TOKEN = re.compile(
     r"(?P<esc>\\[!-/:-@\[-`{-~])"
     r"|(?P<tick>`+)"
     r"|(?P<auto><(?:https?|mailto):[^\s<>`]*>)"
-    r"|(?P<url>https?://[^\s<>`\[\]|]+)"
+    r"|(?P<url>(?<![\w.-])(?i:(?:https?|ftp)://|www\.)[^\s<>\\]+)"
     r"|(?P<image>!\[)"
     r"|(?P<open>\[)"
     r"|(?P<ref>(?<![\w/#&.@-])(?:(?P<owner>[A-Za-z0-9][A-Za-z0-9-]{0,38})/"
@@ -55,7 +62,8 @@ _TOKEN = re.compile(
     r"(?:/[A-Za-z0-9._-]{1,100})?(?![\w@-]))"
     r"|(?P<lone>[\\<|\]])"
 )
-_LINK = re.compile(r"\[(?P<text>[^\[\]`\\]{1,300})\]\((?P<dest>[^\s()<>`]{1,2000})\)")
+_LINK = re.compile(r"\[(?P<text>[^\[\]`\\]{1,300})\]\((?P<dest>[^\s()<>`\\]{1,2000})\)")
+_URL_END = re.compile(r"[?!.,:;*_~'\"]+$")
 _SAFE_DEST = re.compile(r"(?:https?://|mailto:|#)", re.IGNORECASE)
 _BLOCK_START = re.compile(r"[#>]|[-+*](?: |$)|[0-9]{1,9}[.)](?: |$)|~~~|(?:[-*_=] *)+$")
 
@@ -77,12 +85,16 @@ def clean(text: str) -> str:
     """One line: whitespace runs (line breaks included) → one space; invisible controls dropped."""
     if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
         return text  # the common case, and isprintable() is false for every character below
-    return " ".join(text.split()).translate(_INVISIBLE)
+    return " ".join(text.translate(_INVISIBLE).split())
 
 
 def md_escape(text: object) -> str:
-    """Plain text → inline Markdown that shows exactly that text (names, scopes, titles)."""
-    return _line_start(clean(str(text)).translate(_PLAIN_SPECIAL))
+    """Plain text → inline Markdown that shows exactly that text (names, scopes, titles); a URL
+    in it stays text (its ":" or "." escaped), so no autolinker can eat an escape after it."""
+    s = clean(str(text)).translate(_PLAIN_SPECIAL)
+    if "://" in s or "ww." in s or "WW." in s:
+        s = _AUTOLINK_START.sub(lambda m: m.group() + "\\", s)
+    return _line_start(s)
 
 
 def _line_start(s: str) -> str:
@@ -109,6 +121,14 @@ def _code_end(text: str, start: int, run: int) -> int:
         if end - at == run:
             return end
         pos = end
+
+
+def _bare_url(url: str) -> str:
+    """A bare URL as an explicit link: GitHub would autolink it anyway, but its autolinker also
+    swallows backslashes right after it, which would undo the escape of a following "<"."""
+    if url[:4].lower() == "www.":
+        return f"[{url}](http://{url})"
+    return f"<{url}>"
 
 
 def _link_text(text: str) -> str:
@@ -152,8 +172,14 @@ def inline(text: str, target: LinkTarget, limit: int = 0) -> str:
             else:
                 out.append(text[start:end])
                 pos = end
-        elif kind in ("auto", "url"):
+        elif kind == "auto":
             out.append(token.replace("|", "%7C"))
+        elif kind == "url":
+            url = _URL_END.sub("", token)
+            if url.count("(") < url.count(")") and url.endswith(")"):
+                url = url[:-1]
+            pos = start + len(url)
+            out.append(_bare_url(url.replace("|", "%7C")))
         elif kind == "image":
             out.append("\\!")
             pos = start + 1  # the "[" is looked at again: a kept link or an escaped bracket
@@ -167,10 +193,13 @@ def inline(text: str, target: LinkTarget, limit: int = 0) -> str:
                 pos = link.end()
             else:
                 out.append("\\[")
-        elif kind == "ref":
-            out.append(_reference(m, text, start, target))
-        elif kind == "gh":
-            out.append(f"[{token}]({target.repo_url}/issues/{m.group('ghnum')})")
+        elif kind in ("ref", "gh"):
+            if out and out[-1].endswith("!"):  # "!" + a link we make would be an image
+                out[-1] = out[-1][:-1] + "\\!"
+            if kind == "ref":
+                out.append(_reference(m, text, start, target))
+            else:
+                out.append(f"[{token}]({target.repo_url}/issues/{m.group('ghnum')})")
         elif kind == "mention":
             out.append(f"`{token}`" if target.mentions == "code" else token)
         else:  # lone "\\", "<", "|" or "]"

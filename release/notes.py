@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from release.commits import REVERT, Change, parse_commit
-from release.contributors import Person, co_authors, identity, is_bot
+from release.contributors import Person, co_authors, identity, is_bot, ordered
 from release.errors import BadInput
 from release.gitrepo import GitRepo, LogRecord
 from release.version import SEMVER_RE, try_parse_tag
@@ -211,20 +211,30 @@ class History:
         self.changes: dict[int, list[Change]] = {}
         self.reverts: set[int] = set()
         self.author: list[int] = []  # person id per commit
-        self.co: dict[int, tuple[int, ...]] = {}  # co-author person ids
-        self.people: list[tuple[str, str, bool]] = []  # (name, email, bot) per person id
+        self.author_name: list[int] = []  # name id per commit
+        self.co: dict[int, tuple[tuple[int, int], ...]] = {}  # (person id, name id) co-authors
+        self.emails: list[str] = []  # person id → lower-cased email
         self.ids: dict[str, int] = {}
+        self.names: list[str] = []  # name id → display name
+        self.name_ids: dict[str, int] = {}
         self.commits_of: list[list[int]] = []  # person id → commit indices, ascending
         self.topological = True  # every commit came before its parents
 
-    def _person(self, name: str, email: str) -> int:
+    def _person(self, email: str) -> int:
         key = identity(email)
         pid = self.ids.get(key)
         if pid is None:
-            pid = self.ids[key] = len(self.people)
-            self.people.append((name or key, key, is_bot(name, key)))
+            pid = self.ids[key] = len(self.emails)
+            self.emails.append(key)
             self.commits_of.append([])
         return pid
+
+    def _name(self, name: str) -> int:
+        nid = self.name_ids.get(name)
+        if nid is None:
+            nid = self.name_ids[name] = len(self.names)
+            self.names.append(name)
+        return nid
 
     @classmethod
     def read(cls, records: Iterable[LogRecord], scope: Scope) -> History:
@@ -234,7 +244,8 @@ class History:
         topo = True
         shas, index, parent_shas, times = h.shas, h.index, h._parent_shas, h.times
         kept_flags, changes, reverts, author, co = h.kept, h.changes, h.reverts, h.author, h.co
-        commits_of, person, ids = h.commits_of, h._person, h.ids
+        commits_of, person, ids, name_of = h.commits_of, h._person, h.ids, h._name
+        author_name = h.author_name
         for i, (sha, parents, message, when, name, email, touched) in enumerate(records):
             shas.append(sha)
             index[sha] = i
@@ -253,15 +264,17 @@ class History:
                     reverts.add(i)
             pid = ids.get(email.lower())
             if pid is None:
-                pid = person(name, email)
+                pid = person(email)
             author.append(pid)
+            author_name.append(name_of(name or email))
             commits_of[pid].append(i)
             if not merge:
                 found = co_authors(message)
                 if found:
-                    others = {person(n, e) for n, e in found} - {pid}
+                    others = {person(e): name_of(n) for n, e in reversed(found)}
+                    others.pop(pid, None)
                     if others:
-                        co[i] = tuple(sorted(others))
+                        co[i] = tuple(sorted(others.items()))
                         for other in others:
                             commits_of[other].append(i)
         index_of = index.get
@@ -314,16 +327,19 @@ class History:
             cancelled.update((i, j))
         return cancelled
 
-    def contributors(self, kept: Sequence[int]) -> dict[int, str]:
-        """Person id → a commit sha they authored (or "" when only co-authoring), for the
-        commits of a release, newest first."""
-        found: dict[int, str] = {}
-        for i in sorted(kept):
+    def contributors(self, kept: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """Person id → (name, sha) from their newest authored commit in `kept` (by committer
+        time, then sha: the same whichever order git listed), or (the co-author trailer's name,
+        "") when they only co-authored."""
+        found: dict[int, tuple[str, str]] = {}
+        shas, times, names = self.shas, self.times, self.names
+        for i in sorted(kept, key=lambda k: (times[k], shas[k]), reverse=True):
             pid = self.author[i]
-            if not found.get(pid):
-                found[pid] = self.shas[i]
-            for other in self.co.get(i, ()):
-                found.setdefault(other, "")
+            if not found.get(pid, ("", ""))[1]:
+                found[pid] = (names[self.author_name[i]], shas[i])
+            for other, nid in self.co.get(i, ()):
+                if other not in found:
+                    found[other] = (names[nid], "")
         return found
 
     def contributed_before(self, pid: int, base: int) -> bool:
@@ -344,7 +360,7 @@ class History:
             c = heapq.heappop(heap)
             if c > last:
                 return False
-            if author[c] == pid or pid in co.get(c, ()):
+            if author[c] == pid or any(other == pid for other, _ in co.get(c, ())):
                 return True
             for q in parents[c]:
                 if q not in seen:
@@ -352,12 +368,12 @@ class History:
                     heapq.heappush(heap, q)
         return False
 
-    def persons(self, found: dict[int, str], first: set[int]) -> tuple[Person, ...]:
+    def persons(self, found: dict[int, tuple[str, str]], first: set[int]) -> tuple[Person, ...]:
         out = []
-        for pid, sha in found.items():
-            name, email, bot = self.people[pid]
-            out.append(Person(name, email, bot, pid in first, sha))
-        return tuple(out)
+        for pid, (name, sha) in found.items():
+            email = self.emails[pid]
+            out.append(Person(name, email, is_bot(name, email), pid in first, sha))
+        return ordered(out)
 
 
 def find_tag(tags: Sequence[ReleaseTag], name: str) -> ReleaseTag | None:
@@ -407,7 +423,7 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
     found_people = history.contributors(kept)
     first: set[int] = set()
     if prev is not None and found_people:
-        emails = {history.people[pid][1]: pid for pid in found_people}
+        emails = {history.emails[pid]: pid for pid in found_people}
         seen = repo.contributed_before(prev.sha, set(emails))
         first = {pid for email, pid in emails.items() if email not in seen}
     return Release(tag=tag, version=version, sha=sha, date=date,

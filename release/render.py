@@ -223,7 +223,8 @@ class Renderer:
         for change in changes:
             if change.breaking:
                 groups.setdefault(BREAKING, []).append(self.entry(change, breaking=True))
-            labels = lookup.labels(change.pr) if lookup is not None and change.pr else ()
+            labels = (lookup.labels(change.pr) if lookup is not None and layout.labels
+                      and change.pr else ())
             key = layout.key(change, labels)
             if key is not None:
                 groups.setdefault(key, []).append(self.entry(change))
@@ -237,6 +238,8 @@ class Renderer:
             return ()
         out: list[Contributor] = []
         for p in people:
+            if p.bot and self.people == "humans":
+                continue  # before any lookup: a bot costs no request
             login = self.lookup.login(p) if self.lookup is not None else None
             bot = p.bot or bool(login and login.endswith("[bot]"))
             if bot and self.people == "humans":

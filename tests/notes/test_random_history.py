@@ -11,17 +11,26 @@ from tests.gitutil import GitBuilder
 from tests.notes.conftest import make_settings
 
 KINDS = ["feat", "fix", "perf", "docs", "chore", "Update"]
+PEOPLE = [f"p{n}@example.org" for n in range(12)] + ["renovate[bot]@example.org"]
 
 
 def build(g: GitBuilder, seed: int) -> None:
     """Seeded history: topic branches merged back, reverts, squash bodies, files in and out of
-    chart/, releases with pre-releases, and hotfix lines that are sometimes merged back."""
+    chart/, releases with pre-releases, hotfix lines that are sometimes merged back, people
+    joining over time (authors and co-authors), and committer clocks that sometimes go back."""
     rng = random.Random(seed)
     version = [0, 1, 0]
     shas: list[str] = []
     hotfix_lines: list[str] = []
     g.commit("feat: initial chart")
     for step in range(70):
+        who = rng.choice(PEOPLE[: 2 + step // 6])
+        g.git("config", "user.name", who.split("@")[0].title())
+        g.git("config", "user.email", who)
+        if rng.random() < 0.1:
+            g.clock -= 3600  # this commit's clock is behind its parent's
+        coauthor = (f"\n\nCo-authored-by: Someone <{rng.choice(PEOPLE).upper()}>"
+                    if rng.random() < 0.2 else "")
         roll = rng.random()
         path = f"chart/f{step}" if rng.random() < 0.6 else f"src/f{step}"
         if roll < 0.08 and shas:
@@ -40,7 +49,8 @@ def build(g: GitBuilder, seed: int) -> None:
         elif roll < 0.30 and hotfix_lines:
             g.merge(hotfix_lines.pop(0), "Merge hotfix line")
         else:
-            shas.append(g.commit(f"{rng.choice(KINDS)}: change {step}", files={path: "c"}))
+            shas.append(g.commit(f"{rng.choice(KINDS)}: change {step}{coauthor}",
+                                 files={path: "c"}))
         if step % 7 == 6:
             version = [version[0], version[1] + 1, 0]
             if rng.random() < 0.3:
@@ -67,3 +77,6 @@ def test_random_histories_agree_with_git_ranges(tmp_path: Path) -> None:
             assert len(every) >= 10
             for release in every:
                 assert release == collect(repo, s, release.tag, **kw)  # type: ignore[arg-type]
+            # people join as the history grows: git's own log and the graph walk agree on who
+            # is new where (the equality above), and some are
+            assert any(p.first for r in every for p in r.people)

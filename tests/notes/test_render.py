@@ -171,3 +171,23 @@ def test_artifacthub_changes(shown: GitBuilder, golden: Callable[[str, str], Non
     empty = Release(tag="v9.9.9", version=None, sha="0" * 40, date=None, previous_tag=None,
                     previous_version=None)
     assert yaml.safe_load(artifacthub_changes(empty, s)) == []
+
+
+def test_bundled_python_equals_the_bundled_templates(shown: GitBuilder) -> None:
+    """Without a templates directory the bundled templates run as plain Python; through Jinja
+    (an empty templates directory falls back to them) the bytes are the same."""
+    shown.commit("feat!: go\n\nBREAKING CHANGE: all gone. To migrate, come back.\n\n"
+                 "Co-authored-by: Zed <zed@example.org>\nFixes #4")
+    shown.tag("v2.0.0")
+    (shown.root / "tpl").mkdir()
+    plain = make_settings(shown, github_repository="o/r")
+    jinja = make_settings(shown, github_repository="o/r", templates="tpl")
+    repo = GitRepo(shown.root)
+    releases = list(all_releases(repo, plain))
+    assert render_changelog(releases, plain) == render_changelog(releases, jinja)
+    assert render_changelog([], plain) == render_changelog([], jinja)
+    unreleased = collect(repo, plain, None)
+    for r in [*releases, unreleased]:
+        assert render_notes(r, plain) == render_notes(r, jinja)
+        assert render_github_body(r, plain) == render_github_body(r, jinja)
+    assert "**Migration:** To migrate, come back." in render_notes(releases[0], jinja)
