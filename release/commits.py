@@ -45,9 +45,9 @@ REVERT = "revert"
 _LEVEL = {"feat": "minor", "fix": "patch", "perf": "patch", REVERT: "patch"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen dataclasses are slow to build by the ten thousand
 class Change:
-    """One line of release notes."""
+    """One line of release notes (treated as immutable)."""
 
     sha: str
     type: str  # lower-cased conventional type; "other" when not conventional; "revert"

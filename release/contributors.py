@@ -23,7 +23,7 @@ _NOREPLY = re.compile(r"(?:[0-9]+\+)?([A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])
 LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:\[bot\])?")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built by the thousand: a frozen dataclass's __init__ is slow
 class Person:
     """One contributor of one release."""
 

@@ -125,69 +125,34 @@ class GitRepo:
     def log(self, include: Sequence[str], exclude: Sequence[str] = (),
             paths: Sequence[str] | None = None, topo: bool = False) -> list[LogRecord]:
         """`iter_log`, collected."""
-        return list(self.iter_log(include, exclude, paths, topo))
+        with self.iter_log(include, exclude, paths, topo) as stream:
+            return list(stream)
 
     def iter_log(self, include: Sequence[str], exclude: Sequence[str] = (),
                  paths: Sequence[str] | None = None, topo: bool = False,
-                 ) -> Iterator[LogRecord]:
-        """Commits reachable from `include` and not from `exclude`, newest first, streamed from
-        one `git log` while git still walks (`topo`: parents after all their children).
+                 tags_glob: str | None = None) -> LogStream:
+        """Commits reachable from `include` (and, with `tags_glob`, from the tags matching
+        `refs/tags/<tags_glob>`) and not from `exclude`, newest first, streamed from one
+        `git log` that starts now, so the caller can work while git walks (`topo`: parents after
+        all their children, at the price of git walking everything before printing anything).
 
         Only the fields the notes use are read: sha, committer time, parents, author name and
         email, raw message. With `paths`, the same process lists each non-merge commit's files
         under them (`--name-only --full-history --sparse` keeps every commit in the output), which
         sets `touched`; merges are never `touched`. NUL bytes frame each field (no message holds
-        one); file names come unquoted-free because they are not `-z` separated but C-quoted.
+        one); file names are not NUL-separated, so git C-quotes any odd one onto one line.
         """
-        if not include:
-            return
         args = ["log", "--no-show-signature", "--no-color", "--no-renames",
                 "--format=%x00%H %ct %P%x00%aN%x00%aE%x00%B%x00", "--stdin"]
         if topo:
             args.insert(1, "--topo-order")
+        if tags_glob is not None:
+            args.append(f"--glob=refs/tags/{tags_glob}")
+        elif not include:
+            return LogStream(None, b"", False)
         if paths is not None:
             args += ["--name-only", "--full-history", "--sparse", "--", *paths]
-        yield from self._stream_log(args, _revs(include, exclude), paths is not None)
-
-    def _stream_log(self, args: list[str], revs: bytes, paths: bool) -> Iterator[LogRecord]:
-        try:
-            proc = subprocess.Popen(["git", *args], cwd=self.root, env=git_env(),
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE)
-        except FileNotFoundError:
-            raise BadInput("git is not installed", "install git and retry") from None
-        assert proc.stdin is not None and proc.stdout is not None
-        feeder = threading.Thread(target=_feed, args=(proc.stdin, revs), daemon=True)
-        feeder.start()
-        fields: list[str] = []
-        tail = ""
-        try:
-            while True:
-                chunk = proc.stdout.read1(1 << 16)  # type: ignore[attr-defined]
-                if not chunk:
-                    fields.append(tail)
-                fields += (tail + chunk.decode("utf-8", "replace")).split("\0") if chunk else []
-                if chunk:
-                    tail = fields.pop()
-                # A record is: the previous gap, header, name, email, message, then its file
-                # list (the next gap); it is complete once the NUL after that gap has arrived.
-                end = len(fields) - 5
-                at = 0
-                while at < end:
-                    yield _record(fields, at, paths)
-                    at += 5
-                del fields[:at]
-                if not chunk:
-                    break
-        finally:
-            proc.stdout.close()
-            stderr = proc.stderr.read() if proc.stderr else b""
-            code = proc.wait()
-            feeder.join()
-        if code != 0:
-            message = stderr.decode("utf-8", "replace").strip().splitlines()
-            raise BadInput(f"git log failed: {message[-1] if message else code}",
-                           "check the repository state and the notes-paths setting")
+        return LogStream(self.root, _revs(include, exclude), paths is not None, args)
 
     def contributed_before(self, rev: str, emails: set[str]) -> set[str]:
         """Which of `emails` (lower-cased) authored or co-authored a commit reachable from `rev`.
@@ -306,7 +271,85 @@ def _revs(include: Sequence[str], exclude: Sequence[str]) -> bytes:
     return "".join([*(f"{r}\n" for r in include), *(f"^{r}\n" for r in exclude)]).encode()
 
 
-def _feed(stdin: IO[bytes], data: bytes) -> None:
+class LogStream:
+    """A running `git log` (see `GitRepo.iter_log`): iterate it once for its records; `close()`
+    (or leaving a `with` block) ends git early. A failure of git is a BadInput at the end."""
+
+    def __init__(self, root: Path | None, revs: bytes, paths: bool,
+                 args: Sequence[str] = ()) -> None:
+        self._paths = paths
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._feeder: threading.Thread | None = None
+        if root is None:
+            return
+        try:
+            self._proc = subprocess.Popen(["git", *args], cwd=root, env=git_env(),
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE)
+        except FileNotFoundError:
+            raise BadInput("git is not installed", "install git and retry") from None
+        self._feeder = threading.Thread(target=_feed, args=(self._proc.stdin, revs), daemon=True)
+        self._feeder.start()
+
+    def __enter__(self) -> LogStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[LogRecord]:
+        proc = self._proc
+        if proc is None:
+            return
+        assert proc.stdout is not None
+        paths = self._paths
+        fields: list[str] = []
+        tail = ""
+        while True:
+            chunk = proc.stdout.read1(1 << 16)  # type: ignore[attr-defined]
+            if chunk:
+                fields += (tail + chunk.decode("utf-8", "replace")).split("\0")
+                tail = fields.pop()
+            else:
+                fields.append(tail)
+            # A record is: the previous gap, header, name, email, message, then its file list
+            # (the next gap); it is complete once the NUL after that gap has arrived.
+            end = len(fields) - 5
+            at = 0
+            while at < end:
+                yield _record(fields, at, paths)
+                at += 5
+            del fields[:at]
+            if not chunk:
+                break
+        self._finish(check=True)
+
+    def __del__(self) -> None:
+        self.close()  # a stream nobody read to the end (an error came first) stops git
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.returncode is None:
+            self._proc.kill()
+            self._finish(check=False)
+
+    def _finish(self, check: bool) -> None:
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        stderr = proc.stderr.read()
+        proc.stderr.close()
+        code = proc.wait()
+        if self._feeder is not None:
+            self._feeder.join()
+        if check and code != 0:
+            message = stderr.decode("utf-8", "replace").strip().splitlines()
+            raise BadInput(f"git log failed: {message[-1] if message else code}",
+                           "check the repository state and the notes-paths setting")
+
+
+def _feed(stdin: IO[bytes] | None, data: bytes) -> None:
+    if stdin is None:
+        return
     try:
         stdin.write(data)
         stdin.close()

@@ -47,12 +47,12 @@ _PLAIN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~&"})
 # Anything the scanner acts on; text without any of these needs only the line-start rule.
 _SPECIAL = re.compile(r"[`\\<|\[\]@#]|GH-[1-9]|://|(?i:www\.)")
 # Where GitHub's autolinker would start in plain text (it also swallows a backslash after a URL).
-_AUTOLINK_START = re.compile(r"(?i)(?<![\w.+-])(https?|ftp)(?=://)|(?<![\w.-])(www)(?=\.)")
+_AUTOLINK_START = re.compile(r"(?i)(?:https?|ftp)(?=://)|www(?=\.)")
 _TOKEN = re.compile(
     r"(?P<esc>\\[!-/:-@\[-`{-~])"
     r"|(?P<tick>`+)"
     r"|(?P<auto><(?:https?|mailto):[^\s<>`]*>)"
-    r"|(?P<url>(?<![\w.-])(?i:(?:https?|ftp)://|www\.)[^\s<>\\]+)"
+    r"|(?P<url>(?i:(?:https?|ftp)://|www\.)[^\s<>\\]+)"
     r"|(?P<image>!\[)"
     r"|(?P<open>\[)"
     r"|(?P<ref>(?<![\w/#&.@-])(?:(?P<owner>[A-Za-z0-9][A-Za-z0-9-]{0,38})/"

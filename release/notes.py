@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import gc
 import heapq
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from release.commits import REVERT, Change, parse_commit
 from release.contributors import Person, co_authors, identity, is_bot, ordered
 from release.errors import BadInput
-from release.gitrepo import GitRepo, LogRecord
+from release.gitrepo import GitRepo, LogRecord, LogStream
 from release.version import SEMVER_RE, try_parse_tag
 
 if TYPE_CHECKING:
@@ -239,7 +240,22 @@ class History:
     @classmethod
     def read(cls, records: Iterable[LogRecord], scope: Scope) -> History:
         """Consume a log stream (one loop with everything bound locally: it runs once per
-        commit, 50,000 times for a big changelog)."""
+        commit, 50,000 times for a big changelog).
+
+        The cyclic garbage collector is paused meanwhile, and what was read is frozen out of its
+        sight afterwards: none of it forms cycles, and otherwise the collector would walk the
+        growing history again and again (a third of the changelog's time)."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return cls._read(records, scope)
+        finally:
+            gc.freeze()
+            if collecting:
+                gc.enable()
+
+    @classmethod
+    def _read(cls, records: Iterable[LogRecord], scope: Scope) -> History:
         h = cls(scope)
         topo = True
         shas, index, parent_shas, times = h.shas, h.index, h._parent_shas, h.times
@@ -414,8 +430,8 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
 
     prev = previous_release(repo, all_tags, sha, version, since_prerelease=since_prerelease)
     scope = scope_from(repo, settings, all_paths=all_paths, since_prerelease=since_prerelease)
-    history = History.read(repo.iter_log([sha], [prev.sha] if prev else [], paths=scope.paths),
-                           scope)
+    with repo.iter_log([sha], [prev.sha] if prev else [], paths=scope.paths) as stream:
+        history = History.read(stream, scope)
     changes, kept = history.release_changes(range(len(history.shas)))
     if found is not None:
         at = history.index.get(sha)
@@ -505,23 +521,35 @@ def _range(parents: Sequence[Sequence[int]], tip: int, base: int | None) -> list
 def all_releases(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
                  since_prerelease: bool = False,
                  tags: Sequence[ReleaseTag] | None = None) -> Iterator[Release]:
-    """Every release, highest version first, from one streamed `git log` over all tags; each
-    release is built when the caller asks for it.
+    """Every release, highest version first, from one streamed `git log` over all tags.
+
+    git starts at once, on the history of every tag named like a release, so what the caller
+    does next (imports, listing the tags) happens while git reads; each release is then built
+    when the caller asks for it. git's date order streams from the first commit on (--topo-order
+    walks everything first) and is topological unless committer clocks disagree: then git sorts
+    it after all.
 
     Each release's previous release and range follow the same rules as `collect`, computed on
     the in-memory commit graph: ancestry by a walk bounded by topological position, ranges by a
     two-colour walk that stops once only the base's commits remain queued.
     """
-    all_tags = list(tags) if tags is not None else release_tags(repo, settings.tag_prefix)
-    if not all_tags:
-        return
     scope = scope_from(repo, settings, all_paths=all_paths, since_prerelease=since_prerelease)
-    tips = list(dict.fromkeys(t.sha for t in all_tags))
-    # git's date order streams from the first commit on (--topo-order walks everything first);
-    # it is topological unless committer clocks disagree, and then git sorts it instead.
-    history = History.read(repo.iter_log(tips, paths=scope.paths), scope)
+    glob = settings.tag_prefix + "*"
+    stream = repo.iter_log((), paths=scope.paths, tags_glob=glob)
+    return _all_releases(repo, settings, stream, scope, glob, tags, since_prerelease)
+
+
+def _all_releases(repo: GitRepo, settings: Settings, stream: LogStream, scope: Scope, glob: str,
+                  tags: Sequence[ReleaseTag] | None, since_prerelease: bool,
+                  ) -> Iterator[Release]:
+    with stream:
+        all_tags = list(tags) if tags is not None else release_tags(repo, settings.tag_prefix)
+        if not all_tags:
+            return
+        history = History.read(stream, scope)
     if not history.topological:
-        history = History.read(repo.iter_log(tips, paths=scope.paths, topo=True), scope)
+        with repo.iter_log((), paths=scope.paths, topo=True, tags_glob=glob) as again:
+            history = History.read(again, scope)
     index, parents = history.index, history.parents
     for pos in range(len(all_tags) - 1, -1, -1):
         tag = all_tags[pos]

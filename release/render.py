@@ -18,7 +18,6 @@ labels) come through a `Lookup`; without one, people are shown by name.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import io
 import json
@@ -93,14 +92,14 @@ class Entry:
     line: str  # the bundled format: "**scope:** text ([#pr](url)) ([sha](url)), closes …"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built by the thousand: a frozen dataclass's __init__ is slow
 class Section:
     key: str
     title: str  # raw: templates show it through `| md`
     entries: tuple[Entry, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built by the thousand: a frozen dataclass's __init__ is slow
 class Contributor:
     name: str
     login: str | None
@@ -109,7 +108,7 @@ class Contributor:
     md: str  # "@login" or the escaped name, then " (first contribution)" when it is
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # `body` is filled in once the sections are rendered
 class ReleaseView:
     tag: str | None
     title: str  # the version, or "Unreleased"
@@ -149,9 +148,10 @@ class Layout:
 
     def key(self, change: Change, labels: tuple[str, ...]) -> str | None:
         """The section a change goes to, or None when its type is hidden."""
-        for label, key in self.labels:
-            if label in labels:
-                return key
+        if labels:
+            for label, key in self.labels:
+                if label in labels:
+                    return key
         kind = change.type if change.conventional else OTHER
         found = self.by_type.get(kind)
         if found is not None or self.star_at is None or kind == OTHER:
@@ -191,14 +191,17 @@ class Renderer:
     # --- views -----------------------------------------------------------------------------
     def entry(self, change: Change, breaking: bool = False) -> Entry:
         repo_url, target = self.repo_url, self.target
-        pr_url = f"{repo_url}/pull/{change.pr}" if change.pr is not None else None
+        pr = change.pr
+        pr_url = f"{repo_url}/pull/{pr}" if pr is not None else None
         text = inline(change.subject, target, MAX_SUBJECT)
-        short = change.sha[:7]
-        commit_url = f"{repo_url}/commit/{change.sha}"
+        sha = change.sha
+        short = sha[:7]
+        commit_url = f"{repo_url}/commit/{sha}"
         closes = ""
-        refs = [inline(r, target) for r in change.closes if r not in change.subject]
-        if refs:
-            closes = ", closes " + ", ".join(refs)
+        if change.closes:
+            refs = [inline(r, target) for r in change.closes if r not in change.subject]
+            if refs:
+                closes = ", closes " + ", ".join(refs)
         description = migration = None
         if breaking:
             told = change.breaking_text
@@ -208,26 +211,30 @@ class Renderer:
                 migration = inline(change.migration, target, MAX_SUBJECT * 4)
         # Built here rather than in the template: 20,000 entries through Jinja's per-fragment
         # generators cost more than the rest of a full changelog's rendering.
-        line = "".join((
-            f"**{_scope_md(change.scope)}:** " if change.scope else "", text,
-            f" ([#{change.pr}]({pr_url}))" if pr_url else "", f" ([{short}]({commit_url}))",
-            closes))
-        return Entry(change.type, change.scope, change.subject, text, breaking, change.sha,
-                     short, commit_url, change.pr, pr_url, closes, description, migration, line)
+        scope = change.scope
+        line = (f"**{_plain(scope)}:** {text}" if scope else text) + (
+            f" ([#{pr}]({pr_url})) ([{short}]({commit_url})){closes}" if pr_url
+            else f" ([{short}]({commit_url})){closes}")
+        return Entry(change.type, scope, change.subject, text, breaking, sha, short, commit_url,
+                     pr, pr_url, closes, description, migration, line)
 
     def sections(self, changes: Sequence[Change]) -> tuple[Section, ...]:
         """Changes (oldest first) → sections in the configured order, breaking first; entries
         grouped by scope (unscoped first, then scopes alphabetically; commit order inside)."""
         groups: dict[str, list[Entry]] = {}
-        lookup, layout = self.lookup, self.layout
+        lookup, layout, entry = self.lookup, self.layout, self.entry
+        ask = lookup is not None and bool(layout.labels)
         for change in changes:
             if change.breaking:
-                groups.setdefault(BREAKING, []).append(self.entry(change, breaking=True))
-            labels = (lookup.labels(change.pr) if lookup is not None and layout.labels
-                      and change.pr else ())
+                groups.setdefault(BREAKING, []).append(entry(change, breaking=True))
+            labels = lookup.labels(change.pr) if ask and change.pr and lookup else ()
             key = layout.key(change, labels)
             if key is not None:
-                groups.setdefault(key, []).append(self.entry(change))
+                found = groups.get(key)
+                if found is None:
+                    groups[key] = [entry(change)]
+                else:
+                    found.append(entry(change))
         order = [(BREAKING, layout.breaking_title)] if BREAKING in groups else []
         order += layout.order(k for k in groups if k != BREAKING)
         return tuple(Section(k, title, tuple(sorted(groups[k], key=_scope_key)))
@@ -244,7 +251,7 @@ class Renderer:
             bot = p.bot or bool(login and login.endswith("[bot]"))
             if bot and self.people == "humans":
                 continue
-            shown = mention(login, self.target) if login else md_escape(p.name)
+            shown = mention(login, self.target) if login else _plain(p.name)
             out.append(Contributor(p.name, login, p.first, bot, shown + (FIRST if p.first else "")))
         out.sort(key=lambda c: c.md.casefold())
         return tuple(out)
@@ -273,10 +280,10 @@ class Renderer:
             contributors_line=", ".join(c.md for c in people),
         )
         if self.env is None:
-            body = _Bundled.sections(bare)
+            bare.body = _Bundled.sections(bare)
         else:
-            body = self.render("sections.md.j2", r=bare).rstrip("\n")
-        return dataclasses.replace(bare, body=body)
+            bare.body = self.render("sections.md.j2", r=bare).rstrip("\n")
+        return bare
 
     # --- documents -------------------------------------------------------------------------
     def render(self, name: str, **context: Any) -> str:
@@ -311,9 +318,10 @@ class Renderer:
         _write_stripped(stream, out)
 
 
-@functools.lru_cache(maxsize=1024)
-def _scope_md(scope: str) -> str:
-    return md_escape(scope)
+@functools.lru_cache(maxsize=4096)
+def _plain(text: str) -> str:
+    """`md_escape` for the texts that repeat on every release: scopes, names, titles."""
+    return md_escape(text)
 
 
 class _Bundled:
@@ -328,7 +336,7 @@ class _Bundled:
         parts = [NO_CHANGES + "\n"] if r.empty else []
         last = len(r.sections) - 1
         for k, s in enumerate(r.sections):
-            parts.append(f"### {md_escape(s.title)}\n\n")
+            parts.append(f"### {_plain(s.title)}\n\n")
             for e in s.entries:
                 parts.append(f"- {e.line}\n")
                 if e.description:

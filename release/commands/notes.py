@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from release.config import Settings
     from release.enrich import GitHubLookup
     from release.gitrepo import GitRepo
-    from release.notes import ReleaseTag
+    from release.notes import Release, ReleaseTag
 
 
 def register(app: typer.Typer) -> None:
@@ -147,15 +147,19 @@ def changelog_cmd(
                          "and pull-request labels; without a token, names are shown.")] = False,
 ) -> None:
     """Write the full changelog over every release, or --update it with one release."""
-    from release import changelog
     from release.errors import BadInput
     from release.gitrepo import GitRepo
     from release.notes import all_releases, collect, previous_release, release_tags
 
     s = settings(ctx)
     repo = GitRepo(s.root)
-    tags = release_tags(repo, s.tag_prefix)
+    if not update and tag is None:
+        # git starts reading the history here; the imports below happen meanwhile.
+        releases = all_releases(repo, s, all_paths=all_paths)
+    from release import changelog
+
     if update:
+        tags = release_tags(repo, s.tag_prefix)
         path = _resolve(s, output) if output else s.changelog_path
         if tag is None:
             found = previous_release(repo, tags, repo.head(), None, since_prerelease=True)
@@ -174,15 +178,28 @@ def changelog_cmd(
         return
     if tag is not None:
         raise BadInput("--tag applies to --update only", "drop --tag or add --update")
-    releases = all_releases(repo, s, all_paths=all_paths, tags=tags)
     with _lookup(s, github) as lookup:
         if output is None:
             changelog.print_full(releases, s, lookup)
             return
         path = _resolve(s, output)
-        changed = changelog.write_full(path, releases, s, lambda p: _guard_overwrite(repo, p),
+        written = _Counted(releases)
+        changed = changelog.write_full(path, written, s, lambda p: _guard_overwrite(repo, p),
                                        lookup)
-    info(f"{path}: {len(tags)} releases" + ("" if changed else "; unchanged"))
+    info(f"{path}: {written.count} releases" + ("" if changed else "; unchanged"))
+
+
+class _Counted:
+    """The releases as they stream by, counted for the closing message."""
+
+    def __init__(self, releases: Iterable[Release]) -> None:
+        self.releases = releases
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Release]:
+        for release in self.releases:
+            self.count += 1
+            yield release
 
 
 def _resolve(s: Settings, path: Path) -> Path:
