@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from release.commits import REVERT, Change, parse_commit
 from release.contributors import Person, co_authors, identity, is_bot, ordered
 from release.errors import BadInput
-from release.gitrepo import GitRepo, LogRecord, LogStream
+from release.gitrepo import GitRepo, LogRecord, LogStream, TagRef
 from release.version import SEMVER_RE, try_parse_tag
 
 if TYPE_CHECKING:
@@ -116,13 +116,15 @@ def version_key(version: semver.Version) -> tuple[Any, ...]:
     return _key(version.major, version.minor, version.patch, str(pre) if pre else None)
 
 
-def release_tags(repo: GitRepo, prefix: str) -> list[ReleaseTag]:
-    """Every release tag in the repository, lowest version first (same rule as
-    `release.version.parse_tag`: prefix + strict SemVer, no build metadata)."""
+def release_tags(repo: GitRepo, prefix: str,
+                 refs: Sequence[TagRef] | None = None) -> list[ReleaseTag]:
+    """Every release tag in the repository (or among `refs`, from `repo.tags()` already run),
+    lowest version first (same rule as `release.version.parse_tag`: prefix + strict SemVer, no
+    build metadata)."""
     out: list[ReleaseTag] = []
     match = SEMVER_RE.fullmatch
     cut = len(prefix)
-    for info in repo.tags():
+    for info in refs if refs is not None else repo.tags():
         if not info.name.startswith(prefix):
             continue
         text = info.name[cut:]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
 
 import typer
 
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from release.enrich import GitHubLookup
     from release.gitrepo import GitRepo
     from release.notes import Release, ReleaseTag
+
+
+T = TypeVar("T")
 
 
 def register(app: typer.Typer) -> None:
@@ -55,7 +59,6 @@ def notes_cmd(
     """Print one release's notes from conventional commits."""
     from release.errors import BadInput
     from release.gitrepo import GitRepo
-    from release.notes import collect, release_tags
 
     if fmt not in ("md", "json"):
         raise BadInput(f"unknown --format {fmt!r}", "use md or json")
@@ -63,7 +66,10 @@ def notes_cmd(
         raise BadInput("--tag and --unreleased both given", "pass one of them")
     s = settings(ctx)
     repo = GitRepo(s.root)
-    tags = release_tags(repo, s.tag_prefix)
+    listing = _Background(repo.tags)  # git lists the tags while the notes modules load
+    from release.notes import collect, release_tags
+
+    tags = release_tags(repo, s.tag_prefix, listing.result())
     if not tag and not unreleased:
         tag = _tag_at_head(repo, tags)
     release = collect(repo, s, tag, since_prerelease=since_prerelease, all_paths=all_paths,
@@ -88,6 +94,30 @@ def notes_cmd(
                    "markdown": markdown})
     else:
         typer.echo(markdown, nl=False)
+
+
+class _Background(Generic[T]):
+    """One call run on a thread: for a git process that can work while Python imports."""
+
+    def __init__(self, call: Callable[[], T]) -> None:
+        self._call = call
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._call()
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
 
 
 @contextlib.contextmanager
