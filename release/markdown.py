@@ -44,8 +44,9 @@ _INVISIBLE = dict.fromkeys(c for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0x
                                        *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
                            if not chr(c).isspace())
 _PLAIN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~&"})
-# Anything the scanner acts on; text without any of these needs only the line-start rule.
-_SPECIAL = re.compile(r"[`\\<|\[\]@#]|GH-[1-9]|://|(?i:www\.)")
+# Anything the scanner acts on (with "GH-" and "www."); text without any of these needs only
+# the line-start rule. A lone character class: the regex engine scans for it at C speed.
+_SPECIAL = re.compile(r"[`\\<|\[\]@#:]")
 # Where GitHub's autolinker would start in plain text (it also swallows a backslash after a URL).
 _AUTOLINK_START = re.compile(r"(?i)(?:https?|ftp)(?=://)|www(?=\.)")
 _TOKEN = re.compile(
@@ -65,6 +66,7 @@ _TOKEN = re.compile(
 _LINK = re.compile(r"\[(?P<text>[^\[\]`\\]{1,300})\]\((?P<dest>[^\s()<>`\\]{1,2000})\)")
 _URL_END = re.compile(r"[?!.,:;*_~'\"]+$")
 _SAFE_DEST = re.compile(r"(?:https?://|mailto:|#)", re.IGNORECASE)
+_BLOCK_CHARS = frozenset("#>-+*_=~0123456789")
 _BLOCK_START = re.compile(r"[#>]|[-+*](?: |$)|[0-9]{1,9}[.)](?: |$)|~~~|(?:[-*_=] *)+$")
 
 
@@ -98,6 +100,8 @@ def md_escape(text: object) -> str:
 
 
 def _line_start(s: str) -> str:
+    if not s or s[0] not in _BLOCK_CHARS:
+        return s
     m = _BLOCK_START.match(s)
     if m is None:
         return s
@@ -145,7 +149,8 @@ def inline(text: str, target: LinkTarget, limit: int = 0) -> str:
         cut = limit - 1
     else:
         cut = len(text)
-        if _SPECIAL.search(text) is None:
+        if (_SPECIAL.search(text) is None and "GH-" not in text and "ww." not in text
+                and "WW." not in text):
             return _line_start(text)
     out: list[str] = []
     pos = 0

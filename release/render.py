@@ -265,10 +265,11 @@ class Renderer:
             compare = f"{repo_url}/compare/{release.previous_tag}...{head}"
         secs = self.sections(release.changes)
         people = self.contributors(release.people) if secs else ()
+        version = str(release.version) if release.version is not None else None
         bare = ReleaseView(
             tag=release.tag,
-            title=str(release.version) if release.version is not None else "Unreleased",
-            version=str(release.version) if release.version is not None else None,
+            title=version or "Unreleased",
+            version=version,
             date=release.date,
             previous_tag=release.previous_tag,
             compare_url=compare,
