@@ -122,12 +122,6 @@ class GitRepo:
                 out.append(TagRef(name, peeled or obj))
         return out
 
-    def log(self, include: Sequence[str], exclude: Sequence[str] = (),
-            paths: Sequence[str] | None = None, topo: bool = False) -> list[LogRecord]:
-        """`iter_log`, collected."""
-        with self.iter_log(include, exclude, paths, topo) as stream:
-            return list(stream)
-
     def iter_log(self, include: Sequence[str], exclude: Sequence[str] = (),
                  paths: Sequence[str] | None = None, topo: bool = False,
                  tags_glob: str | None = None) -> LogStream:
