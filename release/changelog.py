@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release.files import atomic_write
-from release.render import Lookup, render_changelog, render_changelog_entry, write_changelog
+from release.render import Lookup, render_changelog, write_changelog
 
 if TYPE_CHECKING:
     from release.config import Settings
@@ -52,25 +52,24 @@ def insert_release(text: str, entry: str, header: str) -> str:
     return text[:at] + entry.rstrip("\r\n") + newline + newline + text[at:]
 
 
-def updated(text: str, release: Release, settings: Settings, lookup: Lookup | None = None) -> str:
-    """The changelog text with `release` added, or `text` itself when it is already there."""
-    if release.tag is None or release.version is None:
-        raise ValueError("only a tagged release goes into the changelog")
-    if has_release(text, release.tag, str(release.version)):
-        return text
-    entry = render_changelog_entry(release, settings, lookup)
-    header = render_changelog([], settings)
-    return insert_release(text, entry, header)
+def read_changelog(path: Path) -> str:
+    """The changelog's text ("" when there is none yet); a FIFO, a directory, a huge or
+    non-UTF-8 file is refused with one line."""
+    from release import limits
+    from release.yamlread import read_text_file
+
+    if not path.exists() and not path.is_symlink():
+        return ""
+    return read_text_file(path, "the changelog", max_bytes=limits.INDEX_DOCUMENT_MAX)
 
 
-def update_file(path: Path, release: Release, settings: Settings,
-                lookup: Lookup | None = None) -> bool:
-    """Insert `release` at the top of the changelog at `path`; True when the file changed."""
-    old = path.read_bytes().decode("utf-8") if path.exists() else ""
-    new = updated(old, release, settings, lookup)
-    if new == old:
+def insert_entry(path: Path, tag: str, version: str, entry: str, settings: Settings) -> bool:
+    """Put a rendered entry at the top of the changelog at `path` unless the file already
+    describes the release; True when the file changed."""
+    old = read_changelog(path)
+    if has_release(old, tag, version):
         return False
-    atomic_write(path, new)
+    atomic_write(path, insert_release(old, entry, render_changelog([], settings)))
     return True
 
 
@@ -93,10 +92,10 @@ def write_full(path: Path, releases: Iterable[Release], settings: Settings,
             write_changelog(releases, settings, fh, lookup)
             fh.flush()
             os.fsync(fh.fileno())
-        if path.exists() and filecmp.cmp(tmp, path, shallow=False):
+        if path.is_file() and not path.is_symlink() and filecmp.cmp(tmp, path, shallow=False):
             return False
         may_replace(path)
-        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o644)
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.is_file() else 0o644)
         os.replace(tmp, path)
         return True
     finally:

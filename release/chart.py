@@ -6,74 +6,26 @@ field survive byte for byte; the result is re-parsed and checked before it repla
 
 from __future__ import annotations
 
-import functools
 import re
 from pathlib import Path
 from typing import Any
 
+from release import limits
 from release.errors import BadInput
 from release.version import parse_version
+from release.yamlread import parse_yaml, read_text_file
 
 CHART_FILE = "Chart.yaml"
 # OCI repository path components are lowercase; a chart we cannot push is refused early.
 _NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 
 
-@functools.cache
-def _loader() -> type:
-    """Safe YAML 1.1, as Helm's go-yaml reads Chart.yaml and index.yaml (`yes` is a bool), with
-    libyaml's C parser when present. Timestamps stay the text they are, so files round-trip; a
-    duplicate key is an error rather than a silent last-one-wins."""
-    # Built on first use, so PyYAML stays out of `--help`.
-    import yaml
-
-    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
-            self.flatten_mapping(node)
-            seen: set[Any] = set()
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=deep)
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping", node.start_mark,
-                        f"found duplicate key {key!r}", key_node.start_mark)
-                seen.add(key)
-            mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
-            return mapping
-
-    Loader.add_constructor("tag:yaml.org,2002:timestamp",
-                           lambda loader, node: loader.construct_scalar(node))
-    return Loader
-
-
-def load_yaml(text: str) -> Any:
-    """Parse; raises yaml.YAMLError (with `problem_mark`) on bad input."""
-    import yaml
-
-    return yaml.load(text, Loader=_loader())
-
-
-def parse_yaml(text: str, origin: str) -> Any:
-    """`load_yaml`, with bad input as a one-line BadInput naming `origin` and the line."""
-    import yaml
-
-    try:
-        return load_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise BadInput(f"{origin}{where} is not valid YAML", "fix the syntax") from None
-
-
 def load_metadata(chart_dir: Path) -> dict[str, Any]:
     """The parsed Chart.yaml, checked with Helm's rules."""
     path = chart_dir / CHART_FILE
-    if not path.is_file():
+    if not path.exists():
         raise BadInput(f"{path} not found", "point --chart at a Helm chart directory")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadInput(f"{path} is not UTF-8 text", "save it as UTF-8") from None
+    text = read_text_file(path, "Chart.yaml", max_bytes=limits.CHART_FILE_MAX)
     data = parse_yaml(text, str(path))
     validate_metadata(data, path)
     assert isinstance(data, dict)
@@ -102,8 +54,29 @@ def validate_metadata(data: Any, path: Path | str) -> None:
         raise BadInput(f"{path}: type is {data['type']!r}", "use application or library")
     app_version = data.get("appVersion")
     if app_version is not None and not isinstance(app_version, str):
-        raise BadInput(f"{path}: appVersion is {app_version!r} ({type(app_version).__name__})",
-                       'quote it: appVersion: "1.2.3"')
+        raise BadInput(f"{path}: appVersion is {str(app_version)[:40]!r} "
+                       f"({type(app_version).__name__})", 'quote it: appVersion: "1.2.3"')
+    annotations = data.get("annotations")
+    if annotations is not None and not (
+            isinstance(annotations, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in annotations.items())):
+        raise BadInput(f"{path}: annotations must map text to text (Helm refuses numbers, "
+                       "lists and maps there)", 'quote the values: key: "value"')
+    for key in ("sources", "keywords"):
+        value = data.get(key)
+        if value is not None and not (isinstance(value, list)
+                                      and all(isinstance(v, str) for v in value)):
+            raise BadInput(f"{path}: {key} must be a list of text", f"write {key} as a YAML list")
+    for key in ("maintainers", "dependencies"):
+        value = data.get(key)
+        if value is not None and not (isinstance(value, list)
+                                      and all(isinstance(v, dict) for v in value)):
+            raise BadInput(f"{path}: {key} must be a list of mappings",
+                           f"write each of {key} as name: …")
+    for key in ("home", "description", "icon", "kubeVersion", "condition", "tags"):
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            raise BadInput(f"{path}: {key} must be text", f'quote it: {key}: "…"')
 
 
 _LINE = r"^{key}:[ \t]*(?P<value>\"[^\"\n]*\"|'[^'\n]*'|[^#\n]*?)(?P<tail>[ \t]+#[^\n]*)?[ \t]*$"

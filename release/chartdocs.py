@@ -69,14 +69,9 @@ def _leaves(data: Any, prefix: list[str]) -> list[list[str]]:
 
 
 def _load(text: str) -> Any:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from release.yamlread import parse_yaml
 
-    try:
-        return YAML(typ="safe", pure=True).load(text)
-    except YAMLError as exc:
-        raise BadInput(f"values.yaml is not valid YAML ({exc.__class__.__name__})",
-                       "fix the syntax, then regenerate the docs") from exc
+    return parse_yaml(text, "values.yaml")
 
 
 def parse_values(text: str) -> list[ValueDoc]:
@@ -164,10 +159,10 @@ def render_readme(readme: str, table: str) -> str:
 
 def regenerate(chart_dir: Path) -> tuple[str, str]:
     """(current README text, README text with a fresh table) for the chart in `chart_dir`."""
+    from release import limits
+    from release.yamlread import read_text_file
+
     values_path, readme_path = chart_dir / "values.yaml", chart_dir / "README.md"
-    for path in (values_path, readme_path):
-        if not path.is_file():
-            raise BadInput(f"{path} does not exist", "point --chart at the chart directory")
-    current = readme_path.read_text(encoding="utf-8")
-    fresh = render_readme(current, values_table(values_path.read_text(encoding="utf-8")))
-    return current, fresh
+    current = read_text_file(readme_path, "the chart README", max_bytes=limits.CHART_FILE_MAX)
+    values = read_text_file(values_path, "values.yaml", max_bytes=limits.CHART_FILE_MAX)
+    return current, render_readme(current, values_table(values))

@@ -2,6 +2,10 @@
 
 Each value remembers where it came from, so `ameide-release config` can say why a value is what it
 is. Unknown keys are errors: a misspelt key silently ignored would publish to the wrong place.
+Every rule a value must follow is checked here, once, whatever layer it came from: URLs are
+http(s) (plain HTTP only to loopback where a token goes) and never carry credentials — a
+`user:token@` in a URL would be echoed by `config`, by error messages and into release notes —,
+the repository is `owner/name`, the tag prefix cannot be read by git as an option.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     "notes-paths": ["chart/"],
     "non-conventional": "other",
     "templates": "",
+    "helm-repo-url": "https://ameideio.github.io/ameide-core",
+    "release-branches": ["main", "release-*"],
     "mentions": "keep",
     "contributors": "humans",
     # "type: Title" in display order; "a+b: Title" shares a section; "breaking" (always first)
@@ -80,6 +86,10 @@ class Settings:
     def github_repository(self) -> str:
         return str(self.values["github-repository"])
 
+    @property
+    def github_api(self) -> str:
+        return str(self.values["github-api"]).rstrip("/")
+
     def describe(self) -> list[tuple[str, Any, str]]:
         """(key, value, source) rows in a stable order."""
         return [(k, self.values[k], self.sources.get(k, "default")) for k in DEFAULTS]
@@ -117,7 +127,8 @@ def read_pyproject(root: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path} is not valid TOML ({exc})", "fix the file's syntax") from None
-    section = data.get("tool", {}).get("ameide-release", {})
+    tool = data.get("tool", {})
+    section = tool.get("ameide-release", {}) if isinstance(tool, dict) else None
     if not isinstance(section, dict):
         raise BadInput(f"{path}: [tool.ameide-release] must be a table", "see README 'Configuration'")
     return section
@@ -162,12 +173,8 @@ def load_settings(
         values[key] = _coerce(key, value, f"--{key}")
         sources[key] = f"flag --{key}"
 
+    _check_rules(values, sources)
     check_sections(values["sections"], values["label-sections"])
-    if values["tag-prefix"] not in ("", "v"):
-        prefix = values["tag-prefix"]
-        if not all(c.isascii() and (c.isalnum() or c in "-_/.") for c in prefix):
-            raise BadInput(f"tag-prefix '{prefix}' has characters git tags cannot hold",
-                           "use letters, digits, '-', '_', '/' or '.'")
     return Settings(root=root, values=values, sources=sources)
 
 
@@ -217,3 +224,73 @@ def check_sections(sections: list[str], label_sections: list[str]) -> None:
 
 # Variables under our prefix that are not settings (behaviour switches read elsewhere).
 IGNORED_ENV = frozenset({ENV_PREFIX + "DEBUG"})
+
+
+_OWNER_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+_CREDENTIALS_GO = {
+    "registry": "put registry credentials in AMEIDE_REGISTRY_USERNAME/AMEIDE_REGISTRY_PASSWORD, "
+                "--username/--password-stdin or `helm registry login`",
+    "github-api": "put the token in GITHUB_TOKEN (or GH_TOKEN)",
+    "helm-repo-url": "a Helm repository read by this tool needs no credentials",
+}
+
+
+def _check_rules(values: dict[str, Any], sources: Mapping[str, str]) -> None:
+    """The rules of every setting (see the module docstring); messages never echo a URL that
+    might hold a secret."""
+    for key in ("registry", "github-api", "helm-repo-url"):
+        check_url_without_credentials(str(values[key]), f"{key} ({sources.get(key, 'default')})",
+                                      _CREDENTIALS_GO[key])
+    from release.oci.reference import split_registry
+
+    split_registry(str(values["registry"]))
+    check_http_url(str(values["github-api"]), "github-api", secret_bound=True)
+    if values["helm-repo-url"]:
+        check_http_url(str(values["helm-repo-url"]), "helm-repo-url", secret_bound=False)
+    repository = str(values["github-repository"])
+    if not _OWNER_NAME.fullmatch(repository) or repository.split("/")[1] in (".", ".."):
+        raise BadInput(f"github-repository {repository[:100]!r} is not owner/name",
+                       "set it like ameideio/ameide-core")
+    prefix = str(values["tag-prefix"])
+    if prefix not in ("", "v"):
+        if not all(c.isascii() and (c.isalnum() or c in "-_/.") for c in prefix):
+            raise BadInput(f"tag-prefix '{prefix[:40]}' has characters git tags cannot hold",
+                           "use letters, digits, '-', '_', '/' or '.'")
+        if prefix.startswith(("-", "/", ".")) or ".." in prefix or "//" in prefix \
+                or len(prefix) > 40:
+            raise BadInput(f"tag-prefix '{prefix[:40]}' cannot start a git tag name",
+                           "start it with a letter or digit, e.g. v or chart-v")
+    for pattern in values["release-branches"]:
+        if not pattern or pattern.startswith("-") or any(c.isspace() for c in pattern):
+            raise BadInput(f"release-branches holds {pattern[:60]!r}, not a branch pattern",
+                           'list branch names or fnmatch patterns, e.g. ["main", "release-*"]')
+
+
+def check_url_without_credentials(url: str, what: str, where_they_go: str) -> None:
+    """Refuse `scheme://user:secret@host` without repeating the URL."""
+    rest = url.split("://", 1)[1] if "://" in url else url
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if "@" in authority:
+        raise BadInput(f"{what} holds credentials in its URL (user:secret@host); they would be "
+                       "printed and logged", f"remove them from the URL: {where_they_go}")
+
+
+def check_http_url(url: str, what: str, *, secret_bound: bool) -> None:
+    """An absolute http(s) URL with a host and no query or fragment; when a secret is sent to it
+    (`secret_bound`), plain HTTP only to loopback."""
+    from urllib.parse import urlsplit
+
+    from release.origin import is_loopback_host
+
+    try:
+        parsed = urlsplit(url)
+        port_ok = parsed.port is None or 0 < parsed.port < 65536
+    except ValueError:
+        port_ok = False
+    if not port_ok or parsed.scheme not in ("http", "https") or not parsed.hostname \
+            or parsed.query or parsed.fragment or any(c.isspace() or ord(c) < 32 for c in url):
+        raise BadInput(f"{what} {url[:100]!r} is not an http(s) URL",
+                       "write it as https://host[/path]")
+    if secret_bound and parsed.scheme == "http" and not is_loopback_host(parsed.hostname):
+        raise BadInput(f"{what} {url[:100]!r} is plain HTTP; the token would travel in clear "
+                       "text", "use https:// (plain HTTP is only for loopback test servers)")

@@ -1,8 +1,14 @@
-"""User-facing failures.
+"""User-facing failures, and the internal ones that become them at the edge.
 
 Every error the tool expects to meet is one of these classes. The message names the problem and
-the fix in one line; the CLI prints it without a traceback and exits with the class's code.
+the fix in one line; the CLI prints it without a traceback and exits with the class's code:
+2 bad input (nothing changed), 3 conflict with published content (nothing overwritten), 4 a
+registry, GitHub, git remote or the operating system failed (what was published is intact).
 Secrets never go into a message: callers pass descriptions of credentials, not their values.
+
+`GitError` is internal: `release.gitrepo` raises it for a git command that failed, and callers
+that expect a failure turn it into a value; one that reaches the CLI is reported as bad
+repository state (exit 2), because local git only fails on the repository it is given.
 """
 
 from __future__ import annotations
@@ -38,6 +44,43 @@ class Conflict(ReleaseError):
 
 
 class RemoteError(ReleaseError):
-    """A registry or GitHub failed or refused; what was already published is intact."""
+    """A registry, GitHub or a git remote failed or refused; what was already published is
+    intact."""
 
     exit_code = 4
+
+
+class SystemFailure(ReleaseError):
+    """The machine failed us (disk full, read-only file system, permissions): not the input's
+    fault and not a remote's, but the same promise holds: nothing published was touched."""
+
+    exit_code = 4
+
+
+class GitError(Exception):
+    """A git command exited non-zero (internal: see the module docstring)."""
+
+    def __init__(self, args: tuple[str, ...], stderr: str, returncode: int) -> None:
+        self.git_args = args
+        self.stderr = stderr
+        self.returncode = returncode
+        lines = stderr.strip().splitlines()
+        self.reason = lines[-1] if lines else f"exit status {returncode}"
+        super().__init__(f"git {args[0] if args else ''} failed: {self.reason}")
+
+
+def describe_os_error(exc: OSError, doing: str) -> SystemFailure:
+    """`OSError` → one line naming the file, what we were doing, and the fix."""
+    import errno
+
+    where = f" {exc.filename}" if exc.filename else ""
+    reason = exc.strerror or type(exc).__name__
+    fixes = {
+        errno.ENOSPC: "free disk space and re-run (re-runs are safe)",
+        errno.EDQUOT: "free disk space and re-run (re-runs are safe)",
+        errno.EROFS: "the file system is read-only: choose a writable location",
+        errno.EACCES: "check the permissions of that path",
+        errno.EPERM: "check the permissions of that path",
+    }
+    return SystemFailure(f"cannot {doing}{where} ({reason})",
+                         fixes.get(exc.errno or 0, "check the path and re-run"))

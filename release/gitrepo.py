@@ -2,6 +2,14 @@
 
 Plain `git` subprocesses: one process per question, and one streaming `git log` for history, so a
 repository with tens of thousands of commits costs one process, not one object per commit.
+
+Three rules keep it safe and honest:
+- every revision, remote and path that comes from a user follows `--end-of-options` or `--`, and
+  remotes and branch names are validated, so nothing a flag holds is read by git as an option;
+- a failed command raises `GitError` (internal); questions ("does this tag exist", "is A an
+  ancestor of B") answer with values instead, and only the caller decides what is bad input;
+- a command that talks to a remote (push, fetch, ls-remote) that fails is a `RemoteError`
+  (exit 4), like every other remote failure.
 """
 
 from __future__ import annotations
@@ -10,12 +18,16 @@ import os
 import re
 import subprocess
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NamedTuple
 
-from release.errors import BadInput
+from release.errors import BadInput, GitError, RemoteError
+
+# A remote given by name: what `git remote add` accepts, minus a leading dash.
+_REMOTE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]{0,99}")
+_REMOTE_URL = re.compile(r"(?:https?|ssh|git|file)://\S+|[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:\S+|/\S+")
 
 
 @dataclass(frozen=True)
@@ -36,10 +48,32 @@ class LogRecord(NamedTuple):
     touched: bool = True  # touches the pathspec `iter_log` was given (always True without one)
 
 
-def git_env() -> dict[str, str]:
+def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """C locale for parseable output, no prompts, and no optional locks: a read such as
     `git status` then never rewrites the index, so planning leaves the repository byte-identical."""
-    return {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+    return {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0",
+            **(extra or {})}
+
+
+def check_remote(remote: str) -> str:
+    """A remote name or URL that git cannot read as an option."""
+    if _REMOTE_NAME.fullmatch(remote) or (_REMOTE_URL.fullmatch(remote)
+                                          and not remote.startswith("-")):
+        return remote
+    raise BadInput(f"remote {remote[:80]!r} is not a remote name or URL",
+                   "pass a configured remote such as origin")
+
+
+def check_branch_name(name: str) -> str:
+    """A branch name git accepts and cannot read as an option (`git check-ref-format`'s rules,
+    checked without running git)."""
+    bad = (not name or name.startswith(("-", "/", ".")) or name.endswith(("/", ".", ".lock"))
+           or ".." in name or "//" in name or "@{" in name or name == "@"
+           or any(c in name for c in " ~^:?*[\\\x7f") or any(ord(c) < 32 for c in name))
+    if bad or len(name) > 200:
+        raise BadInput(f"{name[:80]!r} is not a valid branch name",
+                       "use letters, digits, '-', '_', '.' and '/'")
+    return name
 
 
 class GitRepo:
@@ -49,25 +83,26 @@ class GitRepo:
         path = Path(path)
         try:
             top = self._git(path, "rev-parse", "--show-toplevel").strip()
-        except BadInput:
+        except GitError:
             raise BadInput(f"{path} is not inside a git repository",
                            "run in a git checkout or pass --repo DIR") from None
         self.root = Path(top)
 
     @staticmethod
-    def _run(cwd: Path, args: Sequence[str], input_: bytes | None = None) -> bytes:
-        """The one place git runs to completion; a failure is a one-line BadInput."""
+    def _run(cwd: Path, args: Sequence[str], input_: bytes | None = None,
+             env: Mapping[str, str] | None = None) -> bytes:
+        """The one place git runs to completion; a failure is a `GitError`."""
         try:
             proc = subprocess.run(["git", *args], cwd=cwd, input=input_, capture_output=True,
-                                  env=git_env(), check=False)
+                                  env=git_env(env), check=False)
         except FileNotFoundError:
+            if not cwd.is_dir():
+                raise BadInput(f"{cwd} is not a directory", "pass an existing directory") from None
             raise BadInput("git is not installed", "install git and retry") from None
         except NotADirectoryError:
             raise BadInput(f"{cwd} is not a directory", "pass an existing directory") from None
         if proc.returncode != 0:
-            message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise BadInput(f"git {args[0]} failed: {message[-1] if message else proc.returncode}",
-                           "check the repository state")
+            raise GitError(tuple(args), proc.stderr.decode("utf-8", "replace"), proc.returncode)
         return proc.stdout
 
     @classmethod
@@ -78,31 +113,48 @@ class GitRepo:
         return self._git(self.root, *args)
 
     # --- commits -------------------------------------------------------------------------
-    def rev_parse(self, rev: str) -> str:
+    def resolve(self, rev: str) -> str | None:
+        """The commit `rev` names, or None."""
         try:
-            return self.git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
-        except BadInput:
+            return self.git("rev-parse", "--verify", "--quiet", "--end-of-options",
+                            f"{rev}^{{commit}}").strip() or None
+        except GitError:
+            return None
+
+    def rev_parse(self, rev: str) -> str:
+        """The commit `rev` names; bad input when there is none."""
+        sha = self.resolve(rev)
+        if sha is None:
             if rev == "HEAD":
                 self.head()  # says "no commits yet" when that is the reason
-            raise BadInput(f"{rev!r} is not a commit in {self.root}",
-                           "check the tag or revision name (git tag --list)") from None
+            raise BadInput(f"{rev[:100]!r} is not a commit in {self.root}",
+                           "check the tag or revision name (git tag --list)")
+        return sha
 
     def head(self) -> str:
-        try:
-            return self.git("rev-parse", "--verify", "HEAD").strip()
-        except BadInput:
-            raise BadInput(f"{self.root} has no commits yet", "commit the chart first") from None
+        sha = self.resolve("HEAD")
+        if sha is None:
+            raise BadInput(f"{self.root} has no commits yet", "commit the chart first")
+        return sha
 
     def commit_time(self, rev: str = "HEAD") -> int:
         """Committer time (seconds since the epoch): the reproducible clock of a release."""
-        return int(self.git("show", "-s", "--format=%ct", self.rev_parse(rev)).strip())
+        return int(self.git("show", "-s", "--format=%ct", self.rev_parse(rev), "--").strip())
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         try:
-            self.git("merge-base", "--is-ancestor", ancestor, descendant)
-        except BadInput:
-            return False
+            self.git("merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant)
+        except GitError as exc:
+            if exc.returncode == 1:
+                return False
+            raise
         return True
+
+    def count_commits(self, rev: str, exclude: str | None = None) -> int:
+        args = ["rev-list", "--count", "--end-of-options", rev]
+        if exclude:
+            args.append(f"^{exclude}")
+        return int(self.git(*args).strip())
 
     # --- tags ----------------------------------------------------------------------------
     def tags(self, merged_into: str | None = None) -> list[TagRef]:
@@ -111,7 +163,7 @@ class GitRepo:
         fmt = "%(refname:strip=2) %(objectname) %(*objectname) %(*objecttype) %(objecttype)"
         args = ["for-each-ref", f"--format={fmt}"]
         if merged_into:
-            args.append(f"--merged={merged_into}")
+            args.append(f"--merged={self.rev_parse(merged_into)}")
         out: list[TagRef] = []
         for line in self.git(*args, "refs/tags").splitlines():
             parts = line.split(" ")
@@ -122,6 +174,28 @@ class GitRepo:
                 out.append(TagRef(name, peeled or obj))
         return out
 
+    def tag_commit(self, tag: str) -> str | None:
+        return self.resolve(f"refs/tags/{tag}")
+
+    def branches(self, patterns: Sequence[str]) -> dict[str, str]:
+        """Local branches and remote-tracking branches whose short name (`main`,
+        `origin/main` → `main`) matches a pattern (fnmatch): name → commit."""
+        import fnmatch
+
+        out: dict[str, str] = {}
+        fmt = "%(refname) %(objectname)"
+        for line in self.git("for-each-ref", f"--format={fmt}", "refs/heads",
+                             "refs/remotes").splitlines():
+            ref, _, sha = line.partition(" ")
+            if ref.startswith("refs/heads/"):
+                short = ref[len("refs/heads/"):]
+            else:
+                short = ref[len("refs/remotes/"):].partition("/")[2]
+            if short and short != "HEAD" and any(fnmatch.fnmatchcase(short, p) for p in patterns):
+                out[ref] = sha
+        return out
+
+    # --- history -------------------------------------------------------------------------
     def iter_log(self, include: Sequence[str], exclude: Sequence[str] = (),
                  paths: Sequence[str] | None = None, topo: bool = False,
                  tags_glob: str | None = None) -> LogStream:
@@ -144,8 +218,8 @@ class GitRepo:
             args.append(f"--glob=refs/tags/{tags_glob}")
         elif not include:
             return LogStream(None, b"", False)
-        if paths is not None:
-            args += ["--name-only", "--full-history", "--sparse", "--", *paths]
+        args += ["--name-only", "--full-history", "--sparse", "--", *paths] if paths is not None \
+            else ["--"]
         return LogStream(self.root, _revs(include, exclude), paths is not None, args)
 
     def contributed_before(self, rev: str, emails: set[str]) -> set[str]:
@@ -159,7 +233,7 @@ class GitRepo:
             return found
         args = ["git", "log", "--no-show-signature",
                 "--format=%x00%aE%x00%(trailers:key=Co-authored-by,valueonly,separator=%x1f)",
-                rev]
+                "--end-of-options", rev, "--"]
         proc = subprocess.Popen(args, cwd=self.root, env=git_env(), stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL)
         assert proc.stdout is not None
@@ -177,40 +251,58 @@ class GitRepo:
             proc.wait()
         return found
 
-    def tag_commit(self, tag: str) -> str | None:
-        try:
-            return self.git("rev-parse", "--verify", "--quiet",
-                            f"refs/tags/{tag}^{{commit}}").strip()
-        except BadInput:
-            return None
-
     # --- working tree --------------------------------------------------------------------
     def status(self, *paths: str) -> str:
         """`git status --porcelain` limited to paths (all when none); empty means clean."""
-        args = ["status", "--porcelain=v1", "--untracked-files=all"]
-        if paths:
-            args += ["--", *paths]
+        args = ["status", "--porcelain=v1", "--untracked-files=all", "--", *paths]
         return self.git(*args)
 
     def is_dirty(self, *paths: str) -> bool:
         return bool(self.status(*paths).strip())
 
+    def is_tracked(self, path: str) -> bool:
+        return bool(self.git("ls-files", "--", path).strip())
+
     def relpath(self, path: Path) -> str:
         return Path(os.path.relpath(path.resolve(), self.root.resolve())).as_posix()
 
     def export_tree(self, rev: str, path: str, dest: Path) -> None:
-        """Write `path` as committed in `rev` below `dest` (read-only for the repository)."""
-        import io
+        """Write `path` as committed in `rev` below `dest` (read-only for the repository),
+        streamed from `git archive` to disk."""
         import tarfile
 
-        data = self._run(self.root, ["archive", "--format=tar", rev, "--", path])
+        commit = self.rev_parse(rev)
         dest.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.Popen(["git", "archive", "--format=tar", commit, "--", path],
+                                cwd=self.root, env=git_env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        assert proc.stdout is not None
         try:
-            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
                 tar.extractall(dest, filter="tar")
         except tarfile.TarError as exc:
-            raise BadInput(f"{path} at {rev[:12]} cannot be exported ({exc})",
+            proc.kill()
+            raise BadInput(f"{path} at {commit[:12]} cannot be exported ({exc})",
                            "remove links that point outside the chart") from None
+        finally:
+            proc.stdout.close()
+            stderr = proc.stderr.read() if proc.stderr else b""
+            proc.wait()
+        if proc.returncode not in (0, -9):
+            raise GitError(("archive",), stderr.decode("utf-8", "replace"), proc.returncode)
+
+    def read_blob(self, rev: str, path: str, limit: int) -> bytes | None:
+        """The content of `path` in commit `rev`, or None when it is not there (at most `limit`
+        bytes: a bigger one is bad input)."""
+        commit = self.rev_parse(rev)
+        try:
+            size = int(self.git("cat-file", "-s", f"{commit}:{path}").strip())
+        except GitError:
+            return None
+        if size > limit:
+            raise BadInput(f"{path} at {commit[:12]} is {size} bytes, over the {limit}-byte limit",
+                           "keep the file smaller")
+        return self._run(self.root, ["cat-file", "blob", f"{commit}:{path}"])
 
     # --- writes (hotfix and release commits only) ----------------------------------------
     def current_branch(self) -> str | None:
@@ -218,47 +310,92 @@ class GitRepo:
         return None if name == "HEAD" else name
 
     def branch_exists(self, name: str) -> bool:
-        try:
-            self.git("rev-parse", "--verify", "--quiet", f"refs/heads/{name}")
-        except BadInput:
-            return False
-        return True
+        return self.resolve(f"refs/heads/{name}") is not None
 
     def create_branch(self, name: str, start: str) -> None:
-        self.git("branch", name, start)
+        self.git("branch", "--end-of-options", check_branch_name(name), start)
 
     def delete_branch(self, name: str) -> None:
-        self.git("branch", "-D", name)
+        self.git("branch", "-D", "--end-of-options", name)
 
     def switch(self, rev: str) -> None:
-        self.git("checkout", "-q", rev)
+        # `checkout` takes no --end-of-options; a branch or sha of ours never starts with "-".
+        if rev.startswith("-"):
+            raise BadInput(f"{rev[:80]!r} is not a branch or commit", "check the name")
+        self.git("checkout", "-q", rev, "--")
 
     def cherry_pick(self, sha: str) -> list[str] | None:
-        """Pick `sha` with -x; on conflict abort and return the conflicting paths."""
+        """Pick `sha` with -x; on a conflict abort and return the conflicting paths. A failure
+        that is not a conflict (no git identity, say) is raised as `BadInput` with git's own
+        reason, after the pick is aborted."""
         try:
-            self.git("cherry-pick", "-x", "--allow-empty", sha)
-        except BadInput:
+            self.git("cherry-pick", "-x", "--allow-empty", "--end-of-options", sha)
+        except GitError as exc:
             conflicts = self.git("diff", "--name-only", "--diff-filter=U").split()
-            try:
-                self.git("cherry-pick", "--abort")
-            except BadInput:
-                self.git("reset", "-q", "--merge")
-            return conflicts or ["(no file conflict reported)"]
+            self._abort_pick()
+            if conflicts:
+                return conflicts
+            raise BadInput(f"cherry-pick of {sha[:12]} failed: {exc.reason}",
+                           "fix what git reports (e.g. set user.name and user.email) and run "
+                           "the hotfix again") from None
         return None
 
-    def reset_hard(self, rev: str) -> None:
-        self.git("reset", "-q", "--hard", rev)
+    def _abort_pick(self) -> None:
+        try:
+            self.git("cherry-pick", "--abort")
+        except GitError:
+            self.git("reset", "-q", "--merge")
+
+    def reset_hard(self, commit: str) -> None:
+        """Reset to a commit id of ours (never user text: `reset` takes no --end-of-options)."""
+        self.git("reset", "-q", "--hard", self.rev_parse(commit), "--")
 
     def commit_paths(self, message: str, *paths: str) -> str:
         self.git("add", "--", *paths)
-        self.git("commit", "-q", "-m", message, "--", *paths)
+        try:
+            self.git("commit", "-q", "-m", message, "--", *paths)
+        except GitError as exc:
+            raise BadInput(f"git commit failed: {exc.reason}",
+                           "fix what git reports (e.g. set user.name and user.email)") from None
         return self.head()
 
     def create_tag(self, name: str, rev: str, message: str) -> None:
-        self.git("tag", "-a", name, "-m", message, rev)
+        try:
+            self.git("tag", "-a", "-m", message, "--end-of-options", name, rev)
+        except GitError as exc:
+            raise BadInput(f"git tag {name} failed: {exc.reason}",
+                           "fix what git reports (e.g. set user.name and user.email)") from None
 
-    def push(self, remote: str, *refspecs: str) -> None:
-        self.git("push", remote, *refspecs)
+    # --- remotes -------------------------------------------------------------------------
+    def push(self, remote: str, *refspecs: str, force_with_lease: str | None = None) -> None:
+        """Push refspecs; a failure is a remote failure (exit 4)."""
+        args = ["push", "--porcelain"]
+        if force_with_lease is not None:
+            args.append(f"--force-with-lease={force_with_lease}")
+        self._remote(args, remote, refspecs, "push to")
+
+    def fetch(self, remote: str, *refspecs: str) -> None:
+        self._remote(["fetch", "--quiet", "--no-tags"], remote, refspecs, "fetch from")
+
+    def remote_refs(self, remote: str, *patterns: str) -> dict[str, str]:
+        """`git ls-remote`: ref name → object (peeled tags as `name^{}`)."""
+        out = self._remote(["ls-remote"], remote, patterns, "list the refs of")
+        refs: dict[str, str] = {}
+        for line in out.splitlines():
+            sha, _, ref = line.partition("\t")
+            if ref:
+                refs[ref] = sha
+        return refs
+
+    def _remote(self, args: list[str], remote: str, rest: Sequence[str], doing: str) -> str:
+        check_remote(remote)
+        try:
+            return self.git(*args, "--end-of-options", remote, *rest)
+        except GitError as exc:
+            raise RemoteError(f"git could not {doing} {remote}: {exc.reason[:300]}",
+                              "check the remote's address, your access and the network, then "
+                              "re-run") from None
+
 
 def _revs(include: Sequence[str], exclude: Sequence[str]) -> bytes:
     """Revisions for `git log --stdin`: one per line, exclusions as ^rev."""
@@ -336,9 +473,7 @@ class LogStream:
         if self._feeder is not None:
             self._feeder.join()
         if check and code != 0:
-            message = stderr.decode("utf-8", "replace").strip().splitlines()
-            raise BadInput(f"git log failed: {message[-1] if message else code}",
-                           "check the repository state and the notes-paths setting")
+            raise GitError(("log",), stderr.decode("utf-8", "replace"), code)
 
 
 def _feed(stdin: IO[bytes] | None, data: bytes) -> None:

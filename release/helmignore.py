@@ -8,10 +8,8 @@ that does NOT match it. `templates/.?*` is always ignored.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from release.errors import BadInput
@@ -20,32 +18,127 @@ HELMIGNORE = ".helmignore"
 DEFAULT_RULES = ("templates/.?*",)
 
 
-@lru_cache(maxsize=512)
-def _glob(pattern: str) -> re.Pattern[str]:
-    """Go's path/filepath.Match: '*' and '?' never match '/', classes use [^...] for negation."""
-    out, i = [], 0
+class BadPattern(ValueError):
+    """Go's filepath.ErrBadPattern."""
+
+
+def _scan_chunk(pattern: str) -> tuple[bool, str, str]:
+    """Go's scanChunk: leading stars, then the chunk up to the next star outside a class."""
+    star = False
+    while pattern.startswith("*"):
+        pattern = pattern[1:]
+        star = True
+    in_range = False
+    i = 0
     while i < len(pattern):
         c = pattern[i]
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
+        if c == "\\":
+            if i + 1 < len(pattern):
+                i += 1
         elif c == "[":
-            j = pattern.find("]", i + 2 if pattern[i + 1: i + 2] in ("^", "!") else i + 1)
-            if j < 0:
-                raise ValueError("unterminated character class")
-            body = pattern[i + 1: j]
-            if body[:1] in ("^", "!"):
-                body = "^" + body[1:]
-            out.append(f"[{body.replace(chr(92), chr(92) * 2)}]")
-            i = j
-        elif c == "\\" and i + 1 < len(pattern):
-            i += 1
-            out.append(re.escape(pattern[i]))
-        else:
-            out.append(re.escape(c))
+            in_range = True
+        elif c == "]":
+            in_range = False
+        elif c == "*" and not in_range:
+            break
         i += 1
-    return re.compile("".join(out) + r"\Z")
+    return star, pattern[:i], pattern[i:]
+
+
+def _escaped(chunk: str) -> tuple[str, str]:
+    """Go's getEsc: one (possibly escaped) character of a class."""
+    if not chunk or chunk[0] in "-]":
+        raise BadPattern
+    if chunk[0] == "\\":
+        chunk = chunk[1:]
+        if not chunk:
+            raise BadPattern
+    char, rest = chunk[0], chunk[1:]
+    if not rest:
+        raise BadPattern
+    return char, rest
+
+
+def _match_chunk(chunk: str, s: str) -> str | None:
+    """Go's matchChunk: the rest of `s` after `chunk` matched its start, or None. The whole
+    chunk is always read, so a malformed one raises BadPattern whatever `s` is."""
+    failed = False
+    while chunk:
+        if not failed and not s:
+            failed = True
+        c = chunk[0]
+        if c == "[":
+            r = ""
+            if not failed:
+                r, s = s[0], s[1:]
+            chunk = chunk[1:]
+            negated = chunk.startswith("^")
+            if negated:
+                chunk = chunk[1:]
+            matched = False
+            ranges = 0
+            while True:
+                if chunk.startswith("]") and ranges > 0:
+                    chunk = chunk[1:]
+                    break
+                lo, chunk = _escaped(chunk)
+                hi = lo
+                if chunk[0] == "-":
+                    hi, chunk = _escaped(chunk[1:])
+                if lo <= r <= hi:
+                    matched = True
+                ranges += 1
+            if matched == negated:
+                failed = True
+        elif c == "?":
+            if not failed:
+                if s[0] == "/":
+                    failed = True
+                s = s[1:]
+            chunk = chunk[1:]
+        else:
+            if c == "\\":
+                chunk = chunk[1:]
+                if not chunk:
+                    raise BadPattern
+            if not failed:
+                if chunk[0] != s[0]:
+                    failed = True
+                s = s[1:]
+            chunk = chunk[1:]
+    return None if failed else s
+
+
+def glob_match(pattern: str, name: str) -> bool:
+    """Go's path/filepath.Match (what Helm's .helmignore uses): '*' and '?' never match '/',
+    classes are `[...]` / `[^...]`. Each chunk after a star takes its leftmost match and never
+    backtracks into an earlier star, so the time is O(len(pattern) x len(name)) whatever the
+    pattern: six stars cost what one does (a regex translation backtracks exponentially)."""
+    while pattern:
+        star, chunk, pattern = _scan_chunk(pattern)
+        if star and not chunk:
+            return "/" not in name  # a trailing star matches the rest, unless it holds a '/'
+        rest = _match_chunk(chunk, name)
+        if rest is not None and (not rest or pattern):
+            name = rest
+            continue
+        if star:
+            found = False
+            i = 0
+            while i < len(name) and name[i] != "/":
+                rest = _match_chunk(chunk, name[i + 1:])
+                if rest is not None and not (not pattern and rest):
+                    name = rest
+                    found = True
+                    break
+                i += 1
+            if found:
+                continue
+        while pattern:  # the rest of the pattern must still be well formed
+            _, chunk, pattern = _scan_chunk(pattern)
+            _match_chunk(chunk, "")
+        return False
+    return not name
 
 
 @dataclass(frozen=True)
@@ -69,17 +162,17 @@ def _compile(line: str, origin: str) -> _Rule | None:
     must_dir = rule.endswith("/")
     rule = rule.rstrip("/") if must_dir else rule
     try:
-        if rule.startswith("/"):
-            rx = _glob(rule.lstrip("/"))
-            match: Callable[[str], bool] = lambda p: rx.match(p) is not None  # noqa: E731
-        elif "/" in rule:
-            rx = _glob(rule)
-            match = lambda p: rx.match(p) is not None  # noqa: E731
-        else:
-            rx = _glob(rule)
-            match = lambda p: rx.match(p.rsplit("/", 1)[-1]) is not None  # noqa: E731
-    except ValueError:
-        raise BadInput(f"{origin}: '{raw}' is not a valid pattern", "fix or remove it") from None
+        glob_match(rule, "abc")  # Helm's own syntax check: a malformed pattern is an error
+    except BadPattern:
+        raise BadInput(f"{origin}: '{raw[:100]}' is not a valid pattern", "fix or remove it") \
+            from None
+    if rule.startswith("/"):
+        anchored = rule.lstrip("/")
+        match: Callable[[str], bool] = lambda p: glob_match(anchored, p)  # noqa: E731
+    elif "/" in rule:
+        match = lambda p: glob_match(rule, p)  # noqa: E731
+    else:
+        match = lambda p: glob_match(rule, p.rsplit("/", 1)[-1])  # noqa: E731
     return _Rule(raw, negate, must_dir, match)
 
 
@@ -91,7 +184,13 @@ class IgnoreRules:
     @classmethod
     def for_chart(cls, chart_dir: Path) -> IgnoreRules:
         path = chart_dir / HELMIGNORE
-        lines = path.read_text(encoding="utf-8-sig").splitlines() if path.is_file() else []
+        lines: list[str] = []
+        if path.exists() or path.is_symlink():
+            from release import limits
+            from release.yamlread import read_text_file
+
+            lines = read_text_file(path, ".helmignore",
+                                   max_bytes=limits.CHART_FILE_MAX).splitlines()
         return cls([*lines, *DEFAULT_RULES], str(path))
 
     def ignored(self, path: str, is_dir: bool) -> bool:

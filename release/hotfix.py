@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from release.config import Settings
 from release.errors import BadInput, Conflict
-from release.gitrepo import GitRepo
+from release.gitrepo import GitRepo, check_remote
 from release.version import parse_tag, tag_name
 
 
@@ -47,12 +47,14 @@ def latest_patch_tag(repo: GitRepo, settings: Settings, rev: str, major: int, mi
 
 
 def _write_changelog(settings: Settings, repo: GitRepo, tag: str) -> bool:
-    """The new release's entry: its notes as if tagged at the branch's HEAD now."""
-    from release.changelog import update_file
+    """The new release's entry (its notes as if tagged at the branch's HEAD now), through the
+    same changelog step `publish` and `changelog --update` run."""
     from release.notes import collect
+    from release.steps.base import Runtime
+    from release.steps.changelog import changelog_step
 
-    release = collect(repo, settings, tag, planned=True)
-    return update_file(settings.changelog_path, release, settings)
+    step = changelog_step(settings, collect(repo, settings, tag, planned=True))
+    return step.run(Runtime(settings, {})).wrote
 
 
 def cut_hotfix(
@@ -66,6 +68,8 @@ def cut_hotfix(
     base = parse_tag(from_tag, settings.tag_prefix)
     if base.prerelease:
         raise BadInput(f"{from_tag} is a pre-release", "cut hotfixes from a final release tag")
+    if push:
+        check_remote(remote)
     repo = GitRepo(settings.root)
     base_sha = repo.tag_commit(from_tag)
     if base_sha is None:

@@ -27,9 +27,11 @@ from urllib.parse import quote
 import semver
 from yaml import YAMLError
 
-from release.chart import load_yaml as _load
-from release.errors import BadInput, Conflict
+from release import limits
+from release.errors import BadInput, Conflict, RemoteError
 from release.files import atomic_write
+from release.timefmt import rfc3339
+from release.yamlread import YamlLimitError, load_yaml, read_text_file
 
 API_VERSION = "v1"
 INDEX_FILE = "index.yaml"
@@ -91,11 +93,6 @@ def bare_digest(digest: str) -> str:
     return value
 
 
-def rfc3339(epoch: int) -> str:
-    """Seconds since the epoch as RFC 3339 UTC, e.g. 2024-01-02T03:04:05Z."""
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _parse_time(text: Any) -> datetime | None:
     if not isinstance(text, str):
         return None
@@ -106,20 +103,21 @@ def _parse_time(text: Any) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def github_asset_url(repository: str, tag: str, filename: str) -> str:
-    """Download URL of a GitHub release asset: where the chart archive of a release lives."""
-    if repository.count("/") != 1 or not all(repository.split("/")):
-        raise BadInput(f"github-repository {repository!r} is not owner/name",
-                       "set github-repository to owner/name")
-    return (f"https://github.com/{repository}/releases/download/"
+def github_asset_url(repo_web_url: str, tag: str, filename: str) -> str:
+    """Download URL of a GitHub release asset (`repo_web_url` = https://github.com/owner/name,
+    or the GitHub Enterprise equivalent): where the chart archive of a release lives."""
+    return (f"{repo_web_url.rstrip('/')}/releases/download/"
             f"{quote(tag, safe='')}/{quote(filename)}")
 
 
 def join_url(base: str, filename: str) -> str:
-    """`base` + `/` + file name, with exactly one slash between them."""
-    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s]+", base) or any(c.isspace() for c in base):
-        raise BadInput(f"--url {base!r} is not an absolute URL",
-                       "pass the base URL the archives are served from, e.g. https://host/charts")
+    """`base` + `/` + file name, with exactly one slash between them; `base` must be an
+    http(s) URL without credentials (it is written into index.yaml for everyone to read)."""
+    from release.config import check_http_url, check_url_without_credentials
+
+    check_url_without_credentials(base, "--url", "serve the archives without credentials in "
+                                  "the URL")
+    check_http_url(base, "--url", secret_bound=False)
     return base.rstrip("/") + "/" + quote(filename)
 
 
@@ -207,7 +205,9 @@ def parse_index(text: str, source: str = INDEX_FILE) -> dict[str, Any]:
     """Parse and check the shape of an index; anything odd is a one-line `BadInput`."""
     fix = "restore it from the branch history (e.g. git checkout gh-pages -- index.yaml)"
     try:
-        data = _load(text)
+        data = load_yaml(text, max_bytes=limits.INDEX_DOCUMENT_MAX)
+    except YamlLimitError as exc:
+        raise BadInput(f"{source} is refused: {exc}", fix) from None
     except YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""
@@ -231,18 +231,40 @@ def parse_index(text: str, source: str = INDEX_FILE) -> dict[str, Any]:
 
 def load_index(path: Path) -> dict[str, Any]:
     """The index at `path`, or a new empty one when the file does not exist yet."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return new_index()
-    except (IsADirectoryError, PermissionError) as exc:
-        raise BadInput(f"cannot read {path} ({exc.strerror})", "check the --index-dir") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadInput(f"{path} is not UTF-8 text",
-                       "restore it from the branch history") from None
+    text = read_text_file(path, "the index", max_bytes=limits.INDEX_DOCUMENT_MAX,
+                          fix="restore it from the branch history")
     return parse_index(text, str(path))
+
+
+def fetch_index(repo_url: str) -> dict[str, Any] | None:
+    """The published `index.yaml` of a Helm repository (read-only, no credentials, bounded),
+    or None when there is none yet."""
+    from release.origin import origin_of
+    from release.sender import HttpSender, new_client
+
+    url = repo_url.rstrip("/") + "/" + INDEX_FILE
+    label = f"the Helm repository {repo_url}"
+
+    def describe(reply: Any, what: str, attempt: int) -> RemoteError:
+        return RemoteError(f"{label} answered HTTP {reply.status_code} while {what}",
+                           "check helm-repo-url, or re-run later")
+
+    with new_client() as client:
+        sender = HttpSender(client, label=label, origins=(origin_of(url),), describe=describe)
+        reply = sender.send("GET", url, what="reading index.yaml", ok=(200, 404),
+                            max_body=limits.INDEX_DOCUMENT_MAX)
+    if reply.status_code == 404:
+        return None
+    try:
+        text = reply.content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RemoteError(f"{url} is not UTF-8 text", "check helm-repo-url") from None
+    try:
+        return parse_index(text, url)
+    except BadInput as exc:
+        raise RemoteError(str(exc), "check helm-repo-url") from None
 
 
 # The writer is our own, for bytes that depend on nothing but the data (no YAML library version
@@ -311,16 +333,26 @@ def dump_index(index: Mapping[str, Any]) -> bytes:
 
 
 # --- merging ---------------------------------------------------------------------------------
+def entry_state(index: Mapping[str, Any], entry: Mapping[str, Any]) -> tuple[str, str | None]:
+    """("absent" | "present" | "different", the listed digest) for `entry`'s version."""
+    versions = index["entries"].get(entry["name"]) or []
+    for existing in versions:
+        if str(existing.get("version")) != entry["version"]:
+            continue
+        have = existing.get("digest")
+        if have is not None and str(have).lower() == entry["digest"]:
+            return "present", str(have)
+        return "different", str(have) if have is not None else None
+    return "absent", None
+
+
 def merge_entry(index: dict[str, Any], entry: Mapping[str, Any]) -> Status:
     """Add `entry` to `index` in place unless the version is there; refuse a different digest."""
     name, version, digest = entry["name"], entry["version"], entry["digest"]
-    versions: list[Any] = index["entries"].setdefault(name, [])
-    for existing in versions:
-        if str(existing.get("version")) != version:
-            continue
-        have = existing.get("digest")
-        if have is not None and str(have).lower() == digest:
-            return "present"
+    state, have = entry_state(index, entry)
+    if state == "present":
+        return "present"
+    if state == "different":
         shown = f"sha256:{have}" if have else "no digest"
         raise Conflict(
             f"the index already lists {name} {version} with {shown}, "
@@ -328,6 +360,7 @@ def merge_entry(index: dict[str, Any], entry: Mapping[str, Any]) -> Status:
             "a published version never changes: release a new version instead, "
             "or rebuild the package from the tag's commit",
         )
+    versions: list[Any] = index["entries"].setdefault(name, [])
     versions.append(dict(entry))
     index["entries"][name] = sort_versions(versions)
     created = _parse_time(entry.get("created"))
@@ -340,17 +373,21 @@ def merge_entry(index: dict[str, Any], entry: Mapping[str, Any]) -> Status:
 def update_index(index_dir: Path, metadata: Mapping[str, Any], digest: str, created: int,
                  url: str) -> IndexResult:
     """Merge one chart version into `<index_dir>/index.yaml`; writes only when it adds."""
+    return merge_into(index_dir, index_entry(metadata, digest, created, url))
+
+
+def merge_into(index_dir: Path, entry: Mapping[str, Any]) -> IndexResult:
+    """Merge a prepared entry into `<index_dir>/index.yaml`; writes only when it adds."""
     if not index_dir.is_dir():
         raise BadInput(f"index directory {index_dir} does not exist",
                        "check out the gh-pages branch there first or pass an existing --index-dir")
     path = index_dir / INDEX_FILE
     index = load_index(path)
-    entry = index_entry(metadata, digest, created, url)
     status = merge_entry(index, entry)
     if status == "added":
         atomic_write(path, dump_index(index))
     return IndexResult(path=path, name=entry["name"], version=entry["version"],
-                       digest=entry["digest"], url=url, status=status)
+                       digest=entry["digest"], url=entry["urls"][0], status=status)
 
 
 # --- the archive -----------------------------------------------------------------------------

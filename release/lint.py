@@ -11,8 +11,6 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from release.errors import BadInput
-
 
 @dataclass(frozen=True)
 class LintResult:
@@ -46,12 +44,3 @@ def lint_chart(path: Path) -> LintResult:
         warnings = tuple(line for line in lines if line.startswith("[WARNING]"))
         return LintResult("helm", errors, warnings)
     return LintResult("none", (), ())
-
-
-def require_clean_lint(path: Path, what: str) -> LintResult:
-    result = lint_chart(path)
-    if result.errors:
-        raise BadInput(f"{what} fails helm lint: {result.errors[0]}"
-                       + (f" (+{len(result.errors) - 1} more)" if len(result.errors) > 1 else ""),
-                       "fix the chart, commit, and tag again")
-    return result

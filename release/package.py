@@ -16,17 +16,23 @@ import stat
 import tarfile
 import tempfile
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from release.chart import CHART_FILE, load_metadata, parse_yaml, set_versions, validate_metadata
+from release import limits
+from release.archive import read_chart_archive
+from release.chart import CHART_FILE, load_metadata, set_versions, validate_metadata
 from release.config import Settings
 from release.errors import BadInput
 from release.files import atomic_write
 from release.helmignore import IgnoreRules
 from release.version import parse_tag
+from release.yamlread import parse_yaml
 
-MAX_FILE = 5 * 1024 * 1024  # Helm's loader refuses larger files
+if TYPE_CHECKING:
+    from release.gitrepo import GitRepo
+
+MAX_FILE = limits.CHART_FILE_MAX
 
 
 @dataclass(frozen=True)
@@ -62,11 +68,15 @@ def _read(path: Path, rel: str) -> bytes:
     if size > MAX_FILE:
         raise BadInput(f"{rel} is {size} bytes, over Helm's 5 MiB limit per file",
                        "add it to .helmignore or make it smaller")
-    data = path.read_bytes()
+    with path.open("rb") as fh:
+        data = fh.read(MAX_FILE + 1)
+    if len(data) > MAX_FILE:
+        raise BadInput(f"{rel} grew past Helm's 5 MiB limit while being read",
+                       "add it to .helmignore or make it smaller")
     return data[3:] if data.startswith(b"\xef\xbb\xbf") else data  # Helm strips a UTF-8 BOM
 
 
-def collect(chart_dir: Path) -> list[tuple[str, Path]]:
+def chart_files(chart_dir: Path) -> list[tuple[str, Path]]:
     """(relative path, real file) for every file Helm would load, links resolved and checked."""
     root = chart_dir.resolve()
     rules = IgnoreRules.for_chart(chart_dir)
@@ -111,34 +121,21 @@ def _subchart_name(files: dict[str, bytes], origin: str) -> str:
                        "remove it from charts/ or add it to .helmignore")
     data = parse_yaml(meta.decode("utf-8", "replace"), f"{origin}/Chart.yaml")
     name = data.get("name") if isinstance(data, dict) else None
-    if not isinstance(name, str) or not name or "/" in name:
-        raise BadInput(f"{origin}/Chart.yaml has no valid name", "set name: in the subchart")
+    if (not isinstance(name, str) or not name or name in (".", "..") or "/" in name
+            or "\\" in name or any(ord(c) < 32 for c in name)):
+        raise BadInput(f"{origin}/Chart.yaml has no valid name",
+                       "set name: in the subchart to a plain name (no '.', '..' or slashes)")
     return name
 
 
 def _expand_subchart_tgz(path: Path, origin: str) -> dict[str, tuple[bytes, bool]]:
-    try:
-        with tarfile.open(path, "r:gz") as tar:
-            out: dict[str, tuple[bytes, bool]] = {}
-            for member in tar.getmembers():
-                if not member.isfile():
-                    continue
-                parts = PurePosixPath(member.name).parts
-                if len(parts) < 2 or ".." in parts:
-                    continue
-                fh = tar.extractfile(member)
-                assert fh is not None
-                out["/".join(parts[1:])] = (fh.read(), bool(member.mode & 0o111))
-            return out
-    except (tarfile.TarError, OSError, EOFError):
-        raise BadInput(f"{origin} is not a readable chart archive",
-                       "re-run `helm dependency build` or remove it") from None
+    return {m.path: (m.data, m.executable) for m in read_chart_archive(path, origin)}
 
 
 def _entries(chart_dir: Path, name: str, chart_yaml: bytes) -> list[_Entry]:
     entries: list[_Entry] = []
     subdirs: dict[str, dict[str, tuple[bytes, bool]]] = {}
-    for rel, real in collect(chart_dir):
+    for rel, real in chart_files(chart_dir):
         executable = bool(real.stat().st_mode & 0o111)
         parts = rel.split("/")
         if rel == CHART_FILE:
@@ -159,6 +156,11 @@ def _entries(chart_dir: Path, name: str, chart_yaml: bytes) -> list[_Entry]:
         sub = _subchart_name({k: v[0] for k, v in files.items()}, f"charts/{dirname}")
         for sub_rel, (data, exe) in files.items():
             entries.append(_Entry(f"{name}/charts/{sub}/{sub_rel}", data, exe))
+    total = sum(len(e.data) for e in entries)
+    if total > limits.CHART_DECOMPRESSED_MAX:
+        raise BadInput(f"the chart's files add up to {total} bytes, over Helm's "
+                       f"{limits.CHART_DECOMPRESSED_MAX}-byte limit for a chart",
+                       "add large files to .helmignore")
     names = [e.name for e in entries]
     if len(names) != len(set(names)):
         dupes = sorted({n for n in names if names.count(n) > 1})
@@ -186,21 +188,17 @@ def write_archive(entries: list[_Entry], mtime: int) -> bytes:
     return out.getvalue()
 
 
-def source_date_epoch(settings: Settings, rev: str | None) -> int:
+def source_date_epoch(repo: GitRepo | None, rev: str | None, root: Path) -> int:
     """SOURCE_DATE_EPOCH if set, else the commit time of `rev` (default HEAD)."""
     env = os.environ.get("SOURCE_DATE_EPOCH")
     if env is not None:
-        if not env.isascii() or not env.isdigit():
-            raise BadInput(f"SOURCE_DATE_EPOCH={env!r} is not a whole number of seconds",
+        if not env.isascii() or not env.isdigit() or len(env) > 12:
+            raise BadInput(f"SOURCE_DATE_EPOCH={env[:20]!r} is not a whole number of seconds",
                            "set it to a Unix time such as $(git log -1 --format=%ct)")
         return int(env)
-    from release.gitrepo import GitRepo
-
-    try:
-        repo = GitRepo(settings.root)
-    except BadInput:
-        raise BadInput(f"{settings.root} is not a git repository, so there is no commit time for "
-                       "the archive", "commit the chart or set SOURCE_DATE_EPOCH") from None
+    if repo is None:
+        raise BadInput(f"{root} is not a git repository, so there is no commit time for "
+                       "the archive", "commit the chart or set SOURCE_DATE_EPOCH")
     return repo.commit_time(rev or "HEAD")
 
 
@@ -235,42 +233,58 @@ def build(chart_dir: Path, out_dir: Path, mtime: int, version: str | None = None
 
 
 def _tag_version(settings: Settings, tag: str | None) -> str | None:
-    return str(parse_tag(tag, settings.tag_prefix)) if tag else None
+    return str(parse_tag(tag, settings.tag_prefix)) if tag is not None else None
 
 
-def build_package(settings: Settings, tag: str | None, out_dir: Path) -> PackageResult:
-    """Package the working tree's chart; the clock is the tag's commit if it exists, else HEAD."""
-    version = _tag_version(settings, tag)
-    rev = None
-    dirty = False
+def _open_repo(settings: Settings) -> GitRepo | None:
     from release.gitrepo import GitRepo
 
     try:
-        repo: GitRepo | None = GitRepo(settings.root)
+        return GitRepo(settings.root)
     except BadInput:
-        repo = None
+        return None
+
+
+def build_package(settings: Settings, tag: str | None, out_dir: Path) -> PackageResult:
+    """Package the working tree's chart as it is (a development build, `dirty` when it differs
+    from HEAD); the clock is the tag's commit if it exists, else HEAD."""
+    version = _tag_version(settings, tag)
+    repo = _open_repo(settings)
+    rev = None
+    dirty = False
     if repo is not None:
         if tag and repo.tag_commit(tag):
             rev = f"refs/tags/{tag}"
         dirty = repo.is_dirty(repo.relpath(settings.chart_dir))
-    mtime = source_date_epoch(settings, rev)
+    mtime = source_date_epoch(repo, rev, settings.root)
     return replace(build(settings.chart_dir, out_dir, mtime, version), dirty=dirty)
 
 
+def package_commit(settings: Settings, repo: GitRepo, commit: str, version: str | None,
+                   out_dir: Path) -> PackageResult:
+    """The archive of the chart exactly as committed in `commit` (the working tree plays no
+    part), with `version` written into Chart.yaml when given: the same commit and version give
+    the same bytes on every machine."""
+    chart_rel = repo.relpath(settings.chart_dir)
+    with tempfile.TemporaryDirectory(prefix="ameide-release-src-") as tmp:
+        tree = Path(tmp) / "tree"
+        repo.export_tree(commit, chart_rel, tree)
+        if not (tree / chart_rel).is_dir():
+            raise BadInput(f"{chart_rel} does not exist in commit {commit[:12]}",
+                           "commit the chart, or point --chart at it")
+        mtime = source_date_epoch(repo, commit, settings.root)
+        return build(tree / chart_rel, out_dir, mtime, version)
+
+
 def package_at_commit(settings: Settings, rev: str, out_dir: Path) -> PackageResult:
-    """Rebuild the archive exactly as it was built from commit `rev` (for verify and re-runs)."""
+    """Rebuild the archive of `rev` (a release tag: its version is written into Chart.yaml)."""
     from release.gitrepo import GitRepo
 
     repo = GitRepo(settings.root)
     commit = repo.rev_parse(rev)
-    chart_rel = repo.relpath(settings.chart_dir)
-    tag = rev[len("refs/tags/"):] if rev.startswith("refs/tags/") else rev
+    tag = rev.removeprefix("refs/tags/")
     version = _tag_version(settings, tag) if repo.tag_commit(tag) else None
-    with tempfile.TemporaryDirectory(prefix="ameide-release-src-") as tmp:
-        tree = Path(tmp) / "tree"
-        repo.export_tree(commit, chart_rel, tree)
-        mtime = source_date_epoch(settings, commit)
-        return build(tree / chart_rel, out_dir, mtime, version)
+    return package_commit(settings, repo, commit, version, out_dir)
 
 
 def build_with_helm_binary(settings: Settings, tag: str | None, out_dir: Path) -> PackageResult:
@@ -309,33 +323,37 @@ def build_with_helm_binary(settings: Settings, tag: str | None, out_dir: Path) -
 def read_archive(path: Path) -> PackageResult:
     """An existing chart archive, described like a fresh package: Chart.yaml's metadata, the
     digest of its bytes, and `created` = its newest entry's mtime (our archives pin every mtime
-    to the commit time, so that is the commit time)."""
+    to the commit time, so that is the commit time). Read with Helm's rules and limits
+    (`release.archive`)."""
     fix = "pass a chart archive made by `ameide-release package` or `helm package`"
+    if path.exists() and not path.is_file():
+        raise BadInput(f"package {path} is not a regular file", fix)
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
     except FileNotFoundError:
         raise BadInput(f"package {path} does not exist", fix) from None
-    except OSError as exc:
-        raise BadInput(f"cannot read {path} ({exc.strerror})", fix) from None
+    if size > limits.CHART_DECOMPRESSED_MAX:
+        raise BadInput(f"package {path} is {size} bytes, over Helm's "
+                       f"{limits.CHART_DECOMPRESSED_MAX}-byte limit for a chart", fix)
+    members = read_chart_archive(path, f"package {path}")
+    charts = {m.name.split("/", 1)[0] for m in members}
+    chart = next((m for m in members if m.path == CHART_FILE), None)
+    if chart is None or len(charts) != 1:
+        raise BadInput(f"{path} has no single <chart>/Chart.yaml", fix)
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-            members = tar.getmembers()
-            chart = next((m for m in members if m.isfile() and m.name.count("/") == 1
-                          and m.name.endswith("/" + CHART_FILE)), None)
-            if chart is None:
-                raise BadInput(f"{path} has no <chart>/Chart.yaml", fix)
-            handle = tar.extractfile(chart)
-            text = handle.read().decode("utf-8") if handle is not None else ""
-    except (tarfile.TarError, OSError, EOFError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path} is not a gzipped chart archive ({type(exc).__name__})",
-                       fix) from None
+        text = chart.data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"Chart.yaml in {path} is not UTF-8 text", fix) from None
     metadata = parse_yaml(text, f"Chart.yaml in {path}")
-    if not isinstance(metadata, dict) or not metadata.get("name") or not metadata.get("version"):
-        raise BadInput(f"Chart.yaml in {path} lacks name or version", "fix the chart")
+    validate_metadata(metadata, f"Chart.yaml in {path}")
     version = str(metadata["version"])
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
     return PackageResult(
-        path=path, digest="sha256:" + hashlib.sha256(data).hexdigest(), size=len(data),
+        path=path, digest="sha256:" + digest.hexdigest(), size=size,
         name=str(metadata["name"]), version=version,
         app_version=str(metadata.get("appVersion") or version), metadata=metadata,
-        created=max((int(m.mtime) for m in members), default=0),
-        files=tuple(sorted(m.name for m in members if m.isfile())))
+        created=max((m.mtime for m in members), default=0),
+        files=tuple(sorted(m.name for m in members)))

@@ -7,7 +7,6 @@ form, because a loosely parsed tag ends up as a chart version nobody can install
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import semver
@@ -23,25 +22,37 @@ SEMVER_RE = re.compile(
 )
 
 
+_UINT64_MAX = 2**64 - 1  # Helm's semver library stores MAJOR, MINOR and PATCH as uint64
+
+
+def _fits_helm(version: semver.Version, text: str, what: str) -> semver.Version:
+    if max(version.major, version.minor, version.patch) > _UINT64_MAX:
+        raise BadInput(f"{what} {text[:60]!r} has a number above 2^64-1, which Helm cannot load",
+                       "use smaller version numbers")
+    return version
+
+
 def parse_version(text: str, what: str = "version") -> semver.Version:
     """Strict SemVer 2 (build metadata allowed), or BadInput naming the value."""
-    if not text or not SEMVER_RE.fullmatch(text):
-        raise BadInput(f"{what} {text!r} is not strict SemVer 2",
+    if not text or len(text) > 256 or not SEMVER_RE.fullmatch(text):
+        raise BadInput(f"{what} {text[:80]!r} is not strict SemVer 2",
                        "use MAJOR.MINOR.PATCH[-PRERELEASE], e.g. 1.2.3 or 1.2.3-rc.1")
-    return semver.Version.parse(text)
+    return _fits_helm(semver.Version.parse(text), text, what)
 
 
 def parse_tag(tag: str, prefix: str = "v") -> semver.Version:
     """A release tag: prefix + MAJOR.MINOR.PATCH[-PRE]; build metadata is refused in a tag."""
     example = f"{prefix}1.2.3 or {prefix}1.2.3-rc.1"
-    if not tag or not tag.startswith(prefix):
-        raise BadInput(f"tag {tag!r} does not start with the tag prefix {prefix!r}",
+    if not tag:
+        raise BadInput(f"tag {tag!r} is empty", f"pass a release tag such as {example}")
+    if not tag.startswith(prefix):
+        raise BadInput(f"tag {tag[:80]!r} does not start with the tag prefix {prefix!r}",
                        f"use the form {example}")
     body = tag[len(prefix):]
-    if not SEMVER_RE.fullmatch(body):
-        raise BadInput(f"tag {tag!r} is not {prefix!r} + strict SemVer 2",
+    if len(body) > 256 or not SEMVER_RE.fullmatch(body):
+        raise BadInput(f"tag {tag[:80]!r} is not {prefix!r} + strict SemVer 2",
                        f"use the form {example}")
-    version = semver.Version.parse(body)
+    version = _fits_helm(semver.Version.parse(body), tag, "tag")
     if version.build:
         raise BadInput(f"tag {tag!r} carries build metadata (+{version.build})",
                        f"tag releases without '+...', e.g. {prefix}{version.finalize_version()}")
@@ -60,9 +71,6 @@ def tag_name(version: semver.Version | str, prefix: str = "v") -> str:
     return f"{prefix}{version}"
 
 
-BUMP_ORDER = ("patch", "minor", "major")
-
-
 def bump_version(current: semver.Version | None, level: str | None) -> semver.Version:
     """Apply a bump level; 0.x treats breaking changes as minor (SemVer's initial development)."""
     if current is None:
@@ -79,14 +87,6 @@ def bump_version(current: semver.Version | None, level: str | None) -> semver.Ve
     if level == "minor":
         return current.bump_minor()
     return current.bump_patch()
-
-
-def highest(levels: Iterable[str | None]) -> str | None:
-    best: str | None = None
-    for level in levels:
-        if level and (best is None or BUMP_ORDER.index(level) > BUMP_ORDER.index(best)):
-            best = level
-    return best
 
 
 @dataclass(frozen=True)

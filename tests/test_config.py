@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from release.cli import app
 from release.config import load_settings
@@ -88,11 +88,14 @@ def test_config_error_exit_code_and_no_traceback(tmp_path: Path) -> None:
 def test_every_setting_has_a_global_flag(tmp_path: Path) -> None:
     from release.config import DEFAULTS
 
+    valid = {"registry": "oci://127.0.0.1:5000/ns", "github-repository": "o/r",
+             "github-api": "https://ghe.example/api/v3", "non-conventional": "drop",
+             "notes-paths": "x/,y/", "helm-repo-url": "https://charts.example",
+             "release-branches": "main,release-*", "mentions": "code", "contributors": "all",
+             "label-sections": "sec: v"}
     args = ["--repo", str(tmp_path)]
-    special = {"non-conventional": "drop", "notes-paths": "x/,y/", "mentions": "code",
-               "contributors": "all", "label-sections": "sec: v"}
     for key in DEFAULTS:
-        args += [f"--{key}", special.get(key, "v")]
+        args += [f"--{key}", valid.get(key, "v")]
     result = CliRunner().invoke(app, [*args, "config", "--json"])
     assert result.exit_code == 0, result.output
     import json

@@ -73,7 +73,8 @@ def test_dry_run_shows_the_whole_plan_offline_and_changes_nothing(
     assert "push        oci://ghcr.io/ameideio/charts/demo:1.3.0" in out
     assert "previous    v1.2.3" in out
     assert "release v1.3.0 on ameideio/ameide-core (prerelease: false, latest: true)" in out
-    assert "changelog   would gain this release" in out
+    assert "changelog   CHANGELOG.md would gain v1.3.0 at the top" in out
+    assert "lint        ok (helm_python" in out
     assert "quote the image tag" in out
     assert "add a knob \\<b>bold\\</b>" in out  # HTML in subjects is neutralised
     assert "readme only" not in out  # docs/ is outside the chart's notes paths

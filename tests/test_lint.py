@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from release.errors import BadInput
-from release.lint import lint_chart, require_clean_lint
+from release.lint import lint_chart
+from release.steps.build import LintStep
 from tests.charts import DEMO
 
 
@@ -18,14 +19,16 @@ def write_chart(root: Path, extra: dict[str, str] | None = None) -> Path:
 
 
 def test_clean_chart_passes_with_helm_engine(tmp_path: Path) -> None:
-    result = require_clean_lint(write_chart(tmp_path), "chart")
+    step = LintStep(lint_chart(write_chart(tmp_path)), "chart")
+    step.require_clean()
+    result = step.result
     assert result.engine == "helm_python" and result.errors == ()
 
 
 def test_broken_template_is_refused_with_helms_message(tmp_path: Path) -> None:
     chart = write_chart(tmp_path, {"chart/templates/broken.yaml": "{{ if }}\n"})
     with pytest.raises(BadInput) as info:
-        require_clean_lint(chart, "v1.2.3's chart")
+        LintStep(lint_chart(chart), "v1.2.3's chart").require_clean()
     assert "v1.2.3's chart fails helm lint" in str(info.value)
     assert "broken.yaml:1" in str(info.value)
 

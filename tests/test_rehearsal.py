@@ -60,7 +60,12 @@ def test_release_rerun_and_hotfix(project: GitBuilder, token_registry: Registry,
     pages = tmp_path / "pages"
     pages.mkdir()
 
-    # --- v1.2.3 -----------------------------------------------------------------------------
+    # --- v1.2.3: the plan first, then publish executes exactly that plan -------------------
+    planned = cli("--repo", str(project.root), "--registry", registry, "--github-repository",
+                  "o/r", "dry-run", "--tag", "v1.2.3", "--plain-http", "--index-dir",
+                  str(pages), "--json")
+    assert planned.code == 0, planned
+    plan = json.loads(planned.out)
     first = publish(cli, project, registry, "v1.2.3", "--index-dir", str(pages))
     assert first.code == 0, first
     manifest_digest = token_registry.manifest_digest(repository, "1.2.3")
@@ -92,6 +97,14 @@ def test_release_rerun_and_hotfix(project: GitBuilder, token_registry: Registry,
     assert assets == {"ameide-operators-1.2.3.tgz", "SHA256SUMS"}
     changelog = (project.root / "CHANGELOG.md").read_text()
     assert "<!-- release: v1.2.3 -->\n## 1.2.3 (" in changelog
+    # What was published is what the plan said, field by field.
+    assert manifest_digest == plan["manifest_digest"]
+    assert values["chart-digest"] == plan["package"]["digest"]
+    assert release["body"] == plan["github_release"]["body"]
+    assert {name: "sha256:" + __import__("hashlib").sha256(data).hexdigest()
+            for name, data in github.uploaded.items()} == {
+        a["name"]: a["digest"] for a in plan["github_release"]["assets"]}
+    assert plan["changelog"]["entry"].strip() in changelog
     assert "probe the health port" in changelog
     index = (pages / "index.yaml").read_text()
     assert 'version: "1.2.3"' in index and values["chart-digest"].removeprefix("sha256:") in index
@@ -105,7 +118,7 @@ def test_release_rerun_and_hotfix(project: GitBuilder, token_registry: Registry,
     result = json.loads(again.out)
     assert result["already_done"] is True
     assert [s["status"] for s in result["steps"]] == [
-        "ok", "built", "already-published", "present", "unchanged", "unchanged"]
+        "built", "ok", "already-published", "present", "unchanged", "unchanged"]
     assert all(c.startswith("GET ") for c in github.calls[calls_before:])
     assert len(github.calls) - calls_before == 1
     assert token_registry.manifest_digest(repository, "1.2.3") == manifest_digest

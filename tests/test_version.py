@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import semver
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from release.cli import app
 from release.errors import BadInput

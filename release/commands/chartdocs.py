@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
+import click
 
 from release.commands.common import info, settings
 
 
-def register(app: typer.Typer) -> None:
-    app.command("chart-docs")(chart_docs_cmd)
-
-
-def chart_docs_cmd(
-    ctx: typer.Context,
-    check: Annotated[
-        bool, typer.Option("--check", help="Fail when README.md is stale; write nothing.")
-    ] = False,
-) -> None:
+@click.command("chart-docs")
+@click.option("--check", is_flag=True, help="Fail when README.md is stale; write nothing.")
+@click.pass_context
+def chart_docs_cmd(ctx: click.Context, check: bool) -> None:
     """Regenerate the values table in <chart>/README.md from the `# --` comments in values.yaml."""
     from release.chartdocs import regenerate
     from release.errors import BadInput
+    from release.files import atomic_write
 
     chart_dir = settings(ctx).chart_dir
     current, fresh = regenerate(chart_dir)
@@ -32,5 +25,9 @@ def chart_docs_cmd(
     if check:
         raise BadInput(f"{readme} values table is stale against values.yaml",
                        "run `ameide-release chart-docs` and commit README.md")
-    readme.write_text(fresh, encoding="utf-8")
+    atomic_write(readme, fresh)
     info(f"{readme}: values table regenerated")
+
+
+# The commands this module adds to `ameide-release`.
+COMMANDS = (chart_docs_cmd,)

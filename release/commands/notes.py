@@ -1,7 +1,7 @@
 """Release notes, the changelog and the GitHub release: `notes`, `changelog`, `github-release`.
 
-Imports of the notes machinery happen inside the commands: `notes` is meant to answer in well
-under a fifth of a second on a 50,000-commit history, interpreter start included.
+Imports of the notes machinery happen inside the commands: `notes` is meant to answer in about a
+tenth of a second on a 50,000-commit history, interpreter start included.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import typer
+import click
 
-from release.commands.common import emit_json, info, settings
+from release.commands.common import emit_json, info, json_option, resolve_path, runtime, settings
 
 if TYPE_CHECKING:
     from release.config import Settings
@@ -23,14 +23,7 @@ if TYPE_CHECKING:
     from release.gitrepo import GitRepo
     from release.notes import Release, ReleaseTag
 
-
 T = TypeVar("T")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("notes")(notes_cmd)
-    app.command("changelog")(changelog_cmd)
-    app.command("github-release")(github_release_cmd)
 
 
 def _tag_at_head(repo: GitRepo, tags: list[ReleaseTag]) -> str | None:
@@ -39,61 +32,13 @@ def _tag_at_head(repo: GitRepo, tags: list[ReleaseTag]) -> str | None:
     return at_head[-1].name if at_head else None  # tags are sorted lowest first
 
 
-def notes_cmd(
-    ctx: typer.Context,
-    tag: Annotated[str | None, typer.Option(help="Release tag (default: the release tag on HEAD, "
-                                                 "else the unreleased changes).")] = None,
-    unreleased: Annotated[bool, typer.Option("--unreleased",
-                                             help="Changes since the last release.")] = False,
-    fmt: Annotated[str, typer.Option("--format", help="md | json")] = "md",
-    all_paths: Annotated[bool, typer.Option("--all-paths",
-                                            help="Ignore notes-paths: every commit.")] = False,
-    since_prerelease: Annotated[bool, typer.Option(
-        "--since-prerelease", help="A final release starts at the last pre-release.")] = False,
-    artifacthub: Annotated[bool, typer.Option(
-        "--artifacthub", help="Print the artifacthub.io/changes annotation instead.")] = False,
-    github: Annotated[bool, typer.Option(
-        "--github", help="Ask the GitHub API (GITHUB_TOKEN or GH_TOKEN) for contributors' logins "
-                         "and pull-request labels; without a token, names are shown.")] = False,
-) -> None:
-    """Print one release's notes from conventional commits."""
-    from release.errors import BadInput
-    from release.gitrepo import GitRepo
-
-    if fmt not in ("md", "json"):
-        raise BadInput(f"unknown --format {fmt!r}", "use md or json")
-    if tag and unreleased:
-        raise BadInput("--tag and --unreleased both given", "pass one of them")
-    s = settings(ctx)
-    repo = GitRepo(s.root)
-    listing = _Background(repo.tags)  # git lists the tags while the notes modules load
-    from release.notes import collect, release_tags
-
-    tags = release_tags(repo, s.tag_prefix, listing.result())
-    if not tag and not unreleased:
-        tag = _tag_at_head(repo, tags)
-    release = collect(repo, s, tag, since_prerelease=since_prerelease, all_paths=all_paths,
-                      tags=tags)
-    if artifacthub:
-        from release.render import artifacthub_changes
-
-        text = artifacthub_changes(release, s)
-        if fmt == "json":
-            emit_json({"artifacthub.io/changes": text})
-        else:
-            typer.echo(text, nl=False)
-        return
-    from release.render import render_notes
-
-    with _lookup(s, github) as lookup:
-        markdown = render_notes(release, s, lookup)
-    if fmt == "json":
-        from release.commits import bump_level
-
-        emit_json({**release.to_json(), "bump": bump_level(release.changes),
-                   "markdown": markdown})
-    else:
-        typer.echo(markdown, nl=False)
+all_paths_option = click.option("--all-paths", is_flag=True,
+                                help="Ignore notes-paths: every commit.")
+since_prerelease_option = click.option("--since-prerelease", is_flag=True,
+                                       help="A final release starts at the last pre-release.")
+github_option = click.option("--github", is_flag=True,
+                             help="Ask the GitHub API (GITHUB_TOKEN or GH_TOKEN) for contributors' "
+                             "logins and pull-request labels; without a token, names are shown.")
 
 
 class _Background(Generic[T]):
@@ -142,40 +87,88 @@ def _lookup(s: Settings, github: bool) -> Iterator[GitHubLookup | None]:
             info(lookup.problem)
 
 
-def _guard_overwrite(repo: GitRepo, path: Path) -> None:
-    """A full rewrite may replace a file only when git holds its current content."""
-    from release.errors import Conflict
+@click.command("notes")
+@click.option("--tag", default=None, help="Release tag (default: the release tag on HEAD, else "
+              "the unreleased changes).")
+@click.option("--unreleased", is_flag=True, help="Changes since the last release.")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md",
+              help="md | json")
+@all_paths_option
+@since_prerelease_option
+@click.option("--artifacthub", is_flag=True,
+              help="Print the artifacthub.io/changes annotation instead.")
+@github_option
+@click.pass_context
+def notes_cmd(ctx: click.Context, tag: str | None, unreleased: bool, fmt: str, all_paths: bool,
+              since_prerelease: bool, artifacthub: bool, github: bool) -> None:
+    """Print one release's notes from conventional commits."""
+    from release.errors import BadInput
+    from release.gitrepo import GitRepo
 
-    if not path.exists():
+    if tag is not None and unreleased:
+        raise BadInput("--tag and --unreleased both given", "pass one of them")
+    s = settings(ctx)
+    repo = GitRepo(s.root)
+    listing = _Background(repo.tags)  # git lists the tags while the notes modules load
+    from release.notes import collect, release_tags
+
+    tags = release_tags(repo, s.tag_prefix, listing.result())
+    if tag is None and not unreleased:
+        tag = _tag_at_head(repo, tags)
+    release = collect(repo, s, tag, since_prerelease=since_prerelease, all_paths=all_paths,
+                      tags=tags)
+    if artifacthub:
+        from release.render import artifacthub_changes
+
+        text = artifacthub_changes(release, s)
+        if fmt == "json":
+            emit_json({"artifacthub.io/changes": text})
+        else:
+            click.echo(text, nl=False)
         return
-    try:
-        rel = repo.relpath(path)
-    except ValueError:
-        rel = ""
+    from release.render import render_notes
+
+    with _lookup(s, github) as lookup:
+        markdown = render_notes(release, s, lookup)
+    if fmt == "json":
+        from release.commits import bump_level
+
+        emit_json({**release.to_json(), "bump": bump_level(release.changes),
+                   "markdown": markdown})
+    else:
+        click.echo(markdown, nl=False)
+
+
+def _guard_overwrite(repo: GitRepo, path: Path) -> None:
+    """A full rewrite may replace a file only when git holds its current content (an identical
+    file is never replaced, see `changelog.write_full`)."""
+    from release.errors import BadInput, Conflict
+
+    if not path.exists() and not path.is_symlink():
+        return
+    if not path.is_file():
+        raise BadInput(f"{path} exists and is not a regular file", "choose another --output")
+    rel = repo.relpath(path)
     if rel.startswith("..") or not rel:
         raise Conflict(f"{path} exists outside the repository",
                        "remove it first or choose another --output")
-    if repo.is_dirty(rel) or not repo.git("ls-files", "--", rel).strip():
+    if repo.is_dirty(rel) or not repo.is_tracked(rel):
         raise Conflict(f"{path} has changes git does not hold (uncommitted or untracked)",
                        "commit or stash them first, or use --update to add one release")
 
 
-def changelog_cmd(
-    ctx: typer.Context,
-    output: Annotated[Path | None, typer.Option(help="Write here (default: stdout; with "
-                                                     "--update: the changelog setting).")] = None,
-    update: Annotated[bool, typer.Option("--update", help="Insert one release at the top of the "
-                                                          "changelog; idempotent.")] = False,
-    tag: Annotated[str | None, typer.Option(help="With --update: the release to add, existing or to be "
-                                                 "tagged at HEAD (default: "
-                                                 "the highest release reachable from HEAD).")]
-    = None,
-    all_paths: Annotated[bool, typer.Option("--all-paths",
-                                            help="Ignore notes-paths: every commit.")] = False,
-    github: Annotated[bool, typer.Option(
-        "--github", help="Ask the GitHub API (GITHUB_TOKEN or GH_TOKEN) for contributors' logins "
-                         "and pull-request labels; without a token, names are shown.")] = False,
-) -> None:
+@click.command("changelog")
+@click.option("--output", type=click.Path(path_type=Path), default=None,
+              help="Write here (default: stdout; with --update: the changelog setting).")
+@click.option("--update", is_flag=True, help="Insert one release at the top of the changelog; "
+              "idempotent.")
+@click.option("--tag", default=None, help="With --update: the release to add, existing or to be "
+              "tagged at HEAD (default: the highest release reachable from HEAD).")
+@all_paths_option
+@github_option
+@click.pass_context
+def changelog_cmd(ctx: click.Context, output: Path | None, update: bool, tag: str | None,
+                  all_paths: bool, github: bool) -> None:
     """Write the full changelog over every release, or --update it with one release."""
     from release.errors import BadInput
     from release.gitrepo import GitRepo
@@ -190,7 +183,11 @@ def changelog_cmd(
 
     if update:
         tags = release_tags(repo, s.tag_prefix)
-        path = _resolve(s, output) if output else s.changelog_path
+        from release.executor import run_steps
+        from release.steps.base import Runtime
+        from release.steps.changelog import changelog_step
+
+        path = resolve_path(output) if output else s.changelog_path
         if tag is None:
             found = previous_release(repo, tags, repo.head(), None, since_prerelease=True)
             if found is None:
@@ -200,11 +197,9 @@ def changelog_cmd(
         # A tag not created yet is planned at HEAD: the entry can go into the release commit.
         release = collect(repo, s, tag, planned=True, all_paths=all_paths, tags=tags)
         with _lookup(s, github) as lookup:
-            changed = changelog.update_file(path, release, s, lookup)
-        if changed:
-            info(f"{path}: added {tag}")
-        else:
-            info(f"{path}: already lists {tag}; unchanged")
+            step = changelog_step(s, release, path, lookup)
+        (outcome,) = run_steps([step], Runtime(s, {}))
+        info(f"{path}: added {tag}" if outcome.wrote else f"{path}: already lists {tag}; unchanged")
         return
     if tag is not None:
         raise BadInput("--tag applies to --update only", "drop --tag or add --update")
@@ -212,7 +207,7 @@ def changelog_cmd(
         if output is None:
             changelog.print_full(releases, s, lookup)
             return
-        path = _resolve(s, output)
+        path = resolve_path(output)
         written = _Counted(releases)
         changed = changelog.write_full(path, written, s, lambda p: _guard_overwrite(repo, p),
                                        lookup)
@@ -232,30 +227,24 @@ class _Counted:
             yield release
 
 
-def _resolve(s: Settings, path: Path) -> Path:
-    return path if path.is_absolute() else Path.cwd() / path
-
-
-def github_release_cmd(
-    ctx: typer.Context,
-    tag: Annotated[str, typer.Option(help="Release tag, e.g. v1.2.3.")],
-    asset: Annotated[list[Path] | None, typer.Option(
-        help="Asset to attach (.tgz, .prov); repeatable. SHA256SUMS is added.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace a release body or asset that "
-                                                        "differs.")] = False,
-    all_paths: Annotated[bool, typer.Option("--all-paths",
-                                            help="Ignore notes-paths: every commit.")] = False,
-    since_prerelease: Annotated[bool, typer.Option(
-        "--since-prerelease", help="A final release starts at the last pre-release.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    github: Annotated[bool, typer.Option(
-        "--github", help="Ask the GitHub API (GITHUB_TOKEN or GH_TOKEN) for contributors' logins "
-                         "and pull-request labels; without a token, names are shown.")] = False,
-) -> None:
+@click.command("github-release")
+@click.option("--tag", required=True, help="Release tag, e.g. v1.2.3.")
+@click.option("--asset", type=click.Path(path_type=Path), multiple=True,
+              help="Asset to attach (.tgz, .prov); repeatable. SHA256SUMS is added.")
+@click.option("--force", is_flag=True, help="Replace a release body or asset that differs.")
+@all_paths_option
+@since_prerelease_option
+@json_option
+@github_option
+@click.pass_context
+def github_release_cmd(ctx: click.Context, tag: str, asset: tuple[Path, ...], force: bool,
+                       all_paths: bool, since_prerelease: bool, as_json: bool,
+                       github: bool) -> None:
     """Create or update the GitHub release of a tag with its notes and assets."""
-    from release.github import GitHub, plan_release, publish, token_from_env
+    from release.executor import run_steps
     from release.gitrepo import GitRepo
     from release.notes import collect, release_tags
+    from release.steps.github import github_step
 
     s = settings(ctx)
     repo = GitRepo(s.root)
@@ -265,118 +254,24 @@ def github_release_cmd(
     from release.render import render_github_body
 
     with _lookup(s, github) as lookup:
-        body = render_github_body(release, s, lookup)
-    plan = plan_release(release, s, tags, [_resolve(s, a) for a in asset or []], body=body)
-    gh = GitHub(str(s["github-api"]), s.github_repository, token_from_env(os.environ))
+        body = render_github_body(release, s, lookup) if lookup is not None else None
+    step = github_step(s, release, tags, [resolve_path(a) for a in asset], force=force,
+                       body=body)
+    rt = runtime(s)
     try:
-        result = publish(plan, gh, force=force, tag_prefix=s.tag_prefix)
+        (outcome,) = run_steps([step], rt)
     finally:
-        gh.close()
+        rt.close()
     if as_json:
-        emit_json(result.to_json())
+        emit_json(outcome.details)
         return
-    typer.echo(f"{result.action} release {tag}: {result.html_url}")
-    for label, names in (("uploaded", result.uploaded), ("replaced", result.replaced),
-                         ("unchanged", result.skipped)):
-        if names:
-            typer.echo(f"  {label}: {', '.join(names)}")
+    details = outcome.details
+    click.echo(f"{details['action']} release {tag}: {details['html_url']}")
+    for label, key in (("uploaded", "uploaded"), ("replaced", "replaced"),
+                       ("unchanged", "skipped")):
+        if details[key]:
+            click.echo(f"  {label}: {', '.join(details[key])}")
 
 
-# --- fast path ---------------------------------------------------------------------------------
-# Typer resolves every parameter through pydantic, which costs ~80 ms of imports per run: more
-# than a whole `notes` answer. `release.cli.main` offers the plain `notes` and `changelog` command
-# lines to `fast_path` first; anything it does not fully recognise (help, unknown or new options,
-# a typo) returns False and goes through Typer as usual, so behaviour and errors stay Typer's.
-
-_GLOBAL_VALUES = {"--repo": "repo", "--chart": "chart", "--registry": "registry",
-                  "--github-repository": "github-repository", "--tag-prefix": "tag-prefix",
-                  "--changelog": "changelog", "--github-api": "github-api",
-                  "--notes-paths": "notes-paths", "--non-conventional": "non-conventional",
-                  "--templates": "templates", "--mentions": "mentions",
-                  "--contributors": "contributors", "--sections": "sections",
-                  "--label-sections": "label-sections"}
-_COMMANDS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
-    # command: ({value option: parameter}, {flag: parameter})
-    "notes": ({"--tag": "tag", "--format": "fmt"},
-              {"--unreleased": "unreleased", "--all-paths": "all_paths",
-               "--since-prerelease": "since_prerelease", "--artifacthub": "artifacthub",
-               "--github": "github"}),
-    "changelog": ({"--output": "output", "--tag": "tag"},
-                  {"--update": "update", "--all-paths": "all_paths", "--github": "github"}),
-}
-
-
-class _Context:
-    """The part of typer.Context that `commands.common.settings` uses."""
-
-    def __init__(self, obj: object) -> None:
-        self.obj = obj
-
-    def find_root(self) -> _Context:
-        return self
-
-
-def _split(argv: list[str]) -> list[tuple[str, str | None]]:
-    """`--name=value` → (name, value); anything else → (arg, None)."""
-    out: list[tuple[str, str | None]] = []
-    for arg in argv:
-        if arg.startswith("--") and "=" in arg:
-            name, value = arg.split("=", 1)
-            out.append((name, value))
-        else:
-            out.append((arg, None))
-    return out
-
-
-def fast_path(argv: list[str]) -> bool:
-    """Run a plain `notes`/`changelog` command line without Typer; False when not handled."""
-    from release.commands.common import CliState
-
-    items = _split(argv)
-    flags: dict[str, str | None] = dict.fromkeys(_GLOBAL_VALUES.values())
-    repo = "."
-    i = 0
-
-    def value_at(k: int) -> tuple[str | None, int]:
-        inline = items[k][1]
-        if inline is not None:
-            return inline, k + 1
-        if k + 1 >= len(items) or items[k + 1][0].startswith("-"):
-            return None, k + 1
-        return items[k + 1][0], k + 2
-
-    while i < len(items) and items[i][0] in _GLOBAL_VALUES:
-        key = _GLOBAL_VALUES[items[i][0]]
-        value, i = value_at(i)
-        if value is None:
-            return False
-        if key == "repo":
-            repo = value
-        else:
-            flags[key] = value
-    if i >= len(items) or items[i][0] not in _COMMANDS or items[i][1] is not None:
-        return False
-    command = items[i][0]
-    values, switches = _COMMANDS[command]
-    params: dict[str, object] = {}
-    i += 1
-    while i < len(items):
-        name, inline = items[i]
-        if name in switches and inline is None and switches[name] not in params:
-            params[switches[name]] = True
-            i += 1
-        elif name in values and values[name] not in params:
-            value, i = value_at(i)
-            if value is None:
-                return False
-            params[values[name]] = value
-        else:
-            return False
-    ctx: typer.Context = _Context(CliState(repo=Path(repo), flags=flags))  # type: ignore[assignment]
-    if command == "notes":
-        notes_cmd(ctx, **params)  # type: ignore[arg-type]
-    else:
-        if "output" in params:
-            params["output"] = Path(str(params["output"]))
-        changelog_cmd(ctx, **params)  # type: ignore[arg-type]
-    return True
+# The commands this module adds to `ameide-release`.
+COMMANDS = (notes_cmd, changelog_cmd, github_release_cmd)

@@ -6,152 +6,134 @@ content under the tag (nothing was written), 4 the registry failed or refused.
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING
 
-import typer
+import click
 
-from release.commands.common import emit_json, info, settings
+from release.commands.common import (
+    check_sign,
+    emit_json,
+    info,
+    json_option,
+    plain_http_option,
+    registry_login_options,
+    runtime,
+    settings,
+    sign_options,
+    target,
+)
 
 if TYPE_CHECKING:
-    from release.oci.credentials import Credentials
-    from release.oci.publish import PackageLike
+    from release.config import Settings
+    from release.target import ReleaseTarget
 
 
-def register(app: typer.Typer) -> None:
-    app.command("push")(push_cmd)
-    app.command("verify")(verify_cmd)
+
+def to_option(f: click.decorators.FC) -> click.decorators.FC:
+    return click.option("--to", default=None, help="oci://HOST/NAMESPACE (default: the "
+                        "registry setting).")(f)
 
 
-ToOpt = Annotated[str | None, typer.Option("--to", help="oci://HOST/NAMESPACE (default: the "
-                                           "registry setting).")]
-PlainOpt = Annotated[bool, typer.Option("--plain-http", help="HTTP, for loopback test "
-                                        "registries only.")]
-UserOpt = Annotated[str | None, typer.Option("--username", help="Registry user (else "
-                                             "AMEIDE_REGISTRY_USERNAME, GITHUB_TOKEN for ghcr.io, "
-                                             "Helm or Docker logins).")]
-PwStdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the registry password "
-                                          "or token from stdin.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-ArchiveOpt = Annotated[Path | None, typer.Option("--archive", help="Use this packaged .tgz "
-                                                 "instead of packaging the chart.")]
+def archive_option(f: click.decorators.FC) -> click.decorators.FC:
+    return click.option("--archive", type=click.Path(path_type=Path), default=None,
+                        help="Use this packaged .tgz instead of packaging the chart.")(f)
 
 
-def _credentials(host: str, username: str | None, password_stdin: bool) -> Credentials | None:
+@click.command("push")
+@click.option("--tag", default=None, help="Release tag, e.g. v1.2.3 (default: the chart's "
+              "version at HEAD).")
+@to_option
+@plain_http_option
+@click.option("--force", is_flag=True, help="Overwrite a tag that holds different content "
+              "(says what it replaces).")
+@sign_options
+@archive_option
+@registry_login_options
+@json_option
+@click.pass_context
+def push_cmd(ctx: click.Context, tag: str | None, to: str | None, plain_http: bool, force: bool,
+             sign: bool, key: str | None, keyring: Path | None, passphrase_file: Path | None,
+             archive: Path | None, username: str | None, password_stdin: bool,
+             as_json: bool) -> None:
+    """Push the packaged chart; a re-run is safe (same content: 'already published')."""
+    from release.executor import run_steps
+    from release.steps.build import archive_step, package_step, sign_step
+    from release.steps.push import push_step
+
+    check_sign(sign, key)
+    s = settings(ctx, registry=to)
+    rt = runtime(s, username, password_stdin)
+    with tempfile.TemporaryDirectory(prefix="ameide-release-push-") as tmp:
+        if archive is not None:
+            package = archive_step(archive).package
+            if sign:  # the signature goes beside a copy, never beside the user's file
+                import dataclasses
+                import shutil
+
+                local = Path(tmp) / package.path.name
+                shutil.copyfile(package.path, local)
+                package = dataclasses.replace(package, path=local)
+        else:
+            package = package_step(_push_target(s, tag), s, Path(tmp)).package
+        prov = sign_step(package, str(key), keyring, passphrase_file).prov if sign else None
+        step = push_step(package, s.registry, prov=prov, plain_http=plain_http, force=force)
+        try:
+            (outcome,) = run_steps([step], rt)
+        finally:
+            rt.close()
+    if as_json:
+        emit_json(outcome.details)
+        return
+    info(outcome.detail)
+    click.echo(f"{step.reference}@{outcome.outputs['manifest-digest']}")
+
+
+def _push_target(s: Settings, tag: str | None) -> ReleaseTarget:
+    """The release to push: `tag`, or the chart's own version at HEAD. Without a tag to build
+    from, uncommitted chart changes are refused: the archive would match no commit."""
+    from release.chart import load_metadata
     from release.errors import BadInput
-    from release.oci.credentials import resolve_credentials
 
-    password = None
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-        if not username:
-            raise BadInput("--password-stdin needs --username", "pass --username USER too")
-    elif username:
-        raise BadInput("--username needs a password", "pipe it to --password-stdin")
-    return resolve_credentials(host, username=username, password=password)
-
-
-def _package(ctx: typer.Context, tag: str | None, archive: Path | None, out_dir: Path,
-             registry: str | None) -> tuple[PackageLike, str]:
-    from release.errors import BadInput
-    from release.package import read_archive
-
-    s = settings(ctx, registry=registry)
-    if archive is not None:
-        return read_archive(archive), s.registry
-    from release.package import build_package
-
-    package = build_package(s, tag, out_dir)
-    if package.dirty:
+    repo, release_target = target(s, tag if tag is not None
+                                  else s.tag_prefix + str(load_metadata(s.chart_dir)["version"]))
+    if not release_target.tag_exists and repo.is_dirty(repo.relpath(s.chart_dir)):
         raise BadInput("the chart has uncommitted changes, so the archive would not match any "
                        "commit", "commit or stash the changes under the chart directory first")
-    return package, s.registry
+    return release_target
 
 
-def push_cmd(
-    ctx: typer.Context,
-    tag: Annotated[str | None, typer.Option(help="Release tag, e.g. v1.2.3 (default: the "
-                                            "chart's version at HEAD).")] = None,
-    to: ToOpt = None,
-    plain_http: PlainOpt = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite a tag that holds different "
-                                        "content (says what it replaces).")] = False,
-    sign: Annotated[bool, typer.Option("--sign", help="Sign with GnuPG and push the Helm "
-                                       "provenance layer.")] = False,
-    key: Annotated[str | None, typer.Option(help="Signing key name (with --sign).")] = None,
-    keyring: Annotated[Path | None, typer.Option(help="Secret keyring file (with --sign); "
-                                                 "default: the gpg home.")] = None,
-    passphrase_file: Annotated[Path | None, typer.Option(help="File holding the key's "
-                                                         "passphrase.")] = None,
-    archive: ArchiveOpt = None,
-    username: UserOpt = None,
-    password_stdin: PwStdinOpt = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Push the packaged chart; a re-run is safe (same content: 'already published')."""
-    from release.errors import BadInput
-    from release.oci.publish import push_chart
-    from release.oci.reference import split_registry
-
-    if sign and not key:
-        raise BadInput("--sign needs --key NAME", "name the GnuPG key to sign with")
-    if key and not sign:
-        raise BadInput("--key is only used with --sign", "add --sign or drop --key")
-    with tempfile.TemporaryDirectory(prefix="ameide-release-push-") as tmp:
-        package, registry = _package(ctx, tag, archive, Path(tmp), to)
-        host, _ = split_registry(registry)
-        prov = None
-        if sign:
-            import shutil
-
-            from release.oci.provenance import sign_chart
-
-            local = Path(tmp) / package.path.name
-            if local != package.path:
-                shutil.copyfile(package.path, local)
-            prov = sign_chart(local, package.metadata, key=str(key), keyring=keyring,
-                              passphrase_file=passphrase_file)
-        creds = _credentials(host, username, password_stdin)
-        result = push_chart(package, registry, credentials=creds, plain_http=plain_http,
-                            force=force, prov=prov)
-    if as_json:
-        emit_json(result.as_dict())
-        return
-    info(result.message())
-    typer.echo(f"oci://{result.reference}@{result.digest}")
-
-
-def verify_cmd(
-    ctx: typer.Context,
-    tag: Annotated[str, typer.Option(help="Release tag to check, e.g. v1.2.3.")],
-    to: ToOpt = None,
-    plain_http: PlainOpt = False,
-    archive: ArchiveOpt = None,
-    username: UserOpt = None,
-    password_stdin: PwStdinOpt = False,
-    as_json: JsonOpt = False,
-) -> None:
+@click.command("verify")
+@click.option("--tag", required=True, help="Release tag to check, e.g. v1.2.3.")
+@to_option
+@plain_http_option
+@archive_option
+@registry_login_options
+@json_option
+@click.pass_context
+def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
+               archive: Path | None, username: str | None, password_stdin: bool,
+               as_json: bool) -> None:
     """Pull the published chart, check every digest and compare with a rebuild of the tag."""
     from release.errors import Conflict
     from release.oci.publish import verify_chart
-    from release.oci.reference import chart_ref, split_registry
-    from release.package import read_archive
+    from release.oci.reference import chart_ref
+    from release.steps.build import archive_step, package_step
 
     s = settings(ctx, registry=to)
+    rt = runtime(s, username, password_stdin)
     with tempfile.TemporaryDirectory(prefix="ameide-release-verify-") as tmp:
-        expected: Any
         if archive is not None:
-            expected = read_archive(archive)
+            expected = archive_step(archive).package
         else:
-            from release.package import package_at_commit
-
-            expected = package_at_commit(s, f"refs/tags/{tag}", Path(tmp))
-        host, _ = split_registry(s.registry)
+            _, release_target = target(s, tag, must_exist=True)
+            expected = package_step(release_target, s, Path(tmp)).package
         ref = chart_ref(s.registry, expected.name, expected.version, plain_http=plain_http)
-        creds = _credentials(host, username, password_stdin)
-        result = verify_chart(ref, expected, credentials=creds)
+        try:
+            result = verify_chart(ref, expected, client=rt.registry(ref, push=False))
+        finally:
+            rt.close()
     if as_json:
         emit_json(result.as_dict())
     if not result.match:
@@ -160,4 +142,8 @@ def verify_cmd(
                        "find out who published it; never overwrite a release silently")
     if not as_json:
         info(f"verified oci://{result.reference}: {result.digest} matches the rebuild of {tag}")
-        typer.echo(f"oci://{result.reference}@{result.digest}")
+        click.echo(f"oci://{result.reference}@{result.digest}")
+
+
+# The commands this module adds to `ameide-release`.
+COMMANDS = (push_cmd, verify_cmd)

@@ -1,133 +1,188 @@
 """The release as users run it: `dry-run`, `publish`, `hotfix`.
 
-`publish` shows progress with rich on a terminal and plain lines elsewhere (CI logs), prints JSON
-with `--json`, and inside GitHub Actions also writes `$GITHUB_OUTPUT` and `$GITHUB_STEP_SUMMARY`.
+`dry-run` prints the plan (`release.plan.make_plan`); `publish` executes that same plan. With
+`--online`, `dry-run` also asks the registry, GitHub and the Helm repository what each step would
+do — reading only — and exits 3 when a step would conflict with what is published. `publish`
+shows progress with rich on a terminal and plain lines elsewhere (CI logs), prints JSON with
+`--json`, and inside GitHub Actions also writes `$GITHUB_OUTPUT` and `$GITHUB_STEP_SUMMARY`.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
+import click
 
-from release.commands.common import emit_json, info, settings
-from release.commands.oci import PlainOpt, PwStdinOpt, UserOpt
+from release.commands.common import (
+    check_sign,
+    emit_json,
+    info,
+    json_option,
+    plain_http_option,
+    registry_login_options,
+    runtime,
+    settings,
+    sign_options,
+    target,
+)
 
 if TYPE_CHECKING:
-    from release.pipeline import Step
     from release.plan import ReleasePlan
+    from release.steps.base import StepCheck, StepOutcome
 
 
-def register(app: typer.Typer) -> None:
-    app.command("dry-run")(dry_run_cmd)
-    app.command("publish")(publish_cmd)
-    app.command("hotfix")(hotfix_cmd)
+
+index_options: Sequence[Callable[[click.decorators.FC], click.decorators.FC]] = (
+    click.option("--index-dir", type=click.Path(path_type=Path), default=None,
+                 help="Also merge the chart into this Helm repository's index.yaml."),
+    click.option("--index-url", default=None, help="Base URL of the charts in index.yaml "
+                 "(default: the GitHub release asset)."),
+)
 
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+def _with(options: Sequence[Callable[[click.decorators.FC], click.decorators.FC]],
+          ) -> Callable[[click.decorators.FC], click.decorators.FC]:
+    def apply(f: click.decorators.FC) -> click.decorators.FC:
+        for option in reversed(options):
+            f = option(f)
+        return f
+    return apply
 
 
-def dry_run_cmd(
-    ctx: typer.Context,
-    tag: Annotated[str | None, typer.Option(help="Release tag (default: the next version "
-                                            "from commits).")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Show the whole release plan. Writes nothing, sends nothing, works offline."""
-    from release.plan import make_plan
+@click.command("dry-run")
+@click.option("--tag", default=None, help="Release tag (default: the next version from "
+              "commits).")
+@click.option("--prerelease", metavar="CHANNEL", default=None,
+              help="Plan the next pre-release of the channel (e.g. rc) instead.")
+@click.option("--online", is_flag=True, help="Also ask the registry, GitHub and the Helm "
+              "repository what each step would do (reads only).")
+@plain_http_option
+@_with(index_options)
+@registry_login_options
+@json_option
+@click.pass_context
+def dry_run_cmd(ctx: click.Context, tag: str | None, prerelease: str | None, online: bool,
+                plain_http: bool, index_dir: Path | None, index_url: str | None,
+                username: str | None, password_stdin: bool, as_json: bool) -> None:
+    """Show the whole release plan. Writes nothing; sends nothing unless --online."""
+    from release.errors import Conflict
+    from release.executor import check_steps
+    from release.plan import PlanOptions, make_plan
 
     s = settings(ctx)
+    _, release_target = target(s, tag, prerelease=prerelease)
+    options = PlanOptions(plain_http=plain_http, index_dir=index_dir, index_url=index_url)
+    checks: list[StepCheck] = []
     with tempfile.TemporaryDirectory(prefix="ameide-release-dry-run-") as tmp:
-        plan = make_plan(s, tag, Path(tmp))
+        plan = make_plan(release_target, s, Path(tmp), options)
+        if online:
+            rt = runtime(s, username, password_stdin)
+            try:
+                checks = check_steps(plan.steps, rt)
+            finally:
+                rt.close()
         if as_json:
-            emit_json(plan.as_json())
+            data = plan.as_json()
+            if online:
+                data["online"] = [c.as_json() for c in checks]
+            emit_json(data)
         else:
-            _print_plan(plan)
+            _print_plan(plan, checks)
+    conflicts = [c for c in checks if c.verdict == "would conflict"]
+    if conflicts:
+        raise Conflict(f"{len(conflicts)} step(s) would conflict with what is published "
+                       f"({', '.join(c.step for c in conflicts)})",
+                       "publish would exit 3 without overwriting anything; bump the version "
+                       "or find out who published it")
 
 
-def _print_plan(plan: ReleasePlan) -> None:
-    pkg, gh = plan.package, plan.github
-    state = ("exists" + ("" if plan.at_head else " (not at HEAD)")) if plan.tag_exists \
+def _print_plan(plan: ReleasePlan, checks: list[StepCheck]) -> None:
+    t = plan.target
+    state = ("exists" + ("" if t.at_head else " (not at HEAD)")) if t.tag_exists \
         else "would be created at HEAD"
+    header = "nothing is written" + (", only read" if checks else ", pushed or sent")
+    click.echo(f"Release {t.tag} — dry run: {header}")
+    if t.decided_by is not None:
+        for line in t.decided_by.explain():
+            click.echo(f"  {line}")
     rows = [
-        ("version", f"{plan.version} (appVersion \"{plan.version}\")"
-                    + (" — pre-release" if plan.prerelease else "")),
-        ("tag", f"{plan.tag}: {state}, commit {plan.sha[:12]}"),
-        ("previous", plan.previous_tag or "(none: first release)"),
+        ("version", f"{t.version} (appVersion \"{t.version}\")"
+                    + (" — pre-release" if t.prerelease else "")),
+        ("tag", f"{t.tag}: {state}, commit {t.commit[:12]}"),
+        ("previous", plan.release.previous_tag or "(none: first release)"),
         ("image tags", ", ".join(plan.image_tags)),
-        ("package", f"{pkg.path.name} {pkg.digest} ({pkg.size} bytes, {len(pkg.files)} files)"),
-        ("push", f"{plan.oci_reference}"),
-        ("changelog", "already has this release" if plan.changelog_has_entry
-                      else "would gain this release at the top"),
-        ("GitHub", f"release {gh.tag} on {gh.repository} (prerelease: "
-                   f"{str(gh.prerelease).lower()}, latest: {gh.make_latest})"),
-        ("assets", ", ".join(f"{a.name} ({a.size} bytes)" for a in gh.assets)),
     ]
-    typer.echo(f"Release {plan.tag} — dry run: nothing is written, pushed or sent")
-    if plan.decided_by is not None:
-        for line in plan.decided_by.explain():
-            typer.echo(f"  {line}")
     for key, value in rows:
-        typer.echo(f"  {key:<11} {value}")
-    typer.echo("")
-    typer.echo("Release notes:")
-    typer.echo(plan.notes.rstrip("\n"))
+        click.echo(f"  {key:<11} {value}")
+    verdicts = {c.step: c for c in checks}
+    click.echo("")
+    click.echo("Steps:")
+    for step in plan.steps:
+        check = verdicts.get(step.name)
+        mark = f"  [{check.verdict}] {check.detail}" if check else ""
+        click.echo(f"  {step.name:<11} {step.describe()}{mark}")
+    click.echo("")
+    click.echo("Release notes:")
+    click.echo(plan.notes.rstrip("\n"))
 
 
-def publish_cmd(
-    ctx: typer.Context,
-    tag: Annotated[str, typer.Option(help="Release tag at HEAD, e.g. v1.2.3.")],
-    plain_http: PlainOpt = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite published content that "
-                                        "differs (says what it replaces).")] = False,
-    index_dir: Annotated[Path | None, typer.Option(help="Also merge the chart into this Helm "
-                                                   "repository's index.yaml.")] = None,
-    index_url: Annotated[str | None, typer.Option(help="Base URL of the charts in index.yaml "
-                                                  "(default: the GitHub release asset).")] = None,
-    sign: Annotated[bool, typer.Option("--sign", help="Sign with GnuPG (.prov).")] = False,
-    key: Annotated[str | None, typer.Option(help="Signing key name (with --sign).")] = None,
-    keyring: Annotated[Path | None, typer.Option(help="Secret keyring (with --sign).")] = None,
-    passphrase_file: Annotated[Path | None, typer.Option(help="Key passphrase file.")] = None,
-    username: UserOpt = None,
-    password_stdin: PwStdinOpt = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Publish a tagged release: package, push, index, CHANGELOG, GitHub release. Re-runnable."""
+@click.command("publish")
+@click.option("--tag", required=True, help="Release tag at HEAD, e.g. v1.2.3.")
+@plain_http_option
+@click.option("--force", is_flag=True, help="Overwrite published content that differs (says "
+              "what it replaces).")
+@_with(index_options)
+@sign_options
+@registry_login_options
+@json_option
+@click.pass_context
+def publish_cmd(ctx: click.Context, tag: str, plain_http: bool, force: bool,
+                index_dir: Path | None, index_url: str | None, sign: bool, key: str | None,
+                keyring: Path | None, passphrase_file: Path | None, username: str | None,
+                password_stdin: bool, as_json: bool) -> None:
+    """Publish a tagged release: package, lint, push, index, CHANGELOG, GitHub release.
+
+    Executes exactly the plan `dry-run --tag TAG` shows; every step checks whether it is
+    already done first, so a re-run finishes a failed release and writes nothing after a
+    finished one."""
     from release import ghactions
-    from release.commands.oci import _credentials
-    from release.errors import BadInput
-    from release.oci.reference import split_registry
-    from release.pipeline import PublishOptions, publish
+    from release.executor import preflight, publish
+    from release.plan import PlanOptions, make_plan
 
-    if sign != bool(key):
-        raise BadInput("--sign and --key go together", "pass --sign --key NAME, or neither")
+    check_sign(sign, key)
     s = settings(ctx)
-    host, _ = split_registry(s.registry)
-    options = PublishOptions(plain_http=plain_http, force=force, index_dir=index_dir,
-                             index_url=index_url, sign_key=key, keyring=keyring,
-                             passphrase_file=passphrase_file,
-                             credentials=_credentials(host, username, password_stdin))
+    _, release_target = target(s, tag)
+    preflight(release_target, s, os.environ)
+    rt = runtime(s, username, password_stdin)
+    options = PlanOptions(plain_http=plain_http, force=force, index_dir=index_dir,
+                          index_url=index_url, sign_key=key, keyring=keyring,
+                          passphrase_file=passphrase_file)
     fancy = not as_json and sys.stderr.isatty() and not ghactions.in_actions()
-    with tempfile.TemporaryDirectory(prefix="ameide-release-publish-") as tmp:
-        if fancy:
-            from rich.console import Console
+    try:
+        with tempfile.TemporaryDirectory(prefix="ameide-release-publish-") as tmp:
+            plan = make_plan(release_target, s, Path(tmp), options)
+            if fancy:
+                from rich.console import Console
 
-            console = Console(stderr=True)
+                console = Console(stderr=True)
 
-            def show(step: Step) -> None:
-                mark = "[green]✓[/]" if step.wrote else "[cyan]=[/]"
-                console.print(f"{mark} [bold]{step.name:<9}[/] {step.status}: {step.detail}",
-                              highlight=False, markup=True)
+                def show(outcome: StepOutcome) -> None:
+                    mark = "[green]✓[/]" if outcome.wrote else "[cyan]=[/]"
+                    console.print(f"{mark} [bold]{outcome.step:<9}[/] {outcome.status}: "
+                                  f"{outcome.detail}", highlight=False, markup=True)
 
-            with console.status(f"publishing {tag}…"):
-                result = publish(s, tag, Path(tmp), options, show)
-        else:
-            result = publish(s, tag, Path(tmp), options,
-                             None if as_json else lambda st: info(f"{st.name}: {st.status}: "
-                                                                  f"{st.detail}"))
+                with console.status(f"publishing {tag}…"):
+                    result = publish(plan, rt, show)
+            else:
+                result = publish(plan, rt, None if as_json else lambda o: info(
+                    f"{o.step}: {o.status}: {o.detail}"))
+    finally:
+        rt.close()
     if ghactions.in_actions():
         ghactions.write_output(result.outputs())
         ghactions.write_summary(result.summary_markdown())
@@ -135,25 +190,30 @@ def publish_cmd(
         emit_json(result.as_json())
         return
     info(f"{tag}: {'published' if result.wrote else 'already published: nothing to do'}")
-    typer.echo(result.release_url or result.oci_reference)
+    out = result.outputs()
+    click.echo(out["release-url"] or out["oci-reference"])
 
 
-def hotfix_cmd(
-    ctx: typer.Context,
-    from_tag: Annotated[str, typer.Option("--from", help="The release to fix, e.g. v1.2.3.")],
-    pick: Annotated[list[str] | None, typer.Option("--pick", help="Commit to cherry-pick "
-                                                   "(repeatable).")] = None,
-    push: Annotated[bool, typer.Option("--push", help="Push the branch and tag.")] = False,
-    remote: Annotated[str, typer.Option(help="Remote for --push.")] = "origin",
-) -> None:
+@click.command("hotfix")
+@click.option("--from", "from_tag", required=True, help="The release to fix, e.g. v1.2.3.")
+@click.option("--pick", multiple=True, help="Commit to cherry-pick (repeatable).")
+@click.option("--push", is_flag=True, help="Push the branch and tag.")
+@click.option("--remote", default="origin", help="Remote for --push.")
+@click.pass_context
+def hotfix_cmd(ctx: click.Context, from_tag: str, pick: tuple[str, ...], push: bool,
+               remote: str) -> None:
     """Cut vX.Y.(Z+1) on release-X.Y from vX.Y.Z: cherry-pick, bump, CHANGELOG, commit, tag."""
     from release.hotfix import cut_hotfix
 
-    result = cut_hotfix(settings(ctx), from_tag, pick or [], push=push, remote=remote)
+    result = cut_hotfix(settings(ctx), from_tag, list(pick), push=push, remote=remote)
     info(f"{result.tag} tagged on {result.branch} ({'created' if result.branch_created else 'reused'}"
          f", {len(result.picked)} picked, previous {result.previous_tag})")
     if result.pushed:
         info(f"pushed {result.branch} and {result.tag} to {remote}")
     else:
         info("publish it by pushing the branch and tag:")
-        typer.echo(result.push_command)
+        click.echo(result.push_command)
+
+
+# The commands this module adds to `ameide-release`.
+COMMANDS = (dry_run_cmd, publish_cmd, hotfix_cmd)

@@ -11,13 +11,13 @@ machine and every run; with the same `created`, our manifest is byte-identical t
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from release.oci.client import MAX_MANIFEST, OCI_MANIFEST, Blob, sha256_digest
+from release.timefmt import rfc3339
 
 CONFIG_MEDIA_TYPE = "application/vnd.cncf.helm.config.v1+json"
 CHART_MEDIA_TYPE = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
@@ -62,10 +62,6 @@ def helm_config(metadata: Mapping[str, Any]) -> bytes:
     if "annotations" in out:
         out["annotations"] = {str(k): str(v) for k, v in sorted(out["annotations"].items())}
     return go_json(out)
-
-
-def rfc3339(epoch: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def helm_annotations(metadata: Mapping[str, Any], created: int) -> dict[str, str]:

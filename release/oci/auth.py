@@ -1,12 +1,17 @@
 """Registry authentication as an `httpx.Auth`: anonymous, Basic, and Bearer token challenges.
 
-The flow learns each host's challenge from its first 401 and from then on attaches credentials
-up front, so a publish pays for the challenge once. Bearer tokens are cached per (host, scope).
+The flow learns the registry's challenge from its first 401 and from then on attaches credentials
+up front, so a publish pays for the challenge once. Bearer tokens are cached per (origin, scope).
 A repository we are about to push to is always asked for as `pull,push` in one scope: a token
 from an earlier pull-only request does not authorise an upload (the oras-py bug, issue #187).
 A 401 after a cached token costs one fresh token request and one retry; a second 401 is returned
-to the caller, never retried in a loop. Credentials only go to the host that challenged us, and
-never in clear text to anything but loopback.
+to the caller, never retried in a loop.
+
+Credentials are bound to the registry's origin (scheme, host, port): a request to any other
+origin — a redirect target, an upload `Location` on another host, the same host over `http://` —
+carries none and has its challenges left unanswered. The token service the registry names may
+live elsewhere (Docker Hub's does), but it only gets the credentials over HTTPS (plain HTTP on
+loopback is allowed for tests), and never over HTTP when the registry itself is HTTPS.
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from release import limits
 from release.errors import RemoteError
 from release.oci.credentials import Credentials
-from release.oci.reference import is_loopback
+from release.origin import Origin, origin_of, secure_origin, show_origin
 from release.retry import RetryPolicy
+from release.sender import read_bounded
 
 _PARAM = re.compile(r'([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 _REPO_PATH = re.compile(r"^/v2/(.+)/(?:manifests|blobs|tags)/")
@@ -52,30 +59,26 @@ def repository_of(url: httpx.URL) -> str | None:
     return match.group(1) if match else None
 
 
-def netloc(url: httpx.URL) -> str:
-    return url.netloc.decode("ascii")
-
-
 @dataclass
 class TokenCache:
-    """Tokens per (host, scope) and the challenge each host answered with."""
+    """Tokens per (origin, scope), and the challenge the registry answered with."""
 
     clock: Callable[[], float] = time.monotonic
-    tokens: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
-    challenges: dict[str, Challenge] = field(default_factory=dict)
+    tokens: dict[tuple[Origin, str], tuple[str, float]] = field(default_factory=dict)
+    challenge: Challenge | None = None
 
-    def get(self, host: str, scope: str) -> str | None:
-        found = self.tokens.get((host, scope))
+    def get(self, origin: Origin, scope: str) -> str | None:
+        found = self.tokens.get((origin, scope))
         if found and found[1] > self.clock():
             return found[0]
         return None
 
-    def put(self, host: str, scope: str, token: str, lifetime: float) -> None:
+    def put(self, origin: Origin, scope: str, token: str, lifetime: float) -> None:
         # Refresh a little early: a token that expires in flight costs a 401 round trip.
-        self.tokens[(host, scope)] = (token, self.clock() + max(lifetime - 10.0, 1.0))
+        self.tokens[(origin, scope)] = (token, self.clock() + max(lifetime - 10.0, 1.0))
 
-    def drop(self, host: str, scope: str) -> None:
-        self.tokens.pop((host, scope), None)
+    def drop(self, origin: Origin, scope: str) -> None:
+        self.tokens.pop((origin, scope), None)
 
 
 class RegistryAuth(httpx.Auth):
@@ -84,16 +87,19 @@ class RegistryAuth(httpx.Auth):
     def __init__(
         self,
         credentials: Credentials | None,
+        origin: Origin,
         *,
         push_repositories: Collection[str] = (),
         cache: TokenCache | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        self.credentials = credentials
+        # Plain HTTP carries no secret except to loopback (`chart_ref` refuses the rest earlier).
+        self.credentials = credentials if secure_origin(origin) else None
+        self.origin = origin
+        self.name = show_origin(origin)
         self.push_repositories = set(push_repositories)
         self.cache = cache or TokenCache()
         self.retry = retry or RetryPolicy()
-        self.token_requests = 0
 
     def describe(self) -> str:
         return self.credentials.describe() if self.credentials else "no credentials (anonymous)"
@@ -126,18 +132,17 @@ class RegistryAuth(httpx.Auth):
         raw = f"{self.credentials.username}:{self.credentials.secret}".encode()
         return "Basic " + base64.b64encode(raw).decode("ascii")
 
-    def _may_send_secret(self, url: httpx.URL) -> bool:
-        return url.scheme == "https" or is_loopback(netloc(url))
-
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        host = netloc(request.url)
-        known = self.cache.challenges.get(host)
+        if origin_of(request.url) != self.origin:
+            yield request  # not the registry: no credentials, no challenge answered
+            return
+        known = self.cache.challenge
         sent_token: tuple[str, str] | None = None  # (scope, token) attached up front
         if known and known.scheme == "basic" and self.credentials:
             request.headers["Authorization"] = self._basic()
         elif known and known.scheme == "bearer":
             scope = self.scope_for(request, None)
-            token = self.cache.get(host, scope)
+            token = self.cache.get(self.origin, scope)
             if token:
                 request.headers["Authorization"] = f"Bearer {token}"
                 sent_token = (scope, token)
@@ -145,65 +150,76 @@ class RegistryAuth(httpx.Auth):
         response = yield request
         if response.status_code != 401:
             return
-        if netloc(response.url) != host:
+        if origin_of(response.url) != self.origin:
             return  # a redirect target challenged us: never hand it our credentials
+        # httpx reads a challenged answer before sending the next request: read it here,
+        # within a limit, so a hostile 401 cannot fill memory.
+        read_bounded(response, limits.ERROR_BODY_MAX, f"the challenge of {self.name}")
         challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
         if challenge is None:
             return
-        self.cache.challenges[host] = challenge
+        self.cache.challenge = challenge
 
         if challenge.scheme == "basic":
             if not self.credentials or "Authorization" in request.headers:
                 return  # anonymous, or these credentials were just refused
-            if not self._may_send_secret(request.url):
-                return
             request.headers["Authorization"] = self._basic()
             yield request
             return
 
         scope = self.scope_for(request, challenge)
         if sent_token:
-            self.cache.drop(host, sent_token[0])
-        token = None if sent_token and sent_token[0] == scope else self.cache.get(host, scope)
+            self.cache.drop(self.origin, sent_token[0])
+        token = None if sent_token and sent_token[0] == scope else self.cache.get(self.origin,
+                                                                                   scope)
         if token is None or (sent_token and token == sent_token[1]):
-            token = yield from self._fetch_token(challenge, scope, host)
+            token = yield from self._fetch_token(challenge, scope)
         request.headers["Authorization"] = f"Bearer {token}"
         yield request  # whatever this answers goes back to the caller: no second round
 
-    def _fetch_token(self, challenge: Challenge, scope: str,
-                     host: str) -> Generator[httpx.Request, httpx.Response, str]:
+    def _fetch_token(self, challenge: Challenge,
+                     scope: str) -> Generator[httpx.Request, httpx.Response, str]:
         realm = challenge.params.get("realm")
         if not realm:
-            raise RemoteError(f"registry {host} sent a Bearer challenge without a realm",
+            raise RemoteError(f"registry {self.name} sent a Bearer challenge without a realm",
                               "the registry is misconfigured; report it to its operator")
-        realm_url = httpx.URL(realm)
-        if realm_url.scheme not in ("http", "https"):
-            raise RemoteError(f"registry {host} names a token service that is not HTTP(S)",
-                              "the registry is misconfigured; report it to its operator")
+        try:
+            realm_url = httpx.URL(realm)
+        except httpx.InvalidURL:
+            realm_url = httpx.URL("invalid:")
+        if realm_url.scheme not in ("http", "https") or not realm_url.host:
+            raise RemoteError(f"registry {self.name} names a token service that is not an "
+                              "HTTP(S) URL", "the registry is misconfigured; report it to its "
+                              "operator")
+        if realm_url.userinfo:
+            raise RemoteError(f"registry {self.name} names a token service URL with credentials "
+                              "in it", "the registry is misconfigured; report it to its operator")
+        realm_origin = origin_of(realm_url)
+        if self.credentials and (not secure_origin(realm_origin) or (
+                self.origin[0] == "https" and realm_origin[0] != "https")):
+            raise RemoteError(
+                f"the token service of {self.name} is plain HTTP ({show_origin(realm_origin)})",
+                "refusing to send credentials unencrypted; the registry must name an HTTPS "
+                "token service")
         params: dict[str, str | list[str]] = {}
         if challenge.params.get("service"):
             params["service"] = challenge.params["service"]
         if scope:
             params["scope"] = scope.split(" ") if " " in scope else scope
-        if self.credentials and not self._may_send_secret(realm_url):
-            raise RemoteError(
-                f"the token service of {host} is plain HTTP on {netloc(realm_url)}",
-                "refusing to send credentials unencrypted; use an HTTPS registry")
         attempt = 0
         while True:
             attempt += 1
-            self.token_requests += 1
             response = yield self._token_request(realm_url, params)
-            response.read()
-            if (self.retry.retryable_status(response.status_code)
-                    and attempt < self.retry.max_tries):
-                self.retry.wait(attempt, response)
-                continue
+            body = read_bounded(response, limits.TOKEN_RESPONSE_MAX,
+                                f"the token service of {self.name}")
             if self.retry.retryable_status(response.status_code):
-                raise RemoteError(
-                    f"the token service of {host} kept failing (HTTP {response.status_code})",
-                    "retry later; the registry's token service is unavailable")
-            return self._read_token(response, host, scope)
+                if attempt >= self.retry.max_tries:
+                    raise RemoteError(f"the token service of {self.name} kept failing "
+                                      f"(HTTP {response.status_code})",
+                                      "retry later; the registry's token service is unavailable")
+                self.retry.pause(self.retry.delay(attempt, response.headers))
+                continue
+            return self._read_token(response, body, scope)
 
     def _token_request(self, realm: httpx.URL,
                        params: dict[str, str | list[str]]) -> httpx.Request:
@@ -219,18 +235,19 @@ class RegistryAuth(httpx.Auth):
         headers = {"Authorization": self._basic()} if creds else {}
         return httpx.Request("GET", realm, params=params, headers=headers)
 
-    def _read_token(self, response: httpx.Response, host: str, scope: str) -> str:
+    def _read_token(self, response: httpx.Response, body: bytes, scope: str) -> str:
         if response.status_code in (401, 403):
             raise RemoteError(
-                f"the token service of {host} refused {self.describe()} "
+                f"the token service of {self.name} refused {self.describe()} "
                 f"(HTTP {response.status_code})",
                 "check the username and password or token, and that it may access "
                 + (scope or "the repository"))
         if response.status_code != 200:
-            raise RemoteError(f"the token service of {host} answered HTTP {response.status_code}",
-                              "check the registry address and retry later")
+            raise RemoteError(f"the token service of {self.name} answered HTTP "
+                              f"{response.status_code}", "check the registry address and retry "
+                              "later")
         try:
-            data = json.loads(response.content)
+            data = json.loads(body)
         except ValueError:
             data = None
         token = None
@@ -238,10 +255,11 @@ class RegistryAuth(httpx.Auth):
             token = data.get("token") or data.get("access_token")
         if not isinstance(token, str) or not token:
             kind = response.headers.get("Content-Type", "unknown content").split(";")[0]
-            raise RemoteError(f"the token service of {host} answered {kind} without a token",
-                              "check the registry address; a proxy or login page may be in the way")
+            raise RemoteError(f"the token service of {self.name} answered {kind[:60]} without a "
+                              "token", "check the registry address; a proxy or login page may be "
+                              "in the way")
         lifetime = data.get("expires_in", 60) if isinstance(data, dict) else 60
-        self.cache.put(host, scope, token,
+        self.cache.put(self.origin, scope, token,
                        float(lifetime) if isinstance(lifetime, int | float) else 60.0)
         return token
 

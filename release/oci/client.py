@@ -1,12 +1,17 @@
-"""The distribution API calls a Helm-artifact publish needs, over one httpx client.
+"""The distribution API calls a Helm-artifact publish needs, through the shared sender.
 
 Blobs: HEAD to skip what is there, POST + PUT monolithic uploads, PATCH chunks (≤ 4 MiB, GHCR's
 limit) for big blobs that resume from the registry's `Range` after a failed chunk. Manifests:
 HEAD/GET with the OCI media types in `Accept` (GHCR answers MANIFEST_UNKNOWN without them) and
-PUT with the digest the registry reports checked against ours. Idempotent requests are retried on
-408/429/5xx and dropped connections with backoff (see `retry`); the steps of an upload that are not
-idempotent restart the whole upload from a HEAD instead. Every request is counted, token requests
-and redirect hops included. Messages name the host and the step, never a secret or a query string.
+PUT with the digest the registry reports checked against ours. Retries, deadlines and size
+limits are `release.sender`'s; the steps of an upload that are not idempotent are sent without
+retries and restart the whole upload from a HEAD instead. Every request is counted, token
+requests and redirect hops included. Messages name the host and the step, never a secret or a
+query string.
+
+Everything the registry says is checked before use: digests must look like digests (they end up
+in URLs), manifests are read up to 4 MiB, blobs up to the size their descriptor states, and an
+upload `Location` must stay on the registry's origin.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ import hashlib
 import json
 import re
 import ssl
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -23,10 +27,19 @@ from typing import Any
 
 import httpx
 
+from release import limits
 from release.errors import BadInput, RemoteError
 from release.oci.auth import RegistryAuth, TokenCache
 from release.oci.credentials import Credentials
+from release.origin import origin_of, show_origin
 from release.retry import RetryPolicy
+from release.sender import (
+    HttpSender,
+    Interrupted,
+    Reply,
+    default_timeout,
+    install_deadlines,
+)
 
 MANIFEST_TYPES = (
     "application/vnd.oci.image.manifest.v1+json",
@@ -39,8 +52,9 @@ MiB = 1024 * 1024
 CHUNK_SIZE = 4 * MiB  # GHCR answers 416 to bigger PATCH chunks
 MONOLITHIC_LIMIT = 4 * MiB  # blobs above this go up in chunks
 HEAD_THRESHOLD = 1 * MiB  # below this, asking "is it there?" costs as much as uploading it
-MAX_MANIFEST = 4 * MiB  # distribution and GHCR refuse bigger manifests
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=15.0)
+MAX_MANIFEST = limits.MANIFEST_MAX
+MAX_BLOB = limits.CHART_DECOMPRESSED_MAX  # no blob of a Helm chart artifact can be larger
+DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
 
 
 def sha256_digest(data: bytes) -> str:
@@ -94,31 +108,20 @@ class CountingTransport(httpx.BaseTransport):
     def __init__(self, inner: httpx.BaseTransport) -> None:
         self.inner = inner
         self.count = 0
-        self.log: list[tuple[str, str, int]] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.count += 1
-        response = self.inner.handle_request(request)
-        self.log.append((request.method, request.url.path, response.status_code))
-        return response
+        return self.inner.handle_request(request)
 
     def close(self) -> None:
         self.inner.close()
-
-
-class _Interrupted(Exception):
-    """A non-idempotent upload step failed in a way worth restarting the upload for."""
-
-    def __init__(self, what: str, response: httpx.Response | None = None) -> None:
-        super().__init__(what)
-        self.response = response
 
 
 _GHCR_WRITE_DENIED = re.compile(r"permission_denied:\s*write_package", re.IGNORECASE)
 
 
 class RegistryClient:
-    """One registry host; `requests` says how many HTTP requests were sent so far."""
+    """One registry origin; `requests` says how many HTTP requests were sent so far."""
 
     def __init__(
         self,
@@ -128,24 +131,31 @@ class RegistryClient:
         credentials: Credentials | None = None,
         push_repositories: tuple[str, ...] = (),
         retry: RetryPolicy | None = None,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: httpx.Timeout | None = None,
         transport: httpx.BaseTransport | None = None,
         verify: ssl.SSLContext | str | bool = True,
         chunk_size: int = CHUNK_SIZE,
         monolithic_limit: int = MONOLITHIC_LIMIT,
         head_threshold: int = HEAD_THRESHOLD,
+        request_deadline: float | None = None,
     ) -> None:
         if chunk_size > CHUNK_SIZE:
             raise BadInput(f"chunk size {chunk_size} is over 4 MiB",
                            "GHCR refuses bigger chunks; use 4 MiB or less")
         self.host = host
         self.base = f"{'http' if plain_http else 'https'}://{host}"
+        self.origin = origin_of(self.base)
         self.retry = retry or RetryPolicy()
-        self.auth = RegistryAuth(credentials, push_repositories=push_repositories,
+        self.auth = RegistryAuth(credentials, self.origin, push_repositories=push_repositories,
                                  cache=TokenCache(), retry=self.retry)
         self.transport = CountingTransport(transport or httpx.HTTPTransport(verify=verify))
-        self.http = httpx.Client(transport=self.transport, auth=self.auth, timeout=timeout,
-                                 follow_redirects=True, max_redirects=5)
+        install_deadlines(self.transport.inner)
+        self.http = httpx.Client(transport=self.transport, auth=self.auth,
+                                 timeout=timeout or default_timeout(),
+                                 follow_redirects=False, max_redirects=5)
+        self.sender = HttpSender(self.http, label=f"registry {host}", origins=(self.origin,),
+                                 describe=self._error, retry=self.retry,
+                                 request_deadline=request_deadline)
         self.chunk_size = chunk_size
         self.monolithic_limit = monolithic_limit
         self.head_threshold = head_threshold
@@ -168,41 +178,22 @@ class RegistryClient:
     # --- one request, with retries and plain-words errors -----------------------------------
     def _send(self, method: str, url: str | httpx.URL, what: str, *, ok: tuple[int, ...],
               headers: dict[str, str] | None = None, content: bytes | None = None,
-              retry: bool = True) -> httpx.Response:
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = self.http.request(method, url, headers=headers, content=content)
-            except httpx.TransportError as exc:
-                fatal = _fatal_transport_error(exc, self.host)
-                if fatal:
-                    raise fatal from None
-                if not retry:
-                    raise _Interrupted(what) from None
-                if attempt >= self.retry.max_tries:
-                    raise RemoteError(
-                        f"{self.host}: connection failed while {what} after {attempt} tries "
-                        f"({_transport_reason(exc)})",
-                        "check the network and the registry's health, then re-run") from None
-                self.retry.wait(attempt)
-                continue
-            if _is_html(response):
-                raise RemoteError(
-                    f"{self.host} answered an HTML page (HTTP {response.status_code}) while {what}",
-                    "check the registry address; a proxy, captive portal or login page is "
-                    "answering instead of the registry API")
-            if response.status_code in ok:
-                return response
-            if self.retry.retryable_status(response.status_code):
-                if not retry:
-                    raise _Interrupted(what, response)
-                if attempt < self.retry.max_tries:
-                    self.retry.wait(attempt, response)
-                    continue
-            raise self._error(response, what, attempt)
+              retry: bool = True, max_body: int = limits.ERROR_BODY_MAX) -> Reply:
+        reply = self.sender.send(method, url, what=what, ok=ok, headers=headers,
+                                 content=content, retry=retry, max_body=max_body)
+        if _is_html(reply):
+            raise RemoteError(
+                f"{self.host} answered an HTML page (HTTP {reply.status_code}) while {what}",
+                "check the registry address; a proxy, captive portal or login page is "
+                "answering instead of the registry API")
+        return reply
 
-    def _error(self, response: httpx.Response, what: str, attempt: int) -> RemoteError:
+    def _error(self, response: Reply, what: str, attempt: int) -> RemoteError:
+        if _is_html(response):
+            return RemoteError(
+                f"{self.host} answered an HTML page (HTTP {response.status_code}) while {what}",
+                "check the registry address; a proxy, captive portal or login page is "
+                "answering instead of the registry API")
         status = response.status_code
         codes, message = _error_body(response)
         detail = f"HTTP {status}" + (f" {','.join(codes)}" if codes else "")
@@ -248,20 +239,23 @@ class RegistryClient:
                        headers={"Accept": ", ".join(MANIFEST_TYPES)})
         if r.status_code == 404:
             return None
-        digest = str(r.headers.get("Docker-Content-Digest", ""))
+        digest = str(r.headers.get("Docker-Content-Digest", "")).strip()
         if digest:
-            return digest
+            return self._checked_digest(digest, f"{repository}:{reference}")
         body, _ = self.get_manifest(repository, reference)  # registries may omit the header
         return sha256_digest(body)
+
+    def _checked_digest(self, digest: str, what: str) -> str:
+        if not DIGEST_RE.fullmatch(digest):
+            raise RemoteError(f"{self.host} answered a malformed digest for {what} "
+                              f"({digest[:80]!r})", "the registry is misbehaving; report it")
+        return digest
 
     def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
         r = self._send("GET", self._url(repository, "manifests", reference),
                        f"reading the manifest of {repository}:{reference}", ok=(200,),
-                       headers={"Accept": ", ".join(MANIFEST_TYPES)})
+                       headers={"Accept": ", ".join(MANIFEST_TYPES)}, max_body=MAX_MANIFEST)
         media_type = r.headers.get("Content-Type", "").split(";")[0].strip()
-        if len(r.content) > MAX_MANIFEST:
-            raise RemoteError(f"the manifest of {repository}:{reference} is over 4 MiB",
-                              "this is not a Helm chart artifact")
         if reference.startswith("sha256:") and sha256_digest(r.content) != reference:
             raise RemoteError(f"{self.host} returned a manifest that does not match {reference}",
                               "the registry or a proxy corrupted it; re-run or report it")
@@ -280,7 +274,7 @@ class RegistryClient:
         reported = r.headers.get("Docker-Content-Digest")
         if reported and reported != expected:
             raise RemoteError(
-                f"{self.host} stored {repository}:{reference} as {reported}, not {expected}",
+                f"{self.host} stored {repository}:{reference} as {reported[:80]}, not {expected}",
                 "the registry rewrote the manifest; it does not keep OCI manifests byte for byte")
         return expected
 
@@ -290,10 +284,17 @@ class RegistryClient:
                        f"checking blob {digest[:19]}", ok=(200, 404))
         return r.status_code == 200
 
-    def get_blob(self, repository: str, digest: str, size: int | None = None) -> bytes:
+    def get_blob(self, repository: str, digest: str, size: int) -> bytes:
+        """A blob of the size its descriptor states (no more is read), digest checked. Blob
+        downloads may redirect to a storage host; the redirect carries no credentials."""
+        self._checked_digest(digest, "a blob")
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_BLOB:
+            raise RemoteError(f"the descriptor of blob {digest[:19]} on {self.host} states size "
+                              f"{size!r}", f"a Helm chart blob is at most {MAX_BLOB} bytes; "
+                              "this is not a Helm chart artifact")
         r = self._send("GET", self._url(repository, "blobs", digest),
-                       f"downloading blob {digest[:19]}", ok=(200,))
-        if sha256_digest(r.content) != digest or (size is not None and len(r.content) != size):
+                       f"downloading blob {digest[:19]}", ok=(200,), max_body=size)
+        if len(r.content) != size or sha256_digest(r.content) != digest:
             raise RemoteError(f"blob {digest} from {self.host} does not match its digest",
                               "the registry or a proxy corrupted it; re-run or report it")
         return r.content
@@ -313,19 +314,20 @@ class RegistryClient:
                 else:
                     self._upload_monolithic(repository, blob)
                 return "uploaded"
-            except _Interrupted as exc:
+            except Interrupted as exc:
                 if attempt >= self.retry.max_tries:
-                    status = f"HTTP {exc.response.status_code}" if exc.response else "no answer"
+                    status = f"HTTP {exc.reply.status_code}" if exc.reply else "no answer"
                     raise RemoteError(
                         f"{self.host}: uploading blob {blob.digest[:19]} failed {attempt} times "
                         f"({exc}: {status})",
                         "the registry is unhealthy; re-run later (re-runs are safe)") from None
-                self.retry.wait(attempt, exc.response)
+                self.sender._pause(self.retry.delay(attempt, exc.reply.headers if exc.reply
+                                                   else None), f"uploading {blob.digest[:19]}")
 
     def _start_upload(self, repository: str) -> httpx.URL:
         r = self._send("POST", self._url(repository, "blobs", "uploads/"),
                        f"starting an upload to {repository}", ok=(202,))
-        return _location(r, self.host)
+        return self._location(r)
 
     def _upload_monolithic(self, repository: str, blob: Blob) -> None:
         location = self._start_upload(repository)
@@ -341,17 +343,17 @@ class RegistryClient:
         stalled = 0
         while offset < blob.size:
             end = min(offset + self.chunk_size, blob.size)
-            failure: httpx.Response | None = None
+            failure: Reply | None = None
             try:
-                r: httpx.Response | None = self._send(
+                r: Reply | None = self._send(
                     "PATCH", location, f"uploading a chunk of {blob.digest[:19]}",
                     ok=(202, 416), retry=False, content=blob.read(offset, end),
                     headers={"Content-Type": "application/octet-stream",
                              "Content-Range": f"{offset}-{end - 1}"})
-            except _Interrupted as exc:
-                r, failure = None, exc.response
+            except Interrupted as exc:
+                r, failure = None, exc.reply
             if r is not None and r.status_code == 202:
-                location = _location(r, self.host)
+                location = self._location(r)
                 offset = _range_end(r) if r.headers.get("Range") else end
                 stalled = 0
                 continue
@@ -367,9 +369,12 @@ class RegistryClient:
                     "the registry limits chunk sizes (GHCR: 4 MiB); lower the chunk size")
             stalled = stalled + 1 if resumed == offset else 0
             if stalled >= self.retry.max_tries:
-                raise _Interrupted("uploading chunks made no progress", failure)
+                raise Interrupted("uploading chunks made no progress", failure)
             if r is None:
-                self.retry.wait(max(stalled, 1), failure)
+                self.sender._pause(self.retry.delay(max(stalled, 1), failure.headers if failure
+                                                    else None), "resuming an upload")
+            if not 0 <= resumed <= blob.size:
+                raise Interrupted("the registry reported an impossible upload offset", failure)
             offset = resumed
         url = location.copy_merge_params({"digest": blob.digest})
         r = self._send("PUT", url, f"finishing the upload of {blob.digest[:19]}", ok=(201, 204),
@@ -382,33 +387,37 @@ class RegistryClient:
             r = self._send("GET", location, f"asking how much of an upload to {repository} "
                            "arrived", ok=(204,))
         except RemoteError as exc:
-            raise _Interrupted("the upload session is gone") from exc
-        return _range_end(r), _location(r, self.host) if r.headers.get("Location") else location
+            raise Interrupted("the upload session is gone") from exc
+        return _range_end(r), self._location(r) if r.headers.get("Location") else location
 
-    def _check_blob_digest(self, response: httpx.Response, blob: Blob) -> None:
+    def _location(self, response: Reply) -> httpx.URL:
+        """`Location` resolved against the request URL (it may be relative), on the registry's
+        own origin: an upload is never sent, with or without credentials, anywhere else."""
+        value = response.headers.get("Location")
+        if not value:
+            raise RemoteError(f"{self.host} started an upload without a Location header",
+                              "the registry does not follow the distribution spec; report it")
+        try:
+            url = response.url.join(value)
+        except httpx.InvalidURL:
+            raise RemoteError(f"{self.host} sent an upload Location that is not a URL",
+                              "the registry is misbehaving; report it") from None
+        if origin_of(url) != self.origin:
+            raise RemoteError(
+                f"{self.host} sent an upload Location on another origin "
+                f"({show_origin(origin_of(url))}); nothing was sent there",
+                "a registry that moves uploads to another host or to plain HTTP is "
+                "misconfigured or hostile: report it to its operator")
+        return url
+
+    def _check_blob_digest(self, response: Reply, blob: Blob) -> None:
         reported = response.headers.get("Docker-Content-Digest")
         if reported and reported != blob.digest:
-            raise RemoteError(f"{self.host} stored blob {blob.digest} as {reported}",
+            raise RemoteError(f"{self.host} stored blob {blob.digest} as {reported[:80]}",
                               "the upload was corrupted in transit; re-run")
 
-    # --- everything about one publish --------------------------------------------------------
-    def blobs_missing(self, repository: str, descriptors: list[dict[str, Any]]) -> list[str]:
-        return [d["digest"] for d in descriptors if not self.blob_exists(repository, d["digest"])]
 
-    def iter_log(self) -> Iterator[tuple[str, str, int]]:
-        yield from self.transport.log
-
-
-def _location(response: httpx.Response, host: str) -> httpx.URL:
-    """`Location` resolved against the request URL (it may be relative)."""
-    value = response.headers.get("Location")
-    if not value:
-        raise RemoteError(f"{host} started an upload without a Location header",
-                          "the registry does not follow the distribution spec; report it")
-    return response.request.url.join(value)
-
-
-def _range_end(response: httpx.Response) -> int:
+def _range_end(response: Reply) -> int:
     """`Range: 0-N` → N + 1 bytes received (distribution writes 0-0 for an empty upload)."""
     value = response.headers.get("Range", "0-0").removeprefix("bytes=")
     try:
@@ -418,11 +427,11 @@ def _range_end(response: httpx.Response) -> int:
     return end + 1 if end > 0 else 0
 
 
-def _is_html(response: httpx.Response) -> bool:
+def _is_html(response: Reply) -> bool:
     return str(response.headers.get("Content-Type", "")).lower().startswith("text/html")
 
 
-def _error_body(response: httpx.Response) -> tuple[list[str], str]:
+def _error_body(response: Reply) -> tuple[list[str], str]:
     """Distribution error JSON → (codes, first message)."""
     try:
         data = json.loads(response.content or b"{}")
@@ -434,35 +443,3 @@ def _error_body(response: httpx.Response) -> tuple[list[str], str]:
     codes = [str(e.get("code")) for e in errors if isinstance(e, dict) and e.get("code")]
     messages = [str(e.get("message")) for e in errors if isinstance(e, dict) and e.get("message")]
     return codes, " ".join(" ".join(messages).split())
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
-def _transport_reason(exc: httpx.TransportError) -> str:
-    return type(exc).__name__
-
-
-def _fatal_transport_error(exc: httpx.TransportError, host: str) -> RemoteError | None:
-    """Failures no retry can fix: unknown host, TLS trouble."""
-    for cause in _causes(exc):
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return RemoteError(
-                f"TLS certificate of {host} is not trusted ({cause.verify_message})",
-                "fix the registry certificate, or point SSL_CERT_FILE at its CA bundle")
-        if isinstance(cause, ssl.SSLError):
-            return RemoteError(f"TLS handshake with {host} failed ({cause.reason or 'ssl error'})",
-                               "check the address; use --plain-http only for a loopback http "
-                               "registry")
-    text = str(exc)
-    if "Name or service not known" in text or "nodename nor servname" in text or (
-            "No address associated" in text):
-        return RemoteError(f"cannot resolve registry host {host}",
-                           "check the registry address (oci://HOST/NAMESPACE)")
-    return None

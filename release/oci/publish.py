@@ -1,9 +1,13 @@
 """Push and verify semantics: published content is never damaged, re-runs are safe.
 
 push: HEAD the tag first. Absent → upload blobs, then write the tag (the manifest) last, so a
-crash leaves no tag pointing at an incomplete artifact. Present with our digest → done, nothing
-written ("already published", one request against an open registry). Present with another digest
-→ Conflict, nothing written, unless `force` (and then the result says what was overwritten).
+crash leaves no tag pointing at an incomplete artifact, then read the tag back. Present with our
+digest → done, nothing written ("already published", one request against an open registry).
+Present with another digest → Conflict, nothing written, unless `force` (and then the result says
+what was overwritten). The OCI protocol has no conditional tag write, so two publishers of one
+version can both pass the HEAD check; the read-back after our write makes the one whose manifest
+the tag does not hold exit 3 instead of reporting success (a narrow window remains when the other
+writes after our read-back: the release workflow's concurrency group closes it per repository).
 verify: pull the manifest and every blob, check each digest, and compare with a rebuild of the
 package (the tag's commit): report a match or the first difference.
 """
@@ -91,8 +95,21 @@ class VerifyResult:
                 "checked": list(self.checked)}
 
 
-def prepare(package: PackageLike, registry: str, *, plain_http: bool = False,
-            prov: Path | None = None) -> tuple[ChartRef, Artifact]:
+@dataclass(frozen=True)
+class ChartUpload:
+    """What a push writes, fully determined before any request: the reference and the artifact
+    (blobs and manifest bytes), so its manifest digest is known in advance."""
+
+    ref: ChartRef
+    artifact: Artifact
+
+    @property
+    def digest(self) -> str:
+        return self.artifact.digest
+
+
+def prepare_upload(package: PackageLike, registry: str, *, plain_http: bool = False,
+                   prov: Path | None = None) -> ChartUpload:
     """Reference and artifact bytes, with every local check done before any network."""
     ref = chart_ref(registry, package.name, package.version, plain_http=plain_http)
     if not package.path.is_file():
@@ -105,7 +122,58 @@ def prepare(package: PackageLike, registry: str, *, plain_http: bool = False,
         raise BadInput(f"the OCI manifest for {ref} would be {len(artifact.manifest)} bytes, "
                        f"over the {MAX_MANIFEST // (1024 * 1024)} MiB registries accept",
                        "shrink the annotations in Chart.yaml")
-    return ref, artifact
+    return ChartUpload(ref, artifact)
+
+
+PushState = Literal["absent", "same", "same-but-signature", "different"]
+
+
+def published_state(upload: ChartUpload, client: RegistryClient) -> tuple[PushState, str | None]:
+    """What the tag holds now compared with the upload (reads only: HEAD, maybe one GET)."""
+    ref = upload.ref
+    current = client.manifest_digest(ref.repository, ref.tag)
+    if current is None:
+        return "absent", None
+    if current == upload.digest:
+        return "same", current
+    # A signature differs on every run (its time stamp): the chart is the same.
+    if _same_but_signature(client.get_manifest(ref.repository, current)[0], upload.artifact):
+        return "same-but-signature", current
+    return "different", current
+
+
+def publish_upload(upload: ChartUpload, client: RegistryClient, *,
+                   force: bool = False) -> PushResult:
+    """The push: HEAD first, blobs next, the tag last, then read the tag back (see the module
+    docstring). Never overwrites different content unless `force`."""
+    ref, artifact = upload.ref, upload.artifact
+    state, current = published_state(upload, client)
+    if state in ("same", "same-but-signature"):
+        assert current is not None
+        return PushResult(str(ref), current, "already-published", client.requests)
+    if state == "different" and not force:
+        raise Conflict(
+            f"{ref} is already published as {current}, which differs from this build "
+            f"({artifact.digest}); nothing was written",
+            "published versions are immutable: bump the version, or run `ameide-release "
+            "verify` to see what differs (--force overwrites)")
+    uploaded: list[str] = []
+    skipped: list[str] = []
+    for blob in artifact.blobs:
+        outcome = client.push_blob(ref.repository, blob)
+        (uploaded if outcome == "uploaded" else skipped).append(blob.digest)
+    digest = client.put_manifest(ref.repository, ref.tag, artifact.manifest, artifact.media_type)
+    # The protocol has no conditional tag write: read the tag back, so that of two publishers
+    # racing for one version the one whose manifest the tag does not hold says so.
+    now = client.manifest_digest(ref.repository, ref.tag)
+    if now != digest:
+        raise Conflict(f"another publisher won the race for {ref}: the tag now holds {now}, "
+                       f"yours ({digest}) was not kept",
+                       "run `ameide-release verify` to see what was published; bump the "
+                       "version if it is not your build")
+    return PushResult(str(ref), digest, "overwritten" if current else "pushed",
+                      client.requests, previous_digest=current, uploaded=tuple(uploaded),
+                      skipped=tuple(skipped))
 
 
 def push_chart(
@@ -119,39 +187,20 @@ def push_chart(
     client: RegistryClient | None = None,
     **client_options: Any,
 ) -> PushResult:
-    """Publish `package` to `oci://…` (see the module doc for the semantics)."""
-    ref, artifact = prepare(package, registry, plain_http=plain_http, prov=prov)
-    own = client is None
-    if client is None:
-        client = RegistryClient(ref.host, plain_http=plain_http, credentials=credentials,
-                                push_repositories=(ref.repository,), **client_options)
-    try:
-        current = client.manifest_digest(ref.repository, ref.tag)
-        if current == artifact.digest:
-            return PushResult(str(ref), current, "already-published", client.requests)
-        if current is not None and not force and _same_but_signature(
-                client.get_manifest(ref.repository, current)[0], artifact):
-            # A signature differs on every run (its time stamp): the chart is the same.
-            return PushResult(str(ref), current, "already-published", client.requests)
-        if current is not None and not force:
-            raise Conflict(
-                f"{ref} is already published as {current}, which differs from this build "
-                f"({artifact.digest}); nothing was written",
-                "published versions are immutable: bump the version, or run `ameide-release "
-                "verify` to see what differs (--force overwrites)")
-        uploaded: list[str] = []
-        skipped: list[str] = []
-        for blob in artifact.blobs:
-            outcome = client.push_blob(ref.repository, blob)
-            (uploaded if outcome == "uploaded" else skipped).append(blob.digest)
-        digest = client.put_manifest(ref.repository, ref.tag, artifact.manifest,
-                                     artifact.media_type)
-        return PushResult(str(ref), digest, "overwritten" if current else "pushed",
-                          client.requests, previous_digest=current, uploaded=tuple(uploaded),
-                          skipped=tuple(skipped))
-    finally:
-        if own:
-            client.close()
+    """`prepare_upload` + `publish_upload` with a client of its own (or the given one)."""
+    upload = prepare_upload(package, registry, plain_http=plain_http, prov=prov)
+    if client is not None:
+        return publish_upload(upload, client, force=force)
+    with registry_client(upload.ref, credentials, push=True, **client_options) as own:
+        return publish_upload(upload, own, force=force)
+
+
+def registry_client(ref: ChartRef, credentials: Credentials | None, *, push: bool = False,
+                    **client_options: Any) -> RegistryClient:
+    """The client for `ref`'s registry; `push` asks for pull,push tokens for its repository."""
+    return RegistryClient(ref.host, plain_http=ref.plain_http, credentials=credentials,
+                          push_repositories=(ref.repository,) if push else (),
+                          **client_options)
 
 
 def _without_provenance(manifest: bytes) -> Any:
@@ -179,44 +228,63 @@ def verify_chart(
     **client_options: Any,
 ) -> VerifyResult:
     """Pull and check the published artifact; compare it with `expected` when given."""
-    own = client is None
     if client is None:
-        client = RegistryClient(ref.host, plain_http=ref.plain_http, credentials=credentials,
-                                **client_options)
+        with registry_client(ref, credentials, **client_options) as own:
+            return verify_chart(ref, expected, client=own, download_to=download_to)
+    digest = client.manifest_digest(ref.repository, ref.tag)
+    if digest is None:
+        raise BadInput(f"{ref} is not published", "push it first (ameide-release push)")
+    body, _ = client.get_manifest(ref.repository, digest)
+    parsed = _descriptors(body)
+    if isinstance(parsed, str):
+        return _verdict(ref, digest, client, parsed)
+    manifest, config_desc, layers = parsed
+    if config_desc["mediaType"] != CONFIG_MEDIA_TYPE:
+        return _verdict(ref, digest, client,
+                        f"config media type is {config_desc['mediaType'][:100]!r}, not Helm's")
+    blobs: dict[str, bytes] = {}
+    checked = []
+    for desc in [config_desc, *layers]:
+        if desc["mediaType"] not in (CONFIG_MEDIA_TYPE, CHART_MEDIA_TYPE, PROV_MEDIA_TYPE):
+            continue  # unknown layers are reported below, never downloaded
+        blobs[desc["mediaType"]] = client.get_blob(ref.repository, desc["digest"], desc["size"])
+        checked.append(desc["digest"])
+    if CHART_MEDIA_TYPE not in blobs:
+        return _verdict(ref, digest, client, "the manifest has no Helm chart layer")
+    if download_to is not None:
+        from release.files import atomic_write
+
+        target = download_to / f"{ref.repository.rsplit('/', 1)[-1]}-{ref.tag}.tgz"
+        atomic_write(target, blobs[CHART_MEDIA_TYPE])
+    difference = None
+    if expected is not None:
+        difference = _first_difference(manifest, blobs, expected)
+    return VerifyResult(str(ref), digest, difference is None, difference, client.requests,
+                        tuple(checked))
+
+
+_MAX_LAYERS = 16  # a Helm chart has one or two
+
+
+def _descriptors(body: bytes) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]] | str:
+    """The manifest's config and layer descriptors, each checked for shape; or why not."""
     try:
-        digest = client.manifest_digest(ref.repository, ref.tag)
-        if digest is None:
-            raise BadInput(f"{ref} is not published", "push it first (ameide-release push)")
-        body, _ = client.get_manifest(ref.repository, digest)
-        try:
-            manifest = json.loads(body)
-            config_desc = manifest["config"]
-            layers = list(manifest["layers"])
-        except (ValueError, KeyError, TypeError):
-            return _verdict(ref, digest, client, "the manifest is not an OCI image manifest")
-        if config_desc.get("mediaType") != CONFIG_MEDIA_TYPE:
-            return _verdict(ref, digest, client,
-                            f"config media type is {config_desc.get('mediaType')!r}, not Helm's")
-        blobs: dict[str, bytes] = {}
-        checked = []
-        for desc in [config_desc, *layers]:
-            blobs[desc["mediaType"]] = client.get_blob(ref.repository, desc["digest"],
-                                                       desc.get("size"))
-            checked.append(desc["digest"])
-        if CHART_MEDIA_TYPE not in blobs:
-            return _verdict(ref, digest, client, "the manifest has no Helm chart layer")
-        if download_to is not None:
-            download_to.mkdir(parents=True, exist_ok=True)
-            target = download_to / f"{ref.repository.rsplit('/', 1)[-1]}-{ref.tag}.tgz"
-            target.write_bytes(blobs[CHART_MEDIA_TYPE])
-        difference = None
-        if expected is not None:
-            difference = _first_difference(manifest, blobs, expected)
-        return VerifyResult(str(ref), digest, difference is None, difference, client.requests,
-                            tuple(checked))
-    finally:
-        if own:
-            client.close()
+        manifest = json.loads(body)
+    except ValueError:
+        return "the manifest is not JSON"
+    if not isinstance(manifest, dict):
+        return "the manifest is not a JSON object"
+    config, layers = manifest.get("config"), manifest.get("layers")
+    if not isinstance(config, dict) or not isinstance(layers, list):
+        return "the manifest is not an OCI image manifest (no config and layers)"
+    if len(layers) > _MAX_LAYERS:
+        return f"the manifest has {len(layers)} layers; a Helm chart has one or two"
+    for desc in [config, *layers]:
+        if not (isinstance(desc, dict) and isinstance(desc.get("mediaType"), str)
+                and isinstance(desc.get("digest"), str) and isinstance(desc.get("size"), int)
+                and not isinstance(desc.get("size"), bool)):
+            return "the manifest holds a descriptor without mediaType, digest and size"
+    return manifest, config, layers
 
 
 def _verdict(ref: ChartRef, digest: str, client: RegistryClient, why: str) -> VerifyResult:
@@ -233,24 +301,22 @@ def _first_difference(manifest: dict[str, Any], blobs: dict[str, bytes],
     if blobs[CONFIG_MEDIA_TYPE] != config:
         return "config blob (chart metadata) differs from the rebuilt Chart.yaml"
     want = helm_annotations(expected.metadata, expected.created)
-    have = manifest.get("annotations") or {}
+    have = manifest.get("annotations")
+    if not isinstance(have, dict):
+        have = {}
     for key in sorted(set(want) | set(have)):
         if want.get(key) != have.get(key):
             return f"annotation {key}: published {have.get(key)!r}, rebuilt {want.get(key)!r}"
     prov = blobs.get(PROV_MEDIA_TYPE)
     if prov is not None and expected.digest.removeprefix("sha256:").encode() not in prov:
         return "the provenance layer does not name the chart archive's digest"
-    layer_types = [d.get("mediaType") for d in manifest.get("layers", [])]
+    layer_types = [str(d["mediaType"])[:100] for d in manifest["layers"]]
     extra = [t for t in layer_types if t not in (CHART_MEDIA_TYPE, PROV_MEDIA_TYPE)]
     if extra:
-        return f"unexpected layers: {', '.join(map(str, extra))}"
+        return f"unexpected layers: {', '.join(extra)}"
     return None
 
 
 def expected_digest(package: PackageLike, prov: Path | None = None) -> str:
     """The manifest digest a push of `package` produces (no network)."""
     return build_artifact(package.path, package.metadata, package.created, prov).digest
-
-
-__all__ = ["PackageLike", "PushResult", "VerifyResult", "expected_digest", "push_chart",
-           "verify_chart"]

@@ -8,11 +8,11 @@ clear text to a remote host.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 
 from release.errors import BadInput
+from release.origin import is_loopback_host
 
 TAG_RE = re.compile(r"[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}")
 # distribution's repository name grammar: path components of lowercase alphanumerics + separators
@@ -30,36 +30,12 @@ class ChartRef:
     tag: str
     plain_http: bool = False
 
-    @property
-    def base_url(self) -> str:
-        scheme = "http" if self.plain_http else "https"
-        return f"{scheme}://{self.host}"
-
-    @property
-    def repo_url(self) -> str:
-        return f"{self.base_url}/v2/{self.repository}"
-
     def __str__(self) -> str:
         return f"{self.host}/{self.repository}:{self.tag}"
 
     @property
     def oci(self) -> str:
         return f"oci://{self}"
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1 (with or without a port)."""
-    name = host
-    if name.startswith("["):
-        name = name[1:].split("]", 1)[0]
-    elif name.count(":") == 1:
-        name = name.split(":", 1)[0]
-    if name.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def split_registry(registry: str) -> tuple[str, str]:
@@ -98,7 +74,7 @@ def chart_ref(registry: str, name: str, version: str, *, plain_http: bool = Fals
     if not REPOSITORY_RE.fullmatch(repository):
         raise BadInput(f"chart name {name!r} is not a valid OCI repository name",
                        "use lowercase letters, digits and '-' in Chart.yaml's name")
-    if plain_http and not is_loopback(host):
+    if plain_http and not is_loopback_host(host):
         raise BadInput(f"--plain-http asked for {host}, which is not a loopback address",
                        "plain HTTP is only for local test registries; use HTTPS for real ones")
     return ChartRef(host=host, repository=repository, tag=tag_for_version(version),

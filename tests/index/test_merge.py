@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from release import index as ix
-from release.errors import BadInput, Conflict
+from release.errors import BadInput, Conflict, SystemFailure
 from tests.index.conftest import ChartFactory, sha256_hex
 
 T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
@@ -293,7 +293,7 @@ def test_failed_write_leaves_the_old_index_and_no_temp_files(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(SystemFailure, match=r"cannot write .*index.yaml \(No space left on device\)"):
         add(site, make_chart("demo", "1.1.0"))
     assert (site / "index.yaml").read_bytes() == before
     assert sorted(p.name for p in site.iterdir()) == ["index.yaml"]
@@ -310,16 +310,19 @@ def test_missing_index_dir_is_bad_input(tmp_path: Path, make_chart: ChartFactory
 
 
 def test_urls() -> None:
-    assert (ix.github_asset_url("ameideio/ameide-core", "v1.2.3", "ameide-operators-1.2.3.tgz")
+    assert (ix.github_asset_url("https://github.com/ameideio/ameide-core", "v1.2.3",
+                                "ameide-operators-1.2.3.tgz")
             == "https://github.com/ameideio/ameide-core/releases/download/v1.2.3/"
                "ameide-operators-1.2.3.tgz")
     assert ix.join_url("https://h/charts/", "a-1.0.0.tgz") == "https://h/charts/a-1.0.0.tgz"
     assert ix.join_url("http://127.0.0.1:8080", "a-1.0.0+b.1.tgz") == \
         "http://127.0.0.1:8080/a-1.0.0%2Bb.1.tgz"
-    with pytest.raises(BadInput, match="not an absolute URL"):
-        ix.join_url("charts/", "a.tgz")
-    with pytest.raises(BadInput, match="owner/name"):
-        ix.github_asset_url("nothing", "v1", "a.tgz")
+    for bad in ("charts/", "javascript:alert(1)//", "ftp://h/x", "https://h/x?y=1"):
+        with pytest.raises(BadInput, match="not an http\\(s\\) URL"):
+            ix.join_url(bad, "a.tgz")
+    with pytest.raises(BadInput, match="credentials") as info:
+        ix.join_url("https://me:s3cr3t@h/charts", "a.tgz")
+    assert "s3cr3t" not in str(info.value)
 
 
 @pytest.mark.parametrize("digest", ["sha256:" + "AB" * 32, "ab" * 32])

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from release import changelog
+from release.config import Settings
 from release.gitrepo import GitRepo
-from release.notes import collect
+from release.notes import Release, collect
+from release.steps.base import Runtime
+from release.steps.changelog import changelog_step
 from tests.gitutil import GitBuilder
 from tests.notes.conftest import make_settings
+
+
+def update(path: Path, release: Release, s: Settings) -> bool:
+    """`changelog --update`: the changelog step, run alone."""
+    return changelog_step(s, release, path).run(Runtime(s, {})).wrote
 
 
 def two_releases(g: GitBuilder) -> None:
@@ -21,17 +31,17 @@ def test_update_inserts_on_top_keeps_hand_edits_and_is_idempotent(gitrepo: GitBu
     s = make_settings(gitrepo, github_repository="o/r")
     repo = GitRepo(gitrepo.root)
     path = gitrepo.root / "CHANGELOG.md"
-    assert changelog.update_file(path, collect(repo, s, "v1.0.0"), s)
+    assert update(path, collect(repo, s, "v1.0.0"), s)
     edited = path.read_text().replace("- one", "- one, hand-edited ✍") + "\nFooter by hand.\n"
     path.write_text(edited)
-    assert changelog.update_file(path, collect(repo, s, "v1.0.1"), s)
+    assert update(path, collect(repo, s, "v1.0.1"), s)
     text = path.read_text()
     assert text.endswith(edited[edited.index("<!-- release: v1.0.0 -->"):])  # byte for byte
     assert text.index("<!-- release: v1.0.1 -->") < text.index("<!-- release: v1.0.0 -->")
     assert text.startswith("# Changelog\n")
     before = path.read_bytes()
-    assert not changelog.update_file(path, collect(repo, s, "v1.0.1"), s)
-    assert not changelog.update_file(path, collect(repo, s, "v1.0.0"), s)
+    assert not update(path, collect(repo, s, "v1.0.1"), s)
+    assert not update(path, collect(repo, s, "v1.0.0"), s)
     assert path.read_bytes() == before
 
 
@@ -61,7 +71,7 @@ def test_full_changelog_is_the_update_sequence(gitrepo: GitBuilder) -> None:
     repo = GitRepo(gitrepo.root)
     path = gitrepo.root / "CHANGELOG.md"
     for tag in ("v1.0.0", "v1.0.1"):
-        changelog.update_file(path, collect(repo, s, tag), s)
+        update(path, collect(repo, s, tag), s)
     from release.notes import all_releases
     from release.render import render_changelog
 

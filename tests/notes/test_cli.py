@@ -62,7 +62,7 @@ def test_notes_errors(repo: GitBuilder, capsys: pytest.CaptureFixture[str]) -> N
                        "--unreleased")
     assert code == 2 and "both given" in err
     code, _, err = run(capsys, "--repo", str(repo.root), "notes", "--format", "xml")
-    assert code == 2 and "unknown --format" in err
+    assert code == 2 and "'xml' is not one of 'md', 'json'" in err and err.count("\n") == 1
 
 
 def test_changelog_stdout_output_and_update(repo: GitBuilder,
@@ -131,37 +131,3 @@ def test_console_script_in_a_subprocess(repo: GitBuilder) -> None:
                            "--tag", "v1.0.0"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("## 1.0.0 (") and "first" in proc.stdout
-
-
-@pytest.mark.parametrize("args", [
-    ["notes", "--tag", "v1.1.0"],
-    ["notes", "--tag=v1.1.0", "--format=json", "--all-paths"],
-    ["notes", "--unreleased", "--since-prerelease"],
-    ["notes", "--artifacthub", "--tag", "v1.0.0"],
-    ["changelog"],
-    ["changelog", "--all-paths"],
-])
-def test_fast_path_matches_typer(repo: GitBuilder, capsys: pytest.CaptureFixture[str],
-                                 args: list[str]) -> None:
-    from typer.testing import CliRunner
-
-    from release.cli import app
-    from release.commands.notes import fast_path
-
-    argv = ["--repo", str(repo.root), "--tag-prefix", "v", *args]
-    assert fast_path(argv)
-    fast_out = capsys.readouterr().out
-    result = CliRunner().invoke(app, argv)
-    assert result.exit_code == 0, result.output
-    assert fast_out == result.stdout and fast_out
-
-
-@pytest.mark.parametrize("args", [
-    ["notes", "--help"], ["notes", "--bogus"], ["notes", "--tag"], ["notes", "--tag", "a",
-                                                                    "--tag", "b"],
-    ["config"], ["--registry"], ["--unknown-global", "x", "notes"], [], ["notes=x"],
-])
-def test_fast_path_leaves_the_rest_to_typer(repo: GitBuilder, args: list[str]) -> None:
-    from release.commands.notes import fast_path
-
-    assert not fast_path(["--repo", str(repo.root), *args])

@@ -11,17 +11,16 @@ import pytest
 import respx
 
 from release.errors import BadInput, Conflict, RemoteError
-from release.github import (
+from release.ghrelease import (
     MAX_BODY,
-    GitHub,
-    ReleasePlan,
-    asset_plans,
+    GitHubReleaseSpec,
+    asset_specs,
     decide_make_latest,
-    plan_release,
-    publish,
-    token_from_env,
+    spec_github_release,
+    sync_github_release,
     truncate_body,
 )
+from release.github import GitHub, token_from_env
 from release.gitrepo import GitRepo
 from release.notes import collect, release_tags
 from release.version import parse_version
@@ -48,16 +47,16 @@ def client(sleep: Sleeps | None = None, **kw: Any) -> GitHub:
 
 def make_plan(tmp_path: Path, tag: str = "v1.0.0", body: str = "notes\n",
               tgz: bytes = b"chart-bytes", prerelease: bool = False,
-              make_latest: str = "true") -> ReleasePlan:
+              make_latest: str = "true") -> GitHubReleaseSpec:
     (tmp_path / "c-1.0.0.tgz").write_bytes(tgz)
     (tmp_path / "c-1.0.0.tgz.prov").write_bytes(b"-----BEGIN PGP SIGNED MESSAGE-----\n")
-    return ReleasePlan("o/r", tag, tag, body, prerelease, make_latest, "f" * 40,
-                       asset_plans([tmp_path / "c-1.0.0.tgz", tmp_path / "c-1.0.0.tgz.prov"]))
+    return GitHubReleaseSpec("o/r", tag, tag, body, prerelease, make_latest, "f" * 40,
+                       asset_specs([tmp_path / "c-1.0.0.tgz", tmp_path / "c-1.0.0.tgz.prov"]))
 
 
 def test_create_then_rerun_is_a_single_get(fake: FakeGitHub, tmp_path: Path) -> None:
     plan = make_plan(tmp_path)
-    result = publish(plan, client())
+    result = sync_github_release(plan, client())
     assert result.action == "created" and result.release_id == 1
     assert result.uploaded == ["c-1.0.0.tgz", "c-1.0.0.tgz.prov", "SHA256SUMS"]
     assert fake.calls == ["GET /repos/o/r/releases/tags/v1.0.0", "GET /repos/o/r/releases/latest",
@@ -69,13 +68,13 @@ def test_create_then_rerun_is_a_single_get(fake: FakeGitHub, tmp_path: Path) -> 
     sums = next(a for a in fake.assets.values() if a["name"] == "SHA256SUMS")
     assert sums["content_type"] == "text/plain"
     fake.calls.clear()
-    again = publish(plan, client())
+    again = sync_github_release(plan, client())
     assert again.action == "unchanged" and again.uploaded == [] and len(again.skipped) == 3
     assert fake.calls == ["GET /repos/o/r/releases/tags/v1.0.0"]
 
 
 def test_sha256sums_content(tmp_path: Path) -> None:
-    plans = asset_plans([tmp_path / n for n in ("b.tgz", "a.prov")
+    plans = asset_specs([tmp_path / n for n in ("b.tgz", "a.prov")
                          if (tmp_path / n).write_bytes(n.encode()) or True])
     sums = plans[-1]
     assert sums.name == "SHA256SUMS" and [p.name for p in plans] == ["a.prov", "b.tgz",
@@ -83,18 +82,18 @@ def test_sha256sums_content(tmp_path: Path) -> None:
     assert sums.data().decode() == (f"{hashlib.sha256(b'a.prov').hexdigest()}  a.prov\n"
                                     f"{hashlib.sha256(b'b.tgz').hexdigest()}  b.tgz\n")
     with pytest.raises(BadInput, match="does not exist"):
-        asset_plans([tmp_path / "missing.tgz"])
-    assert asset_plans([]) == ()
+        asset_specs([tmp_path / "missing.tgz"])
+    assert asset_specs([]) == ()
 
 
 def test_different_asset_needs_force(fake: FakeGitHub, tmp_path: Path) -> None:
-    publish(make_plan(tmp_path), client())
+    sync_github_release(make_plan(tmp_path), client())
     changed = make_plan(tmp_path, tgz=b"other-bytes!")
     fake.calls.clear()
     with pytest.raises(Conflict, match=r"c-1\.0\.0\.tgz .*differs.*--force"):
-        publish(changed, client())
+        sync_github_release(changed, client())
     assert all(c.startswith("GET") for c in fake.calls)  # nothing written
-    result = publish(changed, client(), force=True)
+    result = sync_github_release(changed, client(), force=True)
     assert result.replaced == ["c-1.0.0.tgz", "SHA256SUMS"] and result.skipped == [
         "c-1.0.0.tgz.prov"]
     tgz = next(a for a in fake.assets.values() if a["name"] == "c-1.0.0.tgz")
@@ -102,10 +101,10 @@ def test_different_asset_needs_force(fake: FakeGitHub, tmp_path: Path) -> None:
 
 
 def test_different_body_needs_force(fake: FakeGitHub, tmp_path: Path) -> None:
-    publish(make_plan(tmp_path), client())
+    sync_github_release(make_plan(tmp_path), client())
     with pytest.raises(Conflict, match="different body"):
-        publish(make_plan(tmp_path, body="new notes\n"), client())
-    result = publish(make_plan(tmp_path, body="new notes\n"), client(), force=True)
+        sync_github_release(make_plan(tmp_path, body="new notes\n"), client())
+    result = sync_github_release(make_plan(tmp_path, body="new notes\n"), client(), force=True)
     assert result.action == "updated" and fake.releases["v1.0.0"]["body"] == "new notes\n"
     assert "PATCH /repos/o/r/releases/1" in fake.calls
 
@@ -113,11 +112,11 @@ def test_different_body_needs_force(fake: FakeGitHub, tmp_path: Path) -> None:
 def test_broken_leftover_asset_is_replaced_without_force(fake: FakeGitHub,
                                                          tmp_path: Path) -> None:
     plan = make_plan(tmp_path)
-    publish(plan, client())
+    sync_github_release(plan, client())
     tgz = next(a for a in fake.assets.values() if a["name"] == "c-1.0.0.tgz")
     tgz["state"] = "starter"
     tgz["size"] = 0
-    result = publish(plan, client())
+    result = sync_github_release(plan, client())
     assert result.uploaded == ["c-1.0.0.tgz"] and result.replaced == []
 
 
@@ -139,7 +138,7 @@ def test_upload_already_exists_after_retry_is_resolved(tmp_path: Path) -> None:
     with respx.mock(assert_all_called=False) as router:
         fake = FlakyUploads(router)
         sleeps = Sleeps()
-        result = publish(make_plan(tmp_path), client(sleeps))
+        result = sync_github_release(make_plan(tmp_path), client(sleeps))
     assert result.uploaded == ["c-1.0.0.tgz", "c-1.0.0.tgz.prov", "SHA256SUMS"]
     assert len([a for a in fake.assets.values() if a["name"] == "c-1.0.0.tgz"]) == 1
     assert sleeps == [1.0]
@@ -147,11 +146,11 @@ def test_upload_already_exists_after_retry_is_resolved(tmp_path: Path) -> None:
 
 
 def test_prerelease_and_make_latest(fake: FakeGitHub, tmp_path: Path) -> None:
-    publish(make_plan(tmp_path, tag="v1.3.0"), client())
+    sync_github_release(make_plan(tmp_path, tag="v1.3.0"), client())
     # hotfix lower than GitHub's latest: make_latest false even if local tags said true
-    publish(make_plan(tmp_path, tag="v1.2.4"), client())
+    sync_github_release(make_plan(tmp_path, tag="v1.2.4"), client())
     assert fake.releases["v1.2.4"]["_make_latest"] == "false" and fake.latest == "v1.3.0"
-    publish(make_plan(tmp_path, tag="v1.4.0-rc.1", prerelease=True, make_latest="false"),
+    sync_github_release(make_plan(tmp_path, tag="v1.4.0-rc.1", prerelease=True, make_latest="false"),
             client())
     assert fake.releases["v1.4.0-rc.1"]["prerelease"] is True
     assert fake.releases["v1.4.0-rc.1"]["_make_latest"] == "false"
@@ -173,7 +172,7 @@ def test_retries_on_5xx_and_secondary_rate_limit(tmp_path: Path) -> None:
             httpx.Response(404, json={"message": "Not Found"}),
         ]
         sleeps = Sleeps()
-        result = publish(plan, client(sleeps))
+        result = sync_github_release(plan, client(sleeps))
     assert result.action == "created" and route.call_count == 4
     assert sleeps == [1.0, 7.0, 31.0]
     assert fake.releases["v1.0.0"]
@@ -185,7 +184,7 @@ def test_gives_up_after_attempts_without_leaking_the_token(tmp_path: Path) -> No
             return_value=httpx.Response(500, json={"message": "Server Error"}))
         sleeps = Sleeps()
         with pytest.raises(RemoteError, match="after 3 attempts") as info:
-            publish(make_plan(tmp_path), client(sleeps, attempts=3))
+            sync_github_release(make_plan(tmp_path), client(sleeps, attempts=3))
     assert route.call_count == 3 and sleeps == [1.0, 2.0]
     assert TOKEN not in str(info.value)
 
@@ -195,7 +194,7 @@ def test_rate_limit_reset_too_far_away(tmp_path: Path) -> None:
         router.get(f"{REPO}/releases/tags/v1.0.0").mock(return_value=httpx.Response(
             429, headers={"retry-after": "3600"}, json={"message": "slow down"}))
         with pytest.raises(RemoteError, match="retry allowed in 3600 s"):
-            publish(make_plan(tmp_path), client())
+            sync_github_release(make_plan(tmp_path), client())
 
 
 @pytest.mark.parametrize(("status", "message", "expected"), [
@@ -215,7 +214,7 @@ def test_errors_explained(tmp_path: Path, status: int, message: str, expected: s
                                             "field": "tag_name"}] if status == 422 else None,
             "documentation_url": "https://docs.github.com/rest"}))
         with pytest.raises(RemoteError, match=expected) as info:
-            publish(make_plan(tmp_path), client())
+            sync_github_release(make_plan(tmp_path), client())
     assert TOKEN not in str(info.value) and "\n" not in str(info.value)
 
 
@@ -223,7 +222,7 @@ def test_transport_errors_are_retried_then_explained(tmp_path: Path) -> None:
     with respx.mock(assert_all_called=False) as router:
         router.get(f"{REPO}/releases/tags/v1.0.0").mock(side_effect=httpx.ConnectError("boom"))
         with pytest.raises(RemoteError, match="could not reach GitHub"):
-            publish(make_plan(tmp_path), client(attempts=2))
+            sync_github_release(make_plan(tmp_path), client(attempts=2))
 
 
 def test_token_from_env() -> None:
@@ -260,9 +259,9 @@ def test_plan_release_offline(gitrepo: GitBuilder, tmp_path: Path) -> None:
     tags = release_tags(repo, "v")
     (tmp_path / "c.tgz").write_bytes(b"x")
     with respx.mock(assert_all_called=False) as router:  # any request would fail the test
-        hot = plan_release(collect(repo, s, "v1.2.4", tags=tags), s, tags, [tmp_path / "c.tgz"])
-        rc = plan_release(collect(repo, s, "v2.0.0-rc.1", tags=tags), s, tags)
-        planned = plan_release(collect(repo, s, "v1.4.0", planned=True, tags=tags), s, tags)
+        hot = spec_github_release(collect(repo, s, "v1.2.4", tags=tags), s, tags, [tmp_path / "c.tgz"])
+        rc = spec_github_release(collect(repo, s, "v2.0.0-rc.1", tags=tags), s, tags)
+        planned = spec_github_release(collect(repo, s, "v1.4.0", planned=True, tags=tags), s, tags)
         assert not router.calls
     assert (hot.make_latest, hot.prerelease, hot.name) == ("false", False, "v1.2.4")
     assert [a.name for a in hot.assets] == ["c.tgz", "SHA256SUMS"]

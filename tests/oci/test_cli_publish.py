@@ -9,7 +9,10 @@ from pathlib import Path
 import helm_python
 import pytest
 
+from release.config import load_settings
 from release.oci.artifact import PROV_MEDIA_TYPE
+from release.oci.publish import prepare_upload
+from release.package import package_at_commit
 from tests.conftest import CliResult
 from tests.gitutil import GitBuilder
 from tests.oci.conftest import CHART_YAML
@@ -76,11 +79,26 @@ def test_verify_flags_a_tag_overwritten_with_other_content(
 def test_dirty_chart_is_not_published(gitrepo: GitBuilder, open_registry: Registry,
                                       namespace: str, cli: Callable[..., CliResult]) -> None:
     _release_repo(gitrepo)
+    gitrepo.git("tag", "-d", "v0.1.0")  # no tag to build from: the working tree would be it
     (gitrepo.root / "chart" / "values.yaml").write_text("replicas: 9\n")
     r = cli("--repo", str(gitrepo.root), "push", "--tag", "v0.1.0", "--to",
             open_registry.oci(namespace), "--plain-http")
     assert r.code == 2 and "uncommitted" in r.err
     assert open_registry.tags(f"{namespace}/demo") == []
+
+
+def test_a_tagged_release_is_pushed_as_committed_whatever_the_working_tree(
+        gitrepo: GitBuilder, open_registry: Registry, namespace: str,
+        cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    _release_repo(gitrepo)
+    (gitrepo.root / "chart" / "values.yaml").write_text("replicas: 9\n")
+    r = cli("--repo", str(gitrepo.root), "push", "--tag", "v0.1.0", "--to",
+            open_registry.oci(namespace), "--plain-http", "--json")
+    assert r.code == 0, r
+    committed = package_at_commit(load_settings(gitrepo.root, environ={}), "refs/tags/v0.1.0",
+                                  tmp_path)
+    upload = prepare_upload(committed, open_registry.oci(namespace), plain_http=True)
+    assert json.loads(r.out)["digest"] == upload.digest
 
 
 def test_signed_push_carries_a_provenance_layer_helm_verifies(

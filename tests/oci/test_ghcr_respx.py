@@ -118,13 +118,13 @@ def test_401_after_cached_token_fetches_one_fresh_token_never_loops() -> None:
     with _client() as client:
         challenge = parse_challenge(CHALLENGE["WWW-Authenticate"])
         assert challenge is not None
-        client.auth.cache.challenges["ghcr.io"] = challenge
-        client.auth.cache.put("ghcr.io", f"repository:{REPO}:pull,push", "stale", 300)
+        client.auth.cache.challenge = challenge
+        client.auth.cache.put(client.origin, f"repository:{REPO}:pull,push", "stale", 300)
         before = tokens.call_count
         _token_route(respx.mock, tokens=["fresh"])
         assert client.manifest_digest(REPO, "1.0.0") == "sha256:" + "c" * 64
         assert tokens.call_count - before == 1 and state["n"] == 2  # stale, 401, fresh, 200
-        assert client.auth.cache.get("ghcr.io", f"repository:{REPO}:pull,push") == "fresh"
+        assert client.auth.cache.get(client.origin, f"repository:{REPO}:pull,push") == "fresh"
 
 
 @respx.mock
@@ -142,12 +142,13 @@ def test_429_toomanyrequests_honours_retry_after() -> None:
         assert client.manifest_digest(REPO, "1.0.0") == "sha256:" + "d" * 64
         assert client.retry.waited == [3.0]
 
-    respx.head(f"{GHCR}/v2/{REPO}/manifests/2.0.0").mock(return_value=httpx.Response(
+    # (a GET: an answer to HEAD has no body to carry the error code)
+    respx.get(f"{GHCR}/v2/{REPO}/manifests/2.0.0").mock(return_value=httpx.Response(
         429, headers={"Retry-After": "1"},
         json={"errors": [{"code": "TOOMANYREQUESTS", "message": "rate limit"}]}))
     with RegistryClient("ghcr.io", retry=RetryPolicy(sleep=lambda _: None)) as client, \
             pytest.raises(RemoteError) as err:
-        client.manifest_digest(REPO, "2.0.0")
+        client.get_manifest(REPO, "2.0.0")
     assert "rate-limiting" in str(err.value) and "TOOMANYREQUESTS" in str(err.value)
     assert client.requests == 5  # at most 5 tries
 
@@ -222,7 +223,7 @@ def test_redirected_blob_download_never_carries_authorization() -> None:
     cdn = respx.get(url__startswith="https://pkg-containers.githubusercontent.com/").mock(
         return_value=httpx.Response(200, content=content))
     with RegistryClient("ghcr.io", credentials=CREDS) as client:
-        assert client.get_blob(REPO, blob.digest) == content
+        assert client.get_blob(REPO, blob.digest, len(content)) == content
     assert "Authorization" not in cdn.calls[0].request.headers
 
 
@@ -235,7 +236,7 @@ def test_redirect_target_challenge_gets_no_credentials() -> None:
     stolen = respx.get(url__startswith="https://evil.example/token").mock(
         return_value=httpx.Response(200, json={"token": "x"}))
     with RegistryClient("ghcr.io", credentials=CREDS) as client, pytest.raises(RemoteError):
-        client.get_blob(REPO, "sha256:" + "e" * 64)
+        client.get_blob(REPO, "sha256:" + "e" * 64, 10)
     assert evil.call_count == 1 and stolen.call_count == 0
     assert "Authorization" not in evil.calls[0].request.headers
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 
 from release.errors import BadInput
-from release.oci.reference import chart_ref, is_loopback, split_registry, tag_for_version
+from release.oci.reference import chart_ref, split_registry, tag_for_version
+from release.origin import is_loopback_host as is_loopback
 
 
 def test_helm_layout_and_plus_becomes_underscore() -> None:
     ref = chart_ref("oci://ghcr.io/ameideio/charts", "operators", "1.2.3+build.5")
     assert (ref.host, ref.repository, ref.tag) == ("ghcr.io", "ameideio/charts/operators",
                                                    "1.2.3_build.5")
-    assert ref.repo_url == "https://ghcr.io/v2/ameideio/charts/operators"
+    assert ref.oci == "oci://ghcr.io/ameideio/charts/operators:1.2.3_build.5"
     assert str(ref) == "ghcr.io/ameideio/charts/operators:1.2.3_build.5"
 
 
@@ -39,8 +40,7 @@ def test_tag_grammar() -> None:
 
 
 def test_plain_http_only_for_loopback() -> None:
-    assert chart_ref("oci://127.0.0.1:5000/x", "demo", "1.0.0", plain_http=True).base_url == (
-        "http://127.0.0.1:5000")
+    assert chart_ref("oci://127.0.0.1:5000/x", "demo", "1.0.0", plain_http=True).plain_http
     with pytest.raises(BadInput, match="loopback"):
         chart_ref("oci://ghcr.io/x", "demo", "1.0.0", plain_http=True)
     assert is_loopback("localhost") and is_loopback("[::1]:5000") and is_loopback("127.1.2.3:1")

@@ -178,6 +178,53 @@ def test_release_token_reaches_only_the_steps_that_write() -> None:
                           "first)"]
 
 
+def test_release_jobs_install_only_the_hash_pinned_lock() -> None:
+    for name, job in load("release.yml")["jobs"].items():
+        installs = [line.strip() for s in job["steps"] if "run" in s
+                    for line in s["run"].splitlines() if "pip install" in line]
+        assert installs == [
+            "python -m pip install --disable-pip-version-check --require-hashes "
+            "-r requirements/release.txt",
+            "python -m pip install --disable-pip-version-check --no-deps --no-build-isolation .",
+        ], name
+
+
+def test_the_lock_pins_every_runtime_dependency_by_hash() -> None:
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [Requirement(r) for r in [*project["dependencies"],
+                                        *project["optional-dependencies"]["helm"]]]
+    lines = (ROOT / "requirements" / "release.txt").read_text().splitlines()
+    pins: dict[str, str] = {}
+    hashes: dict[str, int] = {}
+    current = ""
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line.startswith(" "):
+            name, _, version = line.split()[0].partition("==")
+            assert version, f"{line} is not pinned with =="
+            current = canonicalize_name(name)
+            pins[current], hashes[current] = version, 0
+        elif line.strip().startswith("--hash=sha256:"):
+            hashes[current] += 1
+    assert pins and all(hashes[name] >= 1 for name in pins), hashes
+    for requirement in wanted:
+        version = pins.get(canonicalize_name(requirement.name))
+        assert version is not None, f"{requirement.name} is not in the lock"
+        assert requirement.specifier.contains(version), f"{requirement} vs {version}"
+    assert "setuptools" in pins  # the build backend, for --no-build-isolation
+
+
+def test_release_publishes_in_the_protected_environment() -> None:
+    jobs = load("release.yml")["jobs"]
+    assert jobs["publish"]["environment"] == "release"
+
+
 def test_release_pages_job_uses_the_retrying_script() -> None:
     pages = load("release.yml")["jobs"]["pages"]
     assert pages["needs"] == "publish"
