@@ -72,10 +72,9 @@ class GitHubLookup:
 def github_lookup(settings: Settings, environ: Mapping[str, str]) -> GitHubLookup | None:
     """A lookup when a token is set, else None (the caller prints `NO_TOKEN`). Lookups retry
     little and never wait long: they decorate notes, they must not hold a release up."""
-    from release.github import GitHub
+    from release.github import GitHub, token_from_env
 
-    token = next((environ[n].strip() for n in ("GITHUB_TOKEN", "GH_TOKEN")
-                  if environ.get(n, "").strip()), "")
+    token = token_from_env(environ, required=False)
     if not token:
         return None
     return GitHubLookup(GitHub(str(settings["github-api"]), settings.github_repository, token,

@@ -414,7 +414,10 @@ class LogStream:
         if root is None:
             return
         try:
-            self._proc = subprocess.Popen(["git", *args], cwd=root, env=git_env(),
+            # GIT_FLUSH=0: git flushes per commit into a pipe by default, 50,000 tiny writes
+            # and as many wake-ups; block-buffered, a history streams in a few thousand reads.
+            self._proc = subprocess.Popen(["git", *args], cwd=root,
+                                          env=git_env({"GIT_FLUSH": "0"}),
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE)
         except FileNotFoundError:
