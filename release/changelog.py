@@ -11,6 +11,7 @@ from __future__ import annotations
 import filecmp
 import os
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
@@ -75,28 +76,34 @@ def insert_entry(path: Path, tag: str, version: str, entry: str, settings: Setti
 
 def print_full(releases: Iterable[Release], settings: Settings,
                lookup: Lookup | None = None) -> None:
-    """The whole changelog over `releases` (highest version first) on stdout, as it is built."""
-    write_changelog(releases, settings, sys.stdout, lookup)
+    """The whole changelog over `releases` (highest version first) on stdout. It is built in a
+    spool file (releases are written while git still reads, and a restart can cut the file
+    back), then copied out: the text never sits in memory whole."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        write_changelog(releases, settings, spool, lookup)
+        spool.seek(0)
+        shutil.copyfileobj(spool, sys.stdout, 1 << 20)
     sys.stdout.flush()
 
 
 def write_full(path: Path, releases: Iterable[Release], settings: Settings,
-               may_replace: Callable[[Path], None], lookup: Lookup | None = None) -> bool:
+               may_replace: Callable[[Path], None], lookup: Lookup | None = None,
+               ) -> tuple[bool, int]:
     """Stream the whole changelog into a file beside `path`, then put it in place unless the
     content is already there; `may_replace(path)` raises when an existing, different file must
-    not be overwritten. True when the file changed."""
+    not be overwritten. Returns (whether the file changed, the number of releases)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            write_changelog(releases, settings, fh, lookup)
+        with os.fdopen(fd, "w+", encoding="utf-8", newline="") as fh:
+            count = write_changelog(releases, settings, fh, lookup)
             fh.flush()
             os.fsync(fh.fileno())
         if path.is_file() and not path.is_symlink() and filecmp.cmp(tmp, path, shallow=False):
-            return False
+            return False, count
         may_replace(path)
         os.chmod(tmp, path.stat().st_mode & 0o7777 if path.is_file() else 0o644)
         os.replace(tmp, path)
-        return True
+        return True, count
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -422,6 +423,7 @@ class LogStream:
                                           stderr=subprocess.PIPE)
         except FileNotFoundError:
             raise BadInput("git is not installed", "install git and retry") from None
+        _widen_pipe(self._proc.stdout)
         self._feeder = threading.Thread(target=_feed, args=(self._proc.stdin, revs), daemon=True)
         self._feeder.start()
 
@@ -477,6 +479,21 @@ class LogStream:
             self._feeder.join()
         if check and code != 0:
             raise GitError(("log",), stderr.decode("utf-8", "replace"), code)
+
+
+_PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(pipe: IO[bytes] | None) -> None:
+    """Let git run 1 MiB ahead of a reader busy with finished releases (Linux: F_SETPIPE_SZ;
+    elsewhere, or when refused, the default 64 KiB pipe stays)."""
+    if pipe is None or not sys.platform.startswith("linux"):
+        return
+    import contextlib
+    import fcntl
+
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(pipe.fileno(), 1031, _PIPE_BYTES)  # F_SETPIPE_SZ
 
 
 def _feed(stdin: IO[bytes] | None, data: bytes) -> None:

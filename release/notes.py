@@ -24,14 +24,15 @@ renderer can write each before the next is built (see `all_releases`).
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import gc
 import heapq
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from release.commits import REVERT, Change, parse_commit
 from release.contributors import Person, co_authors, identity, is_bot, ordered
@@ -198,6 +199,56 @@ def scope_from(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
     return Scope(tuple(specs), drop, since_prerelease)
 
 
+class NotRead(Exception):
+    """A question about commits git has not streamed yet (see `all_releases`)."""
+
+
+class _PartialGraph(Sequence[tuple[int, ...]]):
+    """Parents as indices while the history is still being read: a commit whose parents have
+    not all arrived raises NotRead, so a walk that needs them gives up instead of guessing."""
+
+    def __init__(self, history: History) -> None:
+        self._history = history
+        self._resolved: dict[int, tuple[int, ...]] = {}
+
+    def __len__(self) -> int:
+        return len(self._history.shas)
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[int, ...]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[tuple[int, ...]]: ...
+
+    def __getitem__(self, i: int | slice) -> tuple[int, ...] | Sequence[tuple[int, ...]]:
+        if isinstance(i, slice):
+            raise TypeError("no slices of a partial graph")
+        found = self._resolved.get(i)
+        if found is None:
+            index = self._history.index
+            try:
+                found = tuple(index[p] for p in self._history._parent_shas[i])
+            except KeyError:
+                raise NotRead from None
+            self._resolved[i] = found
+        return found
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused, and what was built frozen out of its sight after:
+    a history holds no cycles, and otherwise the collector walks the growing history again and
+    again (a third of a big changelog's time)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+
+
 class History:
     """The commits one `git log` streamed, reduced to what the notes use: index, parents, time,
     whether the path scope keeps it, its people, and its parsed changes (kept commits and reverts
@@ -207,7 +258,6 @@ class History:
         self.scope = scope
         self.shas: list[str] = []
         self.index: dict[str, int] = {}
-        self.parents: list[tuple[int, ...]] = []
         self._parent_shas: list[tuple[str, ...]] = []
         self.times: list[int] = []
         self.kept = bytearray()  # 1: a non-merge commit inside the path scope
@@ -222,6 +272,9 @@ class History:
         self.name_ids: dict[str, int] = {}
         self.commits_of: list[list[int]] = []  # person id → commit indices, ascending
         self.topological = True  # every commit came before its parents
+        self.complete = False  # the whole stream has been read
+        # Parents as indices: resolved on demand while reading, a plain list once complete.
+        self.graph: Sequence[tuple[int, ...]] = _PartialGraph(self)
 
     def _person(self, email: str) -> int:
         key = identity(email)
@@ -241,36 +294,30 @@ class History:
 
     @classmethod
     def read(cls, records: Iterable[LogRecord], scope: Scope) -> History:
-        """Consume a log stream (one loop with everything bound locally: it runs once per
-        commit, 50,000 times for a big changelog).
+        """Consume a log stream (see `reading`), the garbage collector paused meanwhile."""
+        history = cls(scope)
+        with paused_gc():
+            for _ in history.reading(records):
+                pass
+        return history
 
-        The cyclic garbage collector is paused meanwhile, and what was read is frozen out of its
-        sight afterwards: none of it forms cycles, and otherwise the collector would walk the
-        growing history again and again (a third of the changelog's time)."""
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            return cls._read(records, scope)
-        finally:
-            gc.freeze()
-            if collecting:
-                gc.enable()
-
-    @classmethod
-    def _read(cls, records: Iterable[LogRecord], scope: Scope) -> History:
-        h = cls(scope)
-        topo = True
+    def reading(self, records: Iterable[LogRecord], every: int = 0) -> Iterator[int]:
+        """Consume a log stream, yielding the number of commits read every `every` commits (0:
+        never), so a caller can finish releases while git still streams. One loop with
+        everything bound locally: it runs once per commit, 50,000 times for a big changelog."""
+        h = self
         shas, index, parent_shas, times = h.shas, h.index, h._parent_shas, h.times
         kept_flags, changes, reverts, author, co = h.kept, h.changes, h.reverts, h.author, h.co
         commits_of, person, ids, name_of = h.commits_of, h._person, h.ids, h._name
         author_name = h.author_name
+        i = -1
         for i, (sha, parents, message, when, name, email, touched) in enumerate(records):
             shas.append(sha)
             index[sha] = i
             parent_shas.append(parents)
-            if topo and parents and (parents[0] in index or (len(parents) > 1 and any(
+            if parents and h.topological and (parents[0] in index or (len(parents) > 1 and any(
                     p in index for p in parents))):
-                topo = False  # a parent came before its child (committer clocks disagree)
+                h.topological = False  # a parent came before its child (clocks disagree)
             times.append(when)
             merge = len(parents) > 1
             kept = touched and not merge
@@ -295,11 +342,14 @@ class History:
                         co[i] = tuple(sorted(others.items()))
                         for other in others:
                             commits_of[other].append(i)
+            if every and i % every == every - 1:
+                yield i + 1
         index_of = index.get
-        h.parents = [tuple(j for p in ps if (j := index_of(p)) is not None) for ps in parent_shas]
+        # Parents outside the walk (a shallow clone's boundary) are dropped.
+        h.graph = [tuple(j for p in ps if (j := index_of(p)) is not None) for ps in parent_shas]
         h._parent_shas = []
-        h.topological = topo
-        return h
+        h.complete = True
+        yield i + 1
 
     def release_changes(self, indices: Sequence[int]) -> tuple[list[Change], list[int]]:
         """Changes of a range given newest first (parents after children): reverts cancelled,
@@ -367,16 +417,20 @@ class History:
         mine = self.commits_of[pid]
         k = bisect.bisect_left(mine, base)
         if k == len(mine):
+            if not self.complete:
+                raise NotRead
             return False
         if mine[k] == base:
             return True
         last = mine[-1]
-        author, co, parents = self.author, self.co, self.parents
+        author, co, parents = self.author, self.co, self.graph
         seen = {base}
         heap = [base]
         while heap:
             c = heapq.heappop(heap)
             if c > last:
+                if not self.complete:
+                    raise NotRead  # their next commit may still come, as an ancestor of the base
                 return False
             if author[c] == pid or any(other == pid for other, _ in co.get(c, ())):
                 return True
@@ -520,53 +574,97 @@ def _range(parents: Sequence[Sequence[int]], tip: int, base: int | None) -> list
     return out
 
 
+EARLY_EVERY = 2048  # commits read between two tries at finishing releases before git is done
+
+
 def all_releases(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
                  since_prerelease: bool = False,
-                 tags: Sequence[ReleaseTag] | None = None) -> Iterator[Release]:
+                 tags: Sequence[ReleaseTag] | None = None) -> ReleaseStream:
     """Every release, highest version first, from one streamed `git log` over all tags.
 
     git starts at once, on the history of every tag named like a release, so what the caller
-    does next (imports, listing the tags) happens while git reads; each release is then built
-    when the caller asks for it. git's date order streams from the first commit on (--topo-order
-    walks everything first) and is topological unless committer clocks disagree: then git sorts
-    it after all.
+    does next (imports, listing the tags) happens while git reads. git's date order streams from
+    the first commit on (--topo-order walks everything first) and is topological unless committer
+    clocks disagree: then git sorts it after all.
 
     Each release's previous release and range follow the same rules as `collect`, computed on
     the in-memory commit graph: ancestry by a walk bounded by topological position, ranges by a
-    two-colour walk that stops once only the base's commits remain queued.
+    two-colour walk that stops once only the base's commits remain queued. See `ReleaseStream`
+    for releases finished while git still reads.
     """
     scope = scope_from(repo, settings, all_paths=all_paths, since_prerelease=since_prerelease)
     glob = settings.tag_prefix + "*"
     stream = repo.iter_log((), paths=scope.paths, tags_glob=glob)
-    return _all_releases(repo, settings, stream, scope, glob, tags, since_prerelease)
+    return ReleaseStream(repo, settings, stream, scope, glob, tags, since_prerelease)
 
 
-def _all_releases(repo: GitRepo, settings: Settings, stream: LogStream, scope: Scope, glob: str,
-                  tags: Sequence[ReleaseTag] | None, since_prerelease: bool,
-                  ) -> Iterator[Release]:
-    with stream:
-        all_tags = list(tags) if tags is not None else release_tags(repo, settings.tag_prefix)
-        if not all_tags:
-            return
-        history = History.read(stream, scope)
-    if not history.topological:
-        with repo.iter_log((), paths=scope.paths, topo=True, tags_glob=glob) as again:
-            history = History.read(again, scope)
-    index, parents = history.index, history.parents
-    for pos in range(len(all_tags) - 1, -1, -1):
-        tag = all_tags[pos]
+class ReleaseStream:
+    """The releases of `all_releases`, built as they are asked for.
+
+    Without `on_restart` they come once the whole history is read. A consumer that can take
+    back what it wrote (a spool file) sets `on_restart`: then releases already come while git
+    still streams, each as soon as every commit its walks need has arrived (the newest first, as
+    the output wants them). That is exact while git's order is topological; should a commit turn
+    up after one of its parents, `on_restart()` is called, everything is read again in
+    topological order and all releases come again.
+    """
+
+    def __init__(self, repo: GitRepo, settings: Settings, stream: LogStream, scope: Scope,
+                 glob: str, tags: Sequence[ReleaseTag] | None, since_prerelease: bool) -> None:
+        self._args = (repo, settings, stream, scope, glob, tags, since_prerelease)
+        self.on_restart: Callable[[], None] | None = None
+
+    def __iter__(self) -> Iterator[Release]:
+        repo, settings, stream, scope, glob, tags, since_prerelease = self._args
+        with stream:
+            all_tags = list(tags) if tags is not None else release_tags(repo, settings.tag_prefix)
+            if not all_tags:
+                return
+            history = History(scope)
+            pos = len(all_tags) - 1
+            early = self.on_restart is not None
+            with paused_gc():
+                for _ in history.reading(stream, EARLY_EVERY if early else 0):
+                    while early and pos >= 0 and history.topological:
+                        release = _release_at(history, all_tags, pos, since_prerelease)
+                        if release is None:
+                            break
+                        yield release
+                        pos -= 1
+        if not history.topological:
+            if pos < len(all_tags) - 1 and self.on_restart is not None:
+                self.on_restart()
+            pos = len(all_tags) - 1
+            with repo.iter_log((), paths=scope.paths, topo=True, tags_glob=glob) as again:
+                history = History.read(again, scope)
+        for at in range(pos, -1, -1):
+            release = _release_at(history, all_tags, at, since_prerelease)
+            assert release is not None  # the history is complete
+            yield release
+
+
+def _release_at(history: History, tags: Sequence[ReleaseTag], pos: int,
+                since_prerelease: bool) -> Release | None:
+    """The release of `tags[pos]`; None while the history read so far cannot answer yet."""
+    tag = tags[pos]
+    index, graph = history.index, history.graph
+    try:
         tip = index[tag.sha]
-        prev = _dag_previous(all_tags, pos, tip, index, parents, since_prerelease)
+        prev = _dag_previous(tags, pos, tip, index, graph, since_prerelease)
         base = index[prev.sha] if prev is not None else None
-        changes, kept = history.release_changes(_range(parents, tip, base))
+        changes, kept = history.release_changes(_range(graph, tip, base))
         found = history.contributors(kept)
         first = ({pid for pid in found if not history.contributed_before(pid, base)}
                  if base is not None else set())
-        yield Release(
-            tag=tag.name, version=tag.version, sha=tag.sha, date=_date(history.times[tip]),
-            previous_tag=prev.name if prev else None,
-            previous_version=prev.version if prev else None,
-            changes=tuple(changes), commits=len(kept), people=history.persons(found, first))
+    except (NotRead, KeyError):  # a commit git has not streamed yet
+        if history.complete:
+            raise
+        return None
+    return Release(
+        tag=tag.name, version=tag.version, sha=tag.sha, date=_date(history.times[tip]),
+        previous_tag=prev.name if prev else None,
+        previous_version=prev.version if prev else None,
+        changes=tuple(changes), commits=len(kept), people=history.persons(found, first))
 
 
 def _dag_previous(tags: Sequence[ReleaseTag], pos: int, tip: int, index: dict[str, int],

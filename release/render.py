@@ -306,17 +306,33 @@ class Renderer:
             return _Bundled.entry(self.view(release))
         return self.render("changelog-entry.md.j2", r=self.view(release))
 
-    def write_changelog(self, releases: Iterable[Release], out: TextIO) -> None:
+    def write_changelog(self, releases: Iterable[Release], out: TextIO) -> int:
         """The whole changelog, written release by release: only one release's view and text
-        exist at a time."""
+        exist at a time. Into a seekable `out`, releases of a `ReleaseStream` are written while
+        git still reads the history (should it have to start over, `out` is cut back). Returns
+        the number of releases written."""
+        from release.notes import ReleaseStream
+
+        count = 0
         if self.env is None:
             out.write(_Bundled.HEADER)
+            if isinstance(releases, ReleaseStream) and out.seekable():
+                mark = out.tell()
+                releases.on_restart = lambda: _cut(out, mark)
             for release in releases:
                 out.write("\n" + _Bundled.entry(self.view(release)))
-            return
-        views = (self.view(r) for r in releases)
-        stream = _generate(self.env, "changelog.md.j2", {"releases": views}, self.repo_url)
+                count += 1
+            return count
+
+        def views() -> Iterator[ReleaseView]:
+            nonlocal count
+            for release in releases:
+                count += 1
+                yield self.view(release)
+
+        stream = _generate(self.env, "changelog.md.j2", {"releases": views()}, self.repo_url)
         _write_stripped(stream, out)
+        return count
 
 
 @functools.lru_cache(maxsize=4096)
@@ -411,6 +427,11 @@ def _jinja(env: jinja2.Environment, name: str, context: Mapping[str, Any], repo_
     return "".join(_generate(env, name, context, repo_url))
 
 
+def _cut(out: TextIO, mark: int) -> None:
+    out.seek(mark)
+    out.truncate()
+
+
 def _strip(text: str) -> str:
     return text.strip("\n") + "\n"
 
@@ -454,9 +475,10 @@ def render_changelog_entry(release: Release, settings: Settings,
 
 
 def write_changelog(releases: Iterable[Release], settings: Settings, out: TextIO,
-                    lookup: Lookup | None = None) -> None:
-    """The whole CHANGELOG.md over `releases` (highest version first), streamed to `out`."""
-    Renderer(settings, lookup).write_changelog(releases, out)
+                    lookup: Lookup | None = None) -> int:
+    """The whole CHANGELOG.md over `releases` (highest version first), streamed to `out`;
+    returns the number of releases."""
+    return Renderer(settings, lookup).write_changelog(releases, out)
 
 
 def render_changelog(releases: Iterable[Release], settings: Settings,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from release.config import Settings
     from release.enrich import GitHubLookup
     from release.gitrepo import GitRepo
-    from release.notes import Release, ReleaseTag
+    from release.notes import ReleaseTag
 
 T = TypeVar("T")
 
@@ -208,23 +208,9 @@ def changelog_cmd(ctx: click.Context, output: Path | None, update: bool, tag: st
             changelog.print_full(releases, s, lookup)
             return
         path = resolve_path(output)
-        written = _Counted(releases)
-        changed = changelog.write_full(path, written, s, lambda p: _guard_overwrite(repo, p),
-                                       lookup)
-    info(f"{path}: {written.count} releases" + ("" if changed else "; unchanged"))
-
-
-class _Counted:
-    """The releases as they stream by, counted for the closing message."""
-
-    def __init__(self, releases: Iterable[Release]) -> None:
-        self.releases = releases
-        self.count = 0
-
-    def __iter__(self) -> Iterator[Release]:
-        for release in self.releases:
-            self.count += 1
-            yield release
+        changed, count = changelog.write_full(path, releases, s,
+                                              lambda p: _guard_overwrite(repo, p), lookup)
+    info(f"{path}: {count} releases" + ("" if changed else "; unchanged"))
 
 
 @click.command("github-release")
