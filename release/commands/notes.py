@@ -111,6 +111,7 @@ def notes_cmd(ctx: click.Context, tag: str | None, unreleased: bool, fmt: str, a
     repo = GitRepo(s.root)
     listing = _Background(repo.tags)  # git lists the tags while the notes modules load
     from release.notes import collect, release_tags
+    from release.render import artifacthub_changes, render_notes
 
     tags = release_tags(repo, s.tag_prefix, listing.result())
     if tag is None and not unreleased:
@@ -118,16 +119,12 @@ def notes_cmd(ctx: click.Context, tag: str | None, unreleased: bool, fmt: str, a
     release = collect(repo, s, tag, since_prerelease=since_prerelease, all_paths=all_paths,
                       tags=tags)
     if artifacthub:
-        from release.render import artifacthub_changes
-
         text = artifacthub_changes(release, s)
         if fmt == "json":
             emit_json({"artifacthub.io/changes": text})
         else:
             click.echo(text, nl=False)
         return
-    from release.render import render_notes
-
     with _lookup(s, github) as lookup:
         markdown = render_notes(release, s, lookup)
     if fmt == "json":
