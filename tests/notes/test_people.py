@@ -17,7 +17,7 @@ from release.gitrepo import GitRepo
 from release.notes import History, all_releases, collect, scope_from
 from release.render import render_notes
 from tests.conftest import run_main
-from tests.fakegithub import API, REPO, TOKEN
+from tests.fakegithub import API, REPO, TOKEN, FakeGitHub
 from tests.gitutil import GitBuilder
 from tests.notes.conftest import make_settings
 
@@ -200,6 +200,21 @@ def test_github_logins_and_label_sections(team: GitBuilder, token: None,
     fixes = out[out.index("### Bug fixes"):out.index("### Chores")]
     assert "pair work" in fixes and "pair work" not in out[:out.index("### Bug fixes")]
     assert TOKEN not in out + err and err == ""
+
+
+def test_github_release_body_names_logins(team: GitBuilder, token: None,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    bob_sha = collect(GitRepo(team.root), make_settings(team), "v1.1.0").people[1].sha
+    with respx.mock(assert_all_called=False) as router:
+        fake = FakeGitHub(router)
+        FakeLookups(router, {bob_sha: "bobby"}, {})
+        code, _, err = run_main(["--repo", str(team.root), "github-release", "--tag", "v1.1.0",
+                                 "--github"], capsys)
+        assert code == 0, err
+        body = fake.releases["v1.1.0"]["body"]
+    assert "### Contributors\n\n@bobby (first contribution), @dave-d (first contribution)" in body
+    assert body.rstrip().endswith("**Full changelog**: https://github.com/o/r/compare/"
+                                  "v1.0.0...v1.1.0")
 
 
 def test_github_mentions_in_code_notify_nobody(team: GitBuilder, token: None,
