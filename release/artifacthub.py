@@ -344,8 +344,12 @@ def _storage_version(doc: dict[str, Any], path: Path) -> dict[str, Any]:
 def crd_entries(crd_dir: Path) -> list[dict[str, str]]:
     """`artifacthub.io/crds`: kind, version (the storage one), name, displayName and the
     schema's top-level description, one per CustomResourceDefinition, files in path order."""
+    return _crd_entries(_crds(crd_dir))
+
+
+def _crd_entries(crds: list[tuple[Path, dict[str, Any]]]) -> list[dict[str, str]]:
     entries = []
-    for path, doc in _crds(crd_dir):
+    for path, doc in crds:
         kind = _field(doc, ("spec", "names", "kind"), str, path)
         version = _storage_version(doc, path)
         entry = {"kind": kind, "version": _field(version, ("name",), str, path),
@@ -363,8 +367,13 @@ def crd_examples(examples_dir: Path, crd_dir: Path) -> list[dict[str, Any]]:
     """`artifacthub.io/crdsExamples`: every example custom resource, files in path order, each
     checked to be of a kind and served version that a CRD in `crd_dir` defines (the schema check
     itself is jsonschema's, in the tests: a runtime dependency for it is not worth it)."""
+    return _crd_examples(examples_dir, _crds(crd_dir), crd_dir)
+
+
+def _crd_examples(examples_dir: Path, crds: list[tuple[Path, dict[str, Any]]],
+                  crd_dir: Path) -> list[dict[str, Any]]:
     served: set[tuple[str, str]] = set()
-    for path, doc in _crds(crd_dir):
+    for path, doc in crds:
         group = _field(doc, ("spec", "group"), str, path)
         kind = _field(doc, ("spec", "names", "kind"), str, path)
         for version in _field(doc, ("spec", "versions"), list, path):
@@ -385,31 +394,49 @@ def crd_examples(examples_dir: Path, crd_dir: Path) -> list[dict[str, Any]]:
 
 # --- all of it -------------------------------------------------------------------------------
 
-def release_annotations(release: Release, settings: Settings, chart_dir: Path, crd_dir: Path,
-                        examples_dir: Path) -> dict[str, str]:
+CRD_DIRS = ("files/crds", "crds")  # templated CRDs (this chart) first, then Helm's crds/
+EXAMPLES_DIR = "examples"
+
+
+def release_annotations(release: Release, settings: Settings, chart_dir: Path,
+                        crd_dir: Path | None = None, examples_dir: Path | None = None,
+                        app_version: str | None = None) -> dict[str, str]:
     """The generated annotations of `release` (name → YAML text), always in the same order.
 
-    `chart_dir` holds values.yaml; `crd_dir` and `examples_dir` are where the CRDs and example
-    resources live now (`chart/crds`, `chart/examples`): parameters, as they may move."""
+    `chart_dir` holds values.yaml; `crd_dir` and `examples_dir` default to the first of
+    `CRD_DIRS` and `EXAMPLES_DIR` that exist in it. What has no source is left out: no CRD
+    directory, no `crds`; no examples, no `crdsExamples`; no `operators` in the values, no
+    `images` — so any chart can be packaged, and this one gets them all. The images' tag is
+    `app_version` (default: the release's version), as the chart renders them."""
     _release_tag(release, settings)  # a version is required
     assert release.version is not None
     version = str(release.version)
+    if crd_dir is None:
+        crd_dir = next((chart_dir / d for d in CRD_DIRS if (chart_dir / d).is_dir()), None)
+    if examples_dir is None and (chart_dir / EXAMPLES_DIR).is_dir():
+        examples_dir = chart_dir / EXAMPLES_DIR
     values_path = chart_dir / "values.yaml"
-    try:
-        values_text = values_path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise BadInput(f"{values_path} not found", "point at the chart directory") from None
+    values: Any = {}
+    if values_path.exists():
+        values = parse_yaml(read_text_file(values_path, "values.yaml", max_bytes=MAX_FILE),
+                            str(values_path))
     changes = change_entries(release, settings)
     security = any(entry.get("kind") == "security" for entry in changes)
-    return {
+    out = {
         PREFIX + "changes": to_yaml_text(changes),
         PREFIX + "containsSecurityUpdates": "true" if security else "false",
-        PREFIX + "crds": to_yaml_text(crd_entries(crd_dir)),
-        PREFIX + "crdsExamples": to_yaml_text(crd_examples(examples_dir, crd_dir)),
-        PREFIX + "images": to_yaml_text(chart_images(parse_yaml(values_text, str(values_path)),
-                                                     version, str(values_path))),
-        PREFIX + "prerelease": "true" if release.version.prerelease else "false",
     }
+    crds = _crds(crd_dir) if crd_dir is not None else []  # parsed once: CRDs are big
+    if crd_dir is not None and crds:
+        out[PREFIX + "crds"] = to_yaml_text(_crd_entries(crds))
+        if examples_dir is not None:
+            out[PREFIX + "crdsExamples"] = to_yaml_text(_crd_examples(examples_dir, crds,
+                                                                      crd_dir))
+    if isinstance(values, Mapping) and values.get("operators"):
+        out[PREFIX + "images"] = to_yaml_text(chart_images(values, app_version or version,
+                                                           str(values_path)))
+    out[PREFIX + "prerelease"] = "true" if release.version.prerelease else "false"
+    return out
 
 
 # --- writing them into Chart.yaml ------------------------------------------------------------

@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "templates": "",
     "helm-repo-url": "https://ameideio.github.io/ameide-core",
     "release-branches": ["main", "release-*"],
+    "release-pr-branch": "release/next",
+    "dev-registry": "oci://ghcr.io/ameideio/charts-dev",
     "mentions": "keep",
     "contributors": "humans",
     # "type: Title" in display order; "a+b: Title" shares a section; "breaking" (always first)
@@ -227,9 +229,12 @@ IGNORED_ENV = frozenset({ENV_PREFIX + "DEBUG"})
 
 
 _OWNER_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+_REGISTRY_CREDENTIALS = ("put registry credentials in AMEIDE_REGISTRY_USERNAME/"
+                         "AMEIDE_REGISTRY_PASSWORD, --username/--password-stdin or `helm "
+                         "registry login`")
 _CREDENTIALS_GO = {
-    "registry": "put registry credentials in AMEIDE_REGISTRY_USERNAME/AMEIDE_REGISTRY_PASSWORD, "
-                "--username/--password-stdin or `helm registry login`",
+    "registry": _REGISTRY_CREDENTIALS,
+    "dev-registry": _REGISTRY_CREDENTIALS,
     "github-api": "put the token in GITHUB_TOKEN (or GH_TOKEN)",
     "helm-repo-url": "a Helm repository read by this tool needs no credentials",
 }
@@ -238,12 +243,16 @@ _CREDENTIALS_GO = {
 def _check_rules(values: dict[str, Any], sources: Mapping[str, str]) -> None:
     """The rules of every setting (see the module docstring); messages never echo a URL that
     might hold a secret."""
-    for key in ("registry", "github-api", "helm-repo-url"):
+    for key in ("registry", "dev-registry", "github-api", "helm-repo-url"):
         check_url_without_credentials(str(values[key]), f"{key} ({sources.get(key, 'default')})",
                                       _CREDENTIALS_GO[key])
     from release.oci.reference import split_registry
 
     split_registry(str(values["registry"]))
+    split_registry(str(values["dev-registry"]))
+    from release.gitrepo import check_branch_name
+
+    check_branch_name(str(values["release-pr-branch"]))
     check_http_url(str(values["github-api"]), "github-api", secret_bound=True)
     if values["helm-repo-url"]:
         check_http_url(str(values["helm-repo-url"]), "helm-repo-url", secret_bound=False)

@@ -64,8 +64,12 @@ class GitError(Exception):
         self.git_args = args
         self.stderr = stderr
         self.returncode = returncode
+        import re
+
         lines = stderr.strip().splitlines()
-        self.reason = lines[-1] if lines else f"exit status {returncode}"
+        reason = lines[-1] if lines else f"exit status {returncode}"
+        # a remote URL may carry user:token@: never repeat it
+        self.reason = re.sub(r"://[^/@\s]+@", "://***@", reason)
         super().__init__(f"git {args[0] if args else ''} failed: {self.reason}")
 
 

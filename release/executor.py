@@ -19,7 +19,7 @@ from release.errors import BadInput
 
 if TYPE_CHECKING:
     from release.config import Settings
-    from release.plan import ReleasePlan
+    from release.plan import PlanOptions, ReleasePlan
     from release.steps.base import Runtime, Step, StepCheck, StepOutcome
     from release.target import ReleaseTarget
 
@@ -123,6 +123,44 @@ def require_release_branch(target: ReleaseTarget, settings: Settings) -> None:
                        "fetch-depth: 0) or set release-branches")
     raise BadInput(f"tag {target.tag} ({target.commit[:12]}) is on no release branch ({shown})",
                    "tag a commit of the default branch or of a release-X.Y branch")
+
+
+def publish_tag(settings: Settings, tag: str, options: PlanOptions, runtime: Runtime,
+                report: Callable[[StepOutcome], None] | None = None) -> PublishReport:
+    """`publish --tag`: resolve the target, refuse what must never be published, make the plan
+    and execute it (what the `publish` command and a merged release PR both run)."""
+    import tempfile
+    from pathlib import Path
+
+    from release.plan import make_plan
+    from release.target import open_repo, resolve_target
+
+    target = resolve_target(settings, open_repo(settings), tag)
+    preflight(target, settings, runtime.environ)
+    with tempfile.TemporaryDirectory(prefix="ameide-release-publish-") as tmp:
+        return publish(make_plan(target, settings, Path(tmp), options), runtime, report)
+
+
+def publish_dev(settings: Settings, options: PlanOptions, runtime: Runtime,
+                report: Callable[[StepOutcome], None] | None = None) -> PublishReport:
+    """`publish --channel dev`: the chart of HEAD as `X.Y.Z-dev.N+<sha>` in the dev registry
+    (package, lint, push; no tag, index, CHANGELOG or GitHub release). HEAD must be committed
+    and on a release branch, like a release."""
+    import tempfile
+    from pathlib import Path
+
+    from release.plan import dev_target, make_plan
+    from release.target import open_repo
+
+    repo = open_repo(settings)
+    target, release = dev_target(settings, repo)
+    if repo.is_dirty():
+        raise BadInput("the working tree has uncommitted changes",
+                       "commit or stash them: a dev chart is built from HEAD's commit")
+    require_release_branch(target, settings)
+    with tempfile.TemporaryDirectory(prefix="ameide-release-dev-") as tmp:
+        return publish(make_plan(target, settings, Path(tmp), options, release), runtime,
+                       report)
 
 
 def publish(plan: ReleasePlan, runtime: Runtime,

@@ -232,6 +232,47 @@ class GitHub:
         return _object(resp, "an asset")
 
 
+    # --- pull requests and labels ------------------------------------------------------------
+    def pulls(self, *, head: str, base: str | None = None, state: str = "open",
+              ) -> list[dict[str, Any]]:
+        """Pull requests from branch `head` of this repository (newest first)."""
+        params = {"head": f"{self.repository.split('/')[0]}:{head}", "state": state,
+                  "sort": "created", "direction": "desc", "per_page": "30"}
+        if base:
+            params["base"] = base
+        resp = self.request("GET", f"{self.repo_url}/pulls", f"list the pull requests of {head}",
+                            params=params)
+        return _objects(resp, "pull requests")
+
+    def pulls_of_commit(self, sha: str) -> list[dict[str, Any]]:
+        """The pull requests a commit belongs to (a merged one: the PR it was merged from)."""
+        resp = self.request("GET", f"{self.repo_url}/commits/{sha}/pulls",
+                            f"list the pull requests of {sha[:12]}", params={"per_page": "30"})
+        return _objects(resp, "pull requests")
+
+    def create_pull(self, *, title: str, head: str, base: str, body: str) -> dict[str, Any]:
+        resp = self.request("POST", f"{self.repo_url}/pulls", f"open the pull request {title}",
+                            json={"title": title, "head": head, "base": base, "body": body,
+                                  "maintainer_can_modify": True})
+        return _object(resp, "a pull request")
+
+    def update_pull(self, number: int, fields: Mapping[str, Any]) -> dict[str, Any]:
+        resp = self.request("PATCH", f"{self.repo_url}/pulls/{number}",
+                            f"update pull request #{number}", json=dict(fields))
+        return _object(resp, "a pull request")
+
+    def add_labels(self, number: int, labels: Sequence[str]) -> None:
+        self.request("POST", f"{self.repo_url}/issues/{number}/labels",
+                     f"label pull request #{number}", json={"labels": list(labels)})
+
+    def remove_label(self, number: int, label: str) -> None:
+        self.request("DELETE", f"{self.repo_url}/issues/{number}/labels/{quote(label, safe='')}",
+                     f"unlabel pull request #{number}", allow=(404,))
+
+    def comment(self, number: int, body: str) -> None:
+        self.request("POST", f"{self.repo_url}/issues/{number}/comments",
+                     f"comment on pull request #{number}", json={"body": body})
+
     # --- what the notes show with --github ---------------------------------------------------
     def commit_author_login(self, sha: str) -> str | None:
         """The GitHub login of a commit's author, or None when GitHub knows no account for its

@@ -268,29 +268,22 @@ class GitRepo:
         return Path(os.path.relpath(path.resolve(), self.root.resolve())).as_posix()
 
     def export_tree(self, rev: str, path: str, dest: Path) -> None:
-        """Write `path` as committed in `rev` below `dest` (read-only for the repository),
-        streamed from `git archive` to disk."""
-        import tarfile
+        """Write `path` as committed in `rev` below `dest`. Git writes the files itself (through
+        a throwaway index), so the repository's index, HEAD and working tree are untouched; line
+        endings are the committed bytes whatever this machine's core.autocrlf says."""
+        import tempfile
 
         commit = self.rev_parse(rev)
         dest.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.Popen(["git", "archive", "--format=tar", commit, "--", path],
-                                cwd=self.root, env=git_env(), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-        assert proc.stdout is not None
-        try:
-            with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
-                tar.extractall(dest, filter="tar")
-        except tarfile.TarError as exc:
-            proc.kill()
-            raise BadInput(f"{path} at {commit[:12]} cannot be exported ({exc})",
-                           "remove links that point outside the chart") from None
-        finally:
-            proc.stdout.close()
-            stderr = proc.stderr.read() if proc.stderr else b""
-            proc.wait()
-        if proc.returncode not in (0, -9):
-            raise GitError(("archive",), stderr.decode("utf-8", "replace"), proc.returncode)
+        with tempfile.TemporaryDirectory(prefix="ameide-release-index-") as tmp:
+            try:
+                self._run(self.root, ["-c", "core.autocrlf=false", "-c", "core.symlinks=true",
+                                      f"--work-tree={dest}", "checkout", commit, "--", path],
+                          env={"GIT_INDEX_FILE": os.path.join(tmp, "index")})
+            except GitError as exc:
+                raise BadInput(f"{path} cannot be read from commit {commit[:12]} "
+                               f"({exc.reason})", "commit the chart, or point --chart at it") \
+                    from None
 
     def read_blob(self, rev: str, path: str, limit: int) -> bytes | None:
         """The content of `path` in commit `rev`, or None when it is not there (at most `limit`
@@ -360,20 +353,70 @@ class GitRepo:
                            "fix what git reports (e.g. set user.name and user.email)") from None
         return self.head()
 
-    def create_tag(self, name: str, rev: str, message: str) -> None:
+    def create_tag(self, name: str, rev: str, message: str,
+                   tagger: tuple[str, str] | None = None) -> None:
+        """An annotated tag; `tagger` (name, email) when the machine has no git identity of
+        its own (a CI runner)."""
+        env = ({"GIT_COMMITTER_NAME": tagger[0], "GIT_COMMITTER_EMAIL": tagger[1]}
+               if tagger else {})
         try:
-            self.git("tag", "-a", "-m", message, "--end-of-options", name, rev)
+            self._run(self.root, ["tag", "-a", "-m", message, "--end-of-options", name, rev],
+                      env=env)
         except GitError as exc:
             raise BadInput(f"git tag {name} failed: {exc.reason}",
                            "fix what git reports (e.g. set user.name and user.email)") from None
 
+    def parents(self, rev: str) -> tuple[str, ...]:
+        line = self.git("rev-list", "--parents", "-n", "1", "--end-of-options",
+                        self.rev_parse(rev)).split()
+        return tuple(line[1:])
+
+    def message(self, rev: str) -> str:
+        return self.git("show", "-s", "--format=%B", self.rev_parse(rev), "--")
+
+    def changed_paths(self, old: str, new: str) -> list[str]:
+        return self.git("diff", "--name-only", "--end-of-options", old, new, "--").split("\n")[:-1]
+
+    def write_commit(self, parent: str, files: Mapping[str, bytes], message: str, *,
+                     author: tuple[str, str], when: int) -> str:
+        """A commit on top of `parent` with `files` replaced, made with git's plumbing through
+        a throwaway index: no branch, no working tree and no index of the repository is
+        touched. The same parent, files, message, author and time give the same commit id."""
+        import tempfile
+
+        commit = self.rev_parse(parent)
+        name, email = author
+        with tempfile.TemporaryDirectory(prefix="ameide-release-index-") as tmp:
+            env = {"GIT_INDEX_FILE": os.path.join(tmp, "index"), "GIT_AUTHOR_NAME": name,
+                   "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
+                   "GIT_COMMITTER_EMAIL": email, "GIT_AUTHOR_DATE": f"@{when} +0000",
+                   "GIT_COMMITTER_DATE": f"@{when} +0000"}
+            self._run(self.root, ["read-tree", commit], env=env)
+            for path, data in sorted(files.items()):
+                blob = self._run(self.root, ["hash-object", "-w", "--stdin"], data).decode().strip()
+                self._run(self.root, ["update-index", "--add", "--cacheinfo",
+                                      f"100644,{blob},{path}"], env=env)
+            tree = self._run(self.root, ["write-tree"], env=env).decode().strip()
+            return self._run(self.root, ["commit-tree", tree, "-p", commit, "-F", "-"],
+                             message.encode(), env=env).decode().strip()
+
     # --- remotes -------------------------------------------------------------------------
-    def push(self, remote: str, *refspecs: str, force_with_lease: str | None = None) -> None:
-        """Push refspecs; a failure is a remote failure (exit 4)."""
+    def push(self, remote: str, *refspecs: str, force_with_lease: str | None = None,
+             token: tuple[str, str] | None = None) -> None:
+        """Push refspecs; a failure is a remote failure (exit 4). `token` = (web origin such as
+        https://github.com, token): sent as an HTTP header for that origin only, through the
+        environment (never on a command line or in .git/config), when the remote lives there."""
         args = ["push", "--porcelain"]
         if force_with_lease is not None:
             args.append(f"--force-with-lease={force_with_lease}")
-        self._remote(args, remote, refspecs, "push to")
+        self._remote(args, remote, refspecs, "push to", token)
+
+    def remote_url(self, remote: str) -> str:
+        check_remote(remote)
+        try:
+            return self.git("remote", "get-url", "--end-of-options", remote).strip()
+        except GitError:
+            return remote  # a URL given directly
 
     def fetch(self, remote: str, *refspecs: str) -> None:
         self._remote(["fetch", "--quiet", "--no-tags"], remote, refspecs, "fetch from")
@@ -388,10 +431,22 @@ class GitRepo:
                 refs[ref] = sha
         return refs
 
-    def _remote(self, args: list[str], remote: str, rest: Sequence[str], doing: str) -> str:
+    def _remote(self, args: list[str], remote: str, rest: Sequence[str], doing: str,
+                token: tuple[str, str] | None = None) -> str:
         check_remote(remote)
+        env: dict[str, str] = {}
+        if token is not None:
+            origin, secret = token
+            if self.remote_url(remote).startswith(origin.rstrip("/") + "/"):
+                import base64
+
+                basic = base64.b64encode(f"x-access-token:{secret}".encode()).decode()
+                env = {"GIT_CONFIG_COUNT": "1",
+                       "GIT_CONFIG_KEY_0": f"http.{origin.rstrip('/')}/.extraheader",
+                       "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}"}
         try:
-            return self.git(*args, "--end-of-options", remote, *rest)
+            return self._run(self.root, [*args, "--end-of-options", remote, *rest],
+                             env=env).decode("utf-8", "replace")
         except GitError as exc:
             raise RemoteError(f"git could not {doing} {remote}: {exc.reason[:300]}",
                               "check the remote's address, your access and the network, then "

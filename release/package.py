@@ -15,6 +15,7 @@ import os
 import stat
 import tarfile
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -202,17 +203,28 @@ def source_date_epoch(repo: GitRepo | None, rev: str | None, root: Path) -> int:
     return repo.commit_time(rev or "HEAD")
 
 
+Annotate = Callable[[Path], Mapping[str, str]]
+
+
 def build(chart_dir: Path, out_dir: Path, mtime: int, version: str | None = None,
-          app_version: str | None = None) -> PackageResult:
-    """Package a chart directory; version/appVersion, when given, are written into Chart.yaml."""
+          app_version: str | None = None, annotate: Annotate | None = None) -> PackageResult:
+    """Package a chart directory; version/appVersion, when given, are written into Chart.yaml,
+    and so are the annotations `annotate` returns for the chart directory (a release's Artifact
+    Hub annotations): every other byte of Chart.yaml is kept."""
     metadata = load_metadata(chart_dir)
+    origin = str(chart_dir / CHART_FILE)
     text = (chart_dir / CHART_FILE).read_text(encoding="utf-8-sig")
     if version is not None:
         app_version = app_version or version
         if metadata.get("version") != version or metadata.get("appVersion") != app_version:
-            text = set_versions(text, version, app_version, str(chart_dir / CHART_FILE))
-            metadata = parse_yaml(text, str(chart_dir / CHART_FILE))
-            validate_metadata(metadata, chart_dir / CHART_FILE)
+            text = set_versions(text, version, app_version, origin)
+    if annotate is not None:
+        from release.artifacthub import apply_annotations
+
+        text = apply_annotations(text, annotate(chart_dir), origin)
+    if version is not None or annotate is not None:
+        metadata = parse_yaml(text, origin)
+        validate_metadata(metadata, chart_dir / CHART_FILE)
     name, final_version = metadata["name"], metadata["version"]
     entries = _entries(chart_dir, name, text.encode("utf-8"))
     data = write_archive(entries, mtime)
@@ -261,7 +273,8 @@ def build_package(settings: Settings, tag: str | None, out_dir: Path) -> Package
 
 
 def package_commit(settings: Settings, repo: GitRepo, commit: str, version: str | None,
-                   out_dir: Path) -> PackageResult:
+                   out_dir: Path, annotate: Annotate | None = None,
+                   app_version: str | None = None) -> PackageResult:
     """The archive of the chart exactly as committed in `commit` (the working tree plays no
     part), with `version` written into Chart.yaml when given: the same commit and version give
     the same bytes on every machine."""
@@ -273,18 +286,7 @@ def package_commit(settings: Settings, repo: GitRepo, commit: str, version: str 
             raise BadInput(f"{chart_rel} does not exist in commit {commit[:12]}",
                            "commit the chart, or point --chart at it")
         mtime = source_date_epoch(repo, commit, settings.root)
-        return build(tree / chart_rel, out_dir, mtime, version)
-
-
-def package_at_commit(settings: Settings, rev: str, out_dir: Path) -> PackageResult:
-    """Rebuild the archive of `rev` (a release tag: its version is written into Chart.yaml)."""
-    from release.gitrepo import GitRepo
-
-    repo = GitRepo(settings.root)
-    commit = repo.rev_parse(rev)
-    tag = rev.removeprefix("refs/tags/")
-    version = _tag_version(settings, tag) if repo.tag_commit(tag) else None
-    return package_commit(settings, repo, commit, version, out_dir)
+        return build(tree / chart_rel, out_dir, mtime, version, app_version, annotate=annotate)
 
 
 def build_with_helm_binary(settings: Settings, tag: str | None, out_dir: Path) -> PackageResult:

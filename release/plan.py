@@ -13,12 +13,14 @@ repository, a registry, GitHub or the network.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from release.config import Settings
+    from release.gitrepo import GitRepo
     from release.notes import Release
     from release.package import PackageResult
     from release.steps.base import Step
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 class PlanOptions:
     """What the person running the release chose (flags), beyond the settings."""
 
+    channel: str = "release"  # "dev": package, lint and push to the dev registry only
     plain_http: bool = False
     force: bool = False
     index_dir: Path | None = None
@@ -58,6 +61,9 @@ class ReleasePlan:
     def step(self, name: str) -> Step:
         return next(s for s in self.steps if s.name == name)
 
+    def has(self, name: str) -> bool:
+        return any(s.name == name for s in self.steps)
+
     @property
     def package(self) -> PackageResult:
         step: PackageStep = self.step("package")  # type: ignore[assignment]
@@ -81,7 +87,7 @@ class ReleasePlan:
 
     def as_json(self) -> dict[str, Any]:
         t = self.target
-        return {
+        data: dict[str, Any] = {
             "tag": t.tag, "version": str(t.version), "appVersion": str(t.version),
             "prerelease": t.prerelease, "tag_exists": t.tag_exists, "sha": t.commit,
             "at_head": t.at_head, "previous_tag": self.release.previous_tag,
@@ -89,17 +95,22 @@ class ReleasePlan:
             "lint": self.lint.as_json(),
             "oci_reference": self.push.reference, "manifest_digest": self.push.upload.digest,
             "notes": self.notes,
-            "github_release": self.github.spec.to_json(),
-            "changelog": {"has_entry": self.changelog.has_entry,
-                          "entry": self.changelog.entry},
             "next": t.decided_by.as_json() if t.decided_by else None,
             "steps": [s.as_json() for s in self.steps],
         }
+        if self.has("github"):
+            data["github_release"] = self.github.spec.to_json()
+        if self.has("changelog"):
+            data["changelog"] = {"has_entry": self.changelog.has_entry,
+                                 "entry": self.changelog.entry}
+        return data
 
 
 def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
-              options: PlanOptions | None = None) -> ReleasePlan:
-    """The plan `dry-run` prints and `publish` executes. Only `workdir` is written to."""
+              options: PlanOptions | None = None, release: Release | None = None,
+              ) -> ReleasePlan:
+    """The plan `dry-run` prints and `publish` executes. Only `workdir` is written to.
+    `release` (the notes data) is computed from the target unless given (a dev chart's)."""
     from release.notes import collect
     from release.render import render_notes
     from release.steps.build import lint_step, package_step, sign_step
@@ -110,26 +121,66 @@ def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
     from release.version import image_tags
 
     opts = options or PlanOptions()
-    release = collect(target.repo, settings, target.tag, rev=target.commit,
-                      planned=not target.tag_exists, tags=target.tags)
-    package = package_step(target, settings, workdir)
-    lint = lint_step(package.package, f"the chart of {target.tag}")
-    sign = (sign_step(package.package, opts.sign_key, opts.keyring, opts.passphrase_file)
-            if opts.sign_key else None)
-    prov = sign.prov if sign else None
-    steps: list[Step] = [package, lint, *([sign] if sign else [])]
-    steps.append(push_step(package.package, settings.registry, prov=prov,
-                           plain_http=opts.plain_http, force=opts.force))
-    steps.append(index_step(settings, target.tag, package.package, index_dir=opts.index_dir,
-                            base_url=opts.index_url))
-    steps.append(changelog_step(settings, release))
-    assets = [package.package.path, *([prov] if prov else [])]
-    steps.append(github_step(settings, release, target.tags, assets, force=opts.force))
+    if release is None:
+        release = collect(target.repo, settings, target.tag, rev=target.commit,
+                          planned=not target.tag_exists, tags=target.tags)
+    dev = opts.channel == "dev"
+    package = package_step(target, settings, workdir, release,
+                           app_version=target.commit if dev else None)
+    # Helm's engine lints in native code while the other steps are planned here.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        linting = pool.submit(lint_step, package.package, f"the chart of {target.tag}")
+        sign = (sign_step(package.package, opts.sign_key, opts.keyring, opts.passphrase_file)
+                if opts.sign_key else None)
+        prov = sign.prov if sign else None
+        if dev:  # a chart per commit: no tag, index, CHANGELOG or release
+            later: list[Step] = [push_step(package.package, str(settings["dev-registry"]),
+                                           prov=prov, plain_http=opts.plain_http,
+                                           force=opts.force)]
+        else:
+            later = [
+                push_step(package.package, settings.registry, prov=prov,
+                          plain_http=opts.plain_http, force=opts.force),
+                index_step(settings, target.tag, package.package, index_dir=opts.index_dir,
+                           base_url=opts.index_url),
+                changelog_step(settings, release),
+                github_step(settings, release, target.tags,
+                            [package.package.path, *([prov] if prov else [])],
+                            force=opts.force),
+            ]
+        notes = render_notes(release, settings)
+        lint = linting.result()
+    steps: list[Step] = [package, lint, *([sign] if sign else []), *later]
     return ReleasePlan(
         target=target,
         release=release,
-        notes=render_notes(release, settings),
-        image_tags=image_tags(f"refs/tags/{target.tag}", target.commit,
-                              settings.tag_prefix).tags,
+        notes=notes,
+        image_tags=(target.commit,) if dev else image_tags(
+            f"refs/tags/{target.tag}", target.commit, settings.tag_prefix).tags,
         steps=tuple(steps),
     )
+
+
+def dev_target(settings: Settings, repo: GitRepo) -> tuple[ReleaseTarget, Release]:
+    """The dev chart of HEAD: `X.Y.Z-dev.N+<short sha>`, X.Y.Z the next release, N the commits
+    since the last release. Never tagged; its notes are the unreleased changes."""
+    import dataclasses
+
+    import semver
+
+    from release.notes import collect, release_tags
+    from release.target import ReleaseTarget, next_version
+
+    tags = release_tags(repo, settings.tag_prefix)
+    head = repo.head()
+    decided = next_version(settings, repo, tags)
+    since = repo.count_commits(head, next((t.sha for t in tags
+                                           if t.name == decided.previous_tag), None))
+    final = decided.version.finalize_version()
+    version = semver.Version(final.major, final.minor, final.patch,
+                             prerelease=f"dev.{since}", build=head[:7])
+    display = f"{settings.tag_prefix}{version}"
+    target = ReleaseTarget(tag=display, version=version, commit=head, tag_exists=False,
+                           head=head, repo=repo, tags=tuple(tags), decided_by=decided)
+    unreleased = collect(repo, settings, None, rev=head, tags=tags)
+    return target, dataclasses.replace(unreleased, tag=display, version=version)

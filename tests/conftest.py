@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from release.package import PackageResult
 from tests.gitutil import GitBuilder
 
 pytest_plugins = ["tests.registry_fixtures"]
@@ -21,6 +22,17 @@ _HOME = Path(tempfile.mkdtemp(prefix="ameide-release-tests-"))
 for _var, _sub in (("HELM_CACHE_HOME", "cache"), ("HELM_CONFIG_HOME", "config"),
                    ("HELM_DATA_HOME", "data"), ("DOCKER_CONFIG", "docker")):
     os.environ.setdefault(_var, str(_HOME / _sub))
+
+
+def release_archive(root: Path, tag: str, out: Path) -> PackageResult:
+    """The archive a release of `tag` publishes (the package step, as `publish` builds it)."""
+    from release.config import load_settings
+    from release.steps.build import package_step
+    from release.target import open_repo, resolve_target
+
+    settings = load_settings(root, environ={})
+    target = resolve_target(settings, open_repo(settings), tag)
+    return package_step(target, settings, out).package
 
 
 @pytest.fixture

@@ -27,7 +27,18 @@ class FakeGitHub:
         self.next_asset = 100
         self.calls: list[str] = []
         self.uploaded: dict[str, bytes] = {}  # asset name -> bytes, as a download would give
+        self.pulls: dict[int, dict[str, Any]] = {}
+        self.comments: dict[int, list[str]] = {}
         r = router
+        r.get(url__startswith=f"{REPO}/pulls").mock(side_effect=self.list_pulls)
+        r.post(f"{REPO}/pulls").mock(side_effect=self.create_pull)
+        r.patch(url__regex=rf"{REPO}/pulls/(?P<number>\d+)$").mock(side_effect=self.update_pull)
+        r.post(url__regex=rf"{REPO}/issues/(?P<number>\d+)/labels$").mock(
+            side_effect=self.add_labels)
+        r.delete(url__regex=rf"{REPO}/issues/(?P<number>\d+)/labels/(?P<name>[^/]+)$").mock(
+            side_effect=self.remove_label)
+        r.post(url__regex=rf"{REPO}/issues/(?P<number>\d+)/comments$").mock(
+            side_effect=self.comment)
         r.get(url__regex=rf"{REPO}/releases/tags/(?P<tag>[^/]+)$").mock(side_effect=self.by_tag)
         r.get(f"{REPO}/releases/latest").mock(side_effect=self.get_latest)
         r.post(f"{REPO}/releases").mock(side_effect=self.create)
@@ -118,3 +129,71 @@ class FakeGitHub:
             "browser_download_url": f"https://github.com/o/r/releases/download/x/{name}",
             "rid": rid}
         return httpx.Response(201, json=self.assets[aid])
+
+    # --- pull requests, labels, comments (what the release PR flow uses) ---------------------
+    @property
+    def writes(self) -> list[str]:
+        return [c for c in self.calls if not c.startswith("GET ")]
+
+    def list_pulls(self, request: httpx.Request) -> httpx.Response:
+        self._log(request)
+        params = request.url.params
+        head = params.get("head", "").split(":", 1)[-1]
+        state = params.get("state", "open")
+        found = [p for p in sorted(self.pulls.values(), key=lambda p: -p["number"])
+                 if (not head or p["head"]["ref"] == head)
+                 and (not params.get("base") or p["base"]["ref"] == params["base"])
+                 and (state == "all" or p["state"] == state)]
+        return httpx.Response(200, json=found)
+
+    def create_pull(self, request: httpx.Request) -> httpx.Response:
+        self._log(request)
+        data = json.loads(request.content)
+        if any(p["head"]["ref"] == data["head"] and p["state"] == "open"
+               for p in self.pulls.values()):
+            return self.error(422, "Validation Failed", errors=[
+                {"resource": "PullRequest", "code": "custom",
+                 "message": "A pull request already exists"}])
+        number = len(self.pulls) + 1
+        self.pulls[number] = {
+            "number": number, "state": "open", "title": data["title"], "body": data["body"],
+            "head": {"ref": data["head"]}, "base": {"ref": data["base"]}, "labels": [],
+            "merged_at": None, "merge_commit_sha": None,
+            "html_url": f"https://github.com/o/r/pull/{number}"}
+        return httpx.Response(201, json=self.pulls[number])
+
+    def update_pull(self, request: httpx.Request, number: str) -> httpx.Response:
+        self._log(request)
+        pr = self.pulls[int(number)]
+        pr.update(json.loads(request.content))
+        return httpx.Response(200, json=pr)
+
+    def add_labels(self, request: httpx.Request, number: str) -> httpx.Response:
+        self._log(request)
+        pr = self.pulls[int(number)]
+        for name in json.loads(request.content)["labels"]:
+            if all(label["name"] != name for label in pr["labels"]):
+                pr["labels"].append({"name": name})
+        return httpx.Response(200, json=pr["labels"])
+
+    def remove_label(self, request: httpx.Request, number: str, name: str) -> httpx.Response:
+        self._log(request)
+        pr = self.pulls[int(number)]
+        from urllib.parse import unquote
+
+        before = len(pr["labels"])
+        pr["labels"] = [label for label in pr["labels"] if label["name"] != unquote(name)]
+        if len(pr["labels"]) == before:
+            return self.error(404, "Label does not exist")
+        return httpx.Response(200, json=pr["labels"])
+
+    def comment(self, request: httpx.Request, number: str) -> httpx.Response:
+        self._log(request)
+        self.comments.setdefault(int(number), []).append(json.loads(request.content)["body"])
+        return httpx.Response(201, json={"id": 1})
+
+    def merge(self, number: int, merge_commit_sha: str) -> None:
+        """What GitHub does when a person merges the pull request (the git side is the test's)."""
+        pr = self.pulls[number]
+        pr.update(state="closed", merged_at="2024-01-02T00:00:00Z",
+                  merge_commit_sha=merge_commit_sha)

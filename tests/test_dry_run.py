@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 
-from release.config import load_settings
-from release.package import package_at_commit
 from tests.charts import DEMO
-from tests.conftest import CliResult
+from tests.conftest import CliResult, release_archive
 from tests.gitutil import GitBuilder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,7 +99,7 @@ def test_dry_run_of_an_existing_tag_rebuilds_that_commit(
     result = cli("--repo", str(repo.root), "dry-run", "--tag", "v1.2.3", "--json")
     assert result.code == 0, result
     plan = json.loads(result.out)
-    expected = package_at_commit(load_settings(repo.root, environ={}), "refs/tags/v1.2.3", tmp_path)
+    expected = release_archive(repo.root, "v1.2.3", tmp_path)
     assert plan["package"]["digest"] == expected.digest
     assert plan["tag_exists"] is True and plan["at_head"] is False
     assert plan["github_release"]["make_latest"] == "true"
@@ -121,7 +119,7 @@ def test_dry_run_on_this_repository_chart(cli: Callable[..., CliResult], no_netw
     plan = json.loads(result.out)
     assert plan["package"]["name"] == "ameide-operators"
     assert plan["oci_reference"].startswith("oci://ghcr.io/ameideio/charts/ameide-operators:")
-    assert any(f.startswith("ameide-operators/crds/") for f in plan["package"]["files"])
+    assert any(f.startswith("ameide-operators/files/crds/") for f in plan["package"]["files"])
     assert no_network == []
 
 

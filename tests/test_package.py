@@ -15,9 +15,9 @@ import pytest
 
 from release.config import load_settings
 from release.errors import BadInput
-from release.package import build_package, package_at_commit
+from release.package import build_package
 from tests.charts import DEMO
-from tests.conftest import CliResult
+from tests.conftest import CliResult, release_archive
 from tests.gitutil import GitBuilder
 
 helm_python = pytest.importorskip("helm_python")
@@ -146,10 +146,10 @@ def test_helm_loads_lints_and_renders_our_archive(demo: GitBuilder, tmp_path: Pa
 def test_rebuild_from_commit_matches(demo: GitBuilder, tmp_path: Path) -> None:
     demo.tag("v1.2.3")
     settings = load_settings(demo.root, environ={})
-    first = build_package(settings, "v1.2.3", tmp_path / "a")
+    first = release_archive(demo.root, "v1.2.3", tmp_path / "a")
     # Later work moves HEAD and edits the chart; the tag's archive must still rebuild identically.
     demo.commit("feat: more", {"chart/templates/extra.yaml": "kind: List\n"})
-    again = package_at_commit(settings, "refs/tags/v1.2.3", tmp_path / "b")
+    again = release_archive(demo.root, "v1.2.3", tmp_path / "b")
     assert again.digest == first.digest
     # The working tree moved on, so packaging it differs: the rebuild really used the commit.
     assert build_package(settings, "v1.2.3", tmp_path / "c").digest != first.digest

@@ -14,7 +14,7 @@ passed in because `include` can only return text:
 {{- $component := printf "%s-operator" $name -}}
 {{- $replicas := int $op.replicas -}}
 {{- $_ := set $out "name" $name -}}
-{{- $_ := set $out "enabled" $op.enabled -}}
+{{- $_ := set $out "enabled" (and $root.Values.enabled $op.enabled) -}}
 {{- $_ := set $out "component" $component -}}
 {{- $_ := set $out "fullname" (include "ameide-operators.suffixedName" (dict "root" $root "suffix" $component)) -}}
 {{- $_ := set $out "replicas" $replicas -}}
@@ -26,25 +26,30 @@ passed in because `include` can only return text:
 {{- $_ := set $out "healthPort" (regexFind "[0-9]+$" $op.healthProbeBindAddress | int) -}}
 {{- $_ := set $out "values" $op -}}
 {{- $_ := set $out "selectorLabels" (include "ameide-operators.selectorLabels" (dict "root" $root "component" $component) | fromYaml) -}}
-{{- range $block := list "antiAffinity" "metricsService" "podDisruptionBudget" "serviceMonitor" "prometheusRule" "networkPolicy" -}}
+{{- $_ := set $out "deploymentAnnotations" (merge (deepCopy ($op.deploymentAnnotations | default dict)) (deepCopy $root.Values.deploymentAnnotations)) -}}
+{{- range $block := list "antiAffinity" "logging" "leaderElectionTimings" "metricsService" "podDisruptionBudget" "serviceMonitor" "podMonitor" "prometheusRule" "networkPolicy" -}}
 {{- $merged := deepCopy (index $root.Values $block | default dict) -}}
 {{- include "ameide-operators.mergeInto" (dict "dst" $merged "src" (index $op $block | default dict)) -}}
 {{- $_ := set $out $block $merged -}}
 {{- end -}}
 {{- end -}}
 
-{{/* "true" when at least one operator is enabled. */}}
+{{/* "true" when at least one operator is enabled (and the chart itself is). */}}
 {{- define "ameide-operators.anyEnabled" -}}
+{{- if .Values.enabled -}}
 {{- range $name := splitList " " (include "ameide-operators.operatorNames" .) -}}
 {{- if (index $.Values.operators $name).enabled -}}true{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
 {{/* "true" when an enabled operator uses leader election (and so needs the lease Role). */}}
 {{- define "ameide-operators.anyLeaderElection" -}}
+{{- if .Values.enabled -}}
 {{- range $name := splitList " " (include "ameide-operators.operatorNames" .) -}}
 {{- $op := index $.Values.operators $name -}}
 {{- if and $op.enabled (or $op.leaderElection (gt (int $op.replicas) 1)) -}}true{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 

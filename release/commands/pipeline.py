@@ -132,7 +132,10 @@ def _print_plan(plan: ReleasePlan, checks: list[StepCheck]) -> None:
 
 
 @click.command("publish")
-@click.option("--tag", required=True, help="Release tag at HEAD, e.g. v1.2.3.")
+@click.option("--tag", default=None, help="Release tag at HEAD, e.g. v1.2.3.")
+@click.option("--channel", type=click.Choice(["release", "dev"]), default="release",
+              help="dev: the chart of HEAD as X.Y.Z-dev.N+<sha> in the dev-registry (no tag, "
+                   "CHANGELOG or GitHub release).")
 @plain_http_option
 @click.option("--force", is_flag=True, help="Overwrite published content that differs (says "
               "what it replaces).")
@@ -141,7 +144,8 @@ def _print_plan(plan: ReleasePlan, checks: list[StepCheck]) -> None:
 @registry_login_options
 @json_option
 @click.pass_context
-def publish_cmd(ctx: click.Context, tag: str, plain_http: bool, force: bool,
+def publish_cmd(ctx: click.Context, tag: str | None, channel: str, plain_http: bool,
+                force: bool,
                 index_dir: Path | None, index_url: str | None, sign: bool, key: str | None,
                 keyring: Path | None, passphrase_file: Path | None, username: str | None,
                 password_stdin: bool, as_json: bool) -> None:
@@ -151,36 +155,27 @@ def publish_cmd(ctx: click.Context, tag: str, plain_http: bool, force: bool,
     already done first, so a re-run finishes a failed release and writes nothing after a
     finished one."""
     from release import ghactions
-    from release.executor import preflight, publish
-    from release.plan import PlanOptions, make_plan
+    from release.errors import BadInput
+    from release.executor import publish_dev, publish_tag
+    from release.plan import PlanOptions
 
     check_sign(sign, key)
+    if channel == "release" and tag is None:
+        raise BadInput("publish needs --tag", "pass the release tag at HEAD, e.g. --tag v1.2.3, "
+                       "or --channel dev for a dev chart")
+    if channel == "dev" and (tag is not None or index_dir is not None):
+        raise BadInput("a dev chart has no tag and no index entry",
+                       "drop --tag and --index-dir with --channel dev")
     s = settings(ctx)
-    _, release_target = target(s, tag)
-    preflight(release_target, s, os.environ)
     rt = runtime(s, username, password_stdin)
-    options = PlanOptions(plain_http=plain_http, force=force, index_dir=index_dir,
-                          index_url=index_url, sign_key=key, keyring=keyring,
-                          passphrase_file=passphrase_file)
-    fancy = not as_json and sys.stderr.isatty() and not ghactions.in_actions()
+    options = PlanOptions(channel=channel, plain_http=plain_http, force=force,
+                          index_dir=index_dir, index_url=index_url, sign_key=key,
+                          keyring=keyring, passphrase_file=passphrase_file)
     try:
-        with tempfile.TemporaryDirectory(prefix="ameide-release-publish-") as tmp:
-            plan = make_plan(release_target, s, Path(tmp), options)
-            if fancy:
-                from rich.console import Console
-
-                console = Console(stderr=True)
-
-                def show(outcome: StepOutcome) -> None:
-                    mark = "[green]✓[/]" if outcome.wrote else "[cyan]=[/]"
-                    console.print(f"{mark} [bold]{outcome.step:<9}[/] {outcome.status}: "
-                                  f"{outcome.detail}", highlight=False, markup=True)
-
-                with console.status(f"publishing {tag}…"):
-                    result = publish(plan, rt, show)
-            else:
-                result = publish(plan, rt, None if as_json else lambda o: info(
-                    f"{o.step}: {o.status}: {o.detail}"))
+        if tag is None:
+            result = publish_dev(s, options, rt, progress("the dev chart", as_json))
+        else:
+            result = publish_tag(s, tag, options, rt, progress(tag, as_json))
     finally:
         rt.close()
     if ghactions.in_actions():
@@ -189,9 +184,96 @@ def publish_cmd(ctx: click.Context, tag: str, plain_http: bool, force: bool,
     if as_json:
         emit_json(result.as_json())
         return
-    info(f"{tag}: {'published' if result.wrote else 'already published: nothing to do'}")
+    info(f"{result.tag}: {'published' if result.wrote else 'already published: nothing to do'}")
     out = result.outputs()
     click.echo(out["release-url"] or out["oci-reference"])
+
+
+@click.command("release-pr")
+@click.option("--base", default=None, help="Branch the release pull request targets, e.g. main "
+              "or release-1.2 (default: the current branch).")
+@click.option("--remote", default="origin", help="Remote that holds the branches and tags.")
+@click.option("--prerelease", metavar="CHANNEL", default=None,
+              help="Propose the next pre-release of the channel (rc → 1.3.0-rc.1, then rc.2).")
+@click.option("--publish", "then_publish", is_flag=True,
+              help="When HEAD is a merged release commit, also publish it in this run (a tag "
+                   "pushed with GITHUB_TOKEN starts no workflow).")
+@plain_http_option
+@registry_login_options
+@json_option
+@click.pass_context
+def release_pr_cmd(ctx: click.Context, base: str | None, remote: str, prerelease: str | None,
+                   then_publish: bool, plain_http: bool, username: str | None,
+                   password_stdin: bool, as_json: bool) -> None:
+    """Keep the release pull request up to date, or release the merged one.
+
+    On HEAD = a merged release commit: tag it, push the tag (and publish with --publish).
+    Otherwise: propose the next release as one commit on the bot branch and a pull request
+    labelled `release: pending`; a run that changes nothing writes nothing."""
+    from urllib.parse import urlsplit
+
+    from release import ghactions
+    from release.errors import BadInput
+    from release.executor import publish_tag
+    from release.github import token_from_env
+    from release.plan import PlanOptions
+    from release.releasepr import release_pr
+    from release.render import web_url
+    from release.target import open_repo
+
+    s = settings(ctx)
+    repo = open_repo(s)
+    base = base or repo.current_branch()
+    if not base:
+        raise BadInput("HEAD is detached and no --base was given",
+                       "pass --base BRANCH (in Actions: --base \"$GITHUB_REF_NAME\")")
+    token = token_from_env(os.environ)
+    assert token is not None
+    web = urlsplit(web_url(s))
+    rt = runtime(s, username, password_stdin)
+    try:
+        outcome = release_pr(s, repo, rt.github(write=True), base=base, remote=remote,
+                             prerelease=prerelease, token=(f"{web.scheme}://{web.netloc}", token))
+        outputs = {"action": outcome.action, "release-tag": outcome.tag or "",
+                   "pr": str(outcome.pr_number or "")}
+        published = None
+        if then_publish and outcome.tag:
+            published = publish_tag(s, outcome.tag, PlanOptions(plain_http=plain_http), rt,
+                                    progress(outcome.tag, as_json))
+            outputs.update(published.outputs())
+    finally:
+        rt.close()
+    if ghactions.in_actions():
+        ghactions.write_output(outputs)
+        if published is not None:
+            ghactions.write_summary(published.summary_markdown())
+    if as_json:
+        emit_json({**outcome.as_json(), "published": published.as_json() if published else None})
+        return
+    info(f"{outcome.action}: {outcome.detail}")
+    if outcome.tag:
+        click.echo(outcome.tag)
+
+
+def progress(tag: str, as_json: bool) -> Callable[[StepOutcome], None] | None:
+    """How step outcomes are shown: rich lines on a terminal, plain lines in logs, none in
+    JSON mode."""
+    from release import ghactions
+
+    if as_json:
+        return None
+    if sys.stderr.isatty() and not ghactions.in_actions():
+        from rich.console import Console
+
+        console = Console(stderr=True)
+
+        def show(outcome: StepOutcome) -> None:
+            mark = "[green]✓[/]" if outcome.wrote else "[cyan]=[/]"
+            console.print(f"{mark} [bold]{outcome.step:<9}[/] {outcome.status}: "
+                          f"{outcome.detail}", highlight=False, markup=True)
+
+        return show
+    return lambda o: info(f"{o.step}: {o.status}: {o.detail}")
 
 
 @click.command("hotfix")
@@ -216,4 +298,4 @@ def hotfix_cmd(ctx: click.Context, from_tag: str, pick: tuple[str, ...], push: b
 
 
 # The commands this module adds to `ameide-release`.
-COMMANDS = (dry_run_cmd, publish_cmd, hotfix_cmd)
+COMMANDS = (dry_run_cmd, publish_cmd, release_pr_cmd, hotfix_cmd)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from release.oci.client import MAX_MANIFEST, OCI_MANIFEST, Blob, sha256_digest
+from release.oci.content import MAX_MANIFEST, OCI_MANIFEST, Blob, sha256_digest
 from release.timefmt import rfc3339
 
 CONFIG_MEDIA_TYPE = "application/vnd.cncf.helm.config.v1+json"

@@ -16,20 +16,17 @@ upload `Location` must stay on the registry's origin.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import ssl
-from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 import httpx
 
 from release import limits
 from release.errors import BadInput, RemoteError
 from release.oci.auth import RegistryAuth, TokenCache
+from release.oci.content import MANIFEST_TYPES, MAX_MANIFEST, OCI_MANIFEST, Blob, sha256_digest
 from release.oci.credentials import Credentials
 from release.origin import origin_of, show_origin
 from release.retry import RetryPolicy
@@ -41,65 +38,12 @@ from release.sender import (
     install_deadlines,
 )
 
-MANIFEST_TYPES = (
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-)
-OCI_MANIFEST = MANIFEST_TYPES[0]
 MiB = 1024 * 1024
 CHUNK_SIZE = 4 * MiB  # GHCR answers 416 to bigger PATCH chunks
 MONOLITHIC_LIMIT = 4 * MiB  # blobs above this go up in chunks
 HEAD_THRESHOLD = 1 * MiB  # below this, asking "is it there?" costs as much as uploading it
-MAX_MANIFEST = limits.MANIFEST_MAX
 MAX_BLOB = limits.CHART_DECOMPRESSED_MAX  # no blob of a Helm chart artifact can be larger
 DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
-
-
-def sha256_digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-@dataclass(frozen=True)
-class Blob:
-    """Content to upload: bytes in memory, or a file read chunk by chunk."""
-
-    digest: str
-    size: int
-    media_type: str
-    data: bytes | None = None
-    path: Path | None = None
-
-    @classmethod
-    def from_bytes(cls, data: bytes, media_type: str) -> Blob:
-        return cls(sha256_digest(data), len(data), media_type, data=data)
-
-    @classmethod
-    def from_file(cls, path: Path, media_type: str) -> Blob:
-        h = hashlib.sha256()
-        size = 0
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(MiB), b""):
-                h.update(block)
-                size += len(block)
-        return cls("sha256:" + h.hexdigest(), size, media_type, path=path)
-
-    def read(self, start: int = 0, end: int | None = None) -> bytes:
-        end = self.size if end is None else end
-        if self.data is not None:
-            return self.data[start:end]
-        assert self.path is not None
-        with self.path.open("rb") as fh:
-            fh.seek(start)
-            return fh.read(end - start)
-
-    def descriptor(self, annotations: dict[str, str] | None = None) -> dict[str, Any]:
-        desc: dict[str, Any] = {"mediaType": self.media_type, "digest": self.digest,
-                                "size": self.size}
-        if annotations:
-            desc["annotations"] = annotations
-        return desc
 
 
 class CountingTransport(httpx.BaseTransport):

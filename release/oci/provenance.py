@@ -21,7 +21,7 @@ from typing import Any
 
 from release.errors import BadInput
 from release.oci.artifact import helm_config
-from release.oci.client import Blob
+from release.oci.content import Blob
 
 
 def message_block(archive: Path, metadata: Mapping[str, Any]) -> bytes:

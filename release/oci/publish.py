@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from release.errors import BadInput, Conflict
 from release.oci.artifact import (
@@ -31,9 +31,12 @@ from release.oci.artifact import (
     helm_config,
     manifest_too_big,
 )
-from release.oci.client import MAX_MANIFEST, RegistryClient, sha256_digest
-from release.oci.credentials import Credentials
+from release.oci.content import MAX_MANIFEST, sha256_digest
 from release.oci.reference import ChartRef, chart_ref
+
+if TYPE_CHECKING:  # the HTTP stack is imported when a request is about to be made
+    from release.oci.client import RegistryClient
+    from release.oci.credentials import Credentials
 
 Status = Literal["pushed", "already-published", "overwritten"]
 
@@ -198,6 +201,8 @@ def push_chart(
 def registry_client(ref: ChartRef, credentials: Credentials | None, *, push: bool = False,
                     **client_options: Any) -> RegistryClient:
     """The client for `ref`'s registry; `push` asks for pull,push tokens for its repository."""
+    from release.oci.client import RegistryClient
+
     return RegistryClient(ref.host, plain_http=ref.plain_http, credentials=credentials,
                           push_repositories=(ref.repository,) if push else (),
                           **client_options)

@@ -18,6 +18,7 @@ from release.steps.base import Runtime, StepCheck, StepOutcome
 if TYPE_CHECKING:
     from release.config import Settings
     from release.lint import LintResult
+    from release.notes import Release
     from release.package import PackageResult
     from release.target import ReleaseTarget
 
@@ -44,12 +45,25 @@ class PackageStep:
                            {"chart-digest": self.package.digest})
 
 
-def package_step(target: ReleaseTarget, settings: Settings, out_dir: Path) -> PackageStep:
+def package_step(target: ReleaseTarget, settings: Settings, out_dir: Path,
+                 release: Release | None = None, app_version: str | None = None,
+                 ) -> PackageStep:
     """The archive of a release: the chart as committed at the target's commit, with the
-    target's version. The working tree plays no part (a dirty one is only reported)."""
+    target's version and its generated Artifact Hub annotations (changes, prerelease, images,
+    CRDs and examples: `release.artifacthub`). The working tree plays no part (a dirty one is
+    only reported). `release` is the target's notes data, when the caller has it already;
+    `app_version` overrides the version as appVersion (a dev chart's images are the commit's)."""
+    from release.artifacthub import release_annotations
+    from release.notes import collect
     from release.package import package_commit
 
-    package = package_commit(settings, target.repo, target.commit, str(target.version), out_dir)
+    notes = release or collect(target.repo, settings, target.tag, rev=target.commit,
+                               planned=not target.tag_exists, tags=target.tags)
+    app = app_version or str(target.version)
+    package = package_commit(settings, target.repo, target.commit, str(target.version), out_dir,
+                             lambda chart_dir: release_annotations(notes, settings, chart_dir,
+                                                                   app_version=app),
+                             app_version=app)
     if target.tag_exists:
         source = f"{target.tag} ({target.commit[:12]})"
     else:

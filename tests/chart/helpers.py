@@ -3,12 +3,15 @@
 `helm_python.Chart.render` has no way to pass cluster API versions, but the native `helm_render`
 call it wraps accepts `api_versions` and `kube_version` in its options JSON (the same fields as
 `helm template --api-versions/--kube-version`); `render` uses that private entry point only when a
-test needs them, and a test proves the option is honoured.
+test needs them, and a test proves the option is honoured. With `cluster` (an API server URL)
+the chart is rendered by `helm_python.Config.render`, whose `lookup` asks that server.
+Prometheus Operator objects are validated against the operator's own CRDs (fixtures/).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -17,16 +20,29 @@ import helm_python
 import kubernetes_validate
 import yaml
 from helm_python import _native
+from jsonschema.protocols import Validator
+
+from tests.chart.crdschema import crd_validator
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "chart"
 GITOPS_VALUES = ROOT / "gitops" / "sources" / "values"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 OPERATORS = ("domain", "process", "agent", "uisurface")
 MONITORING = (
     "monitoring.coreos.com/v1",
     "monitoring.coreos.com/v1/ServiceMonitor",
+    "monitoring.coreos.com/v1/PodMonitor",
     "monitoring.coreos.com/v1/PrometheusRule",
 )
+MONITORING_CRDS = {
+    kind: FIXTURES / "prometheus-operator" / f"monitoring.coreos.com_{plural}.yaml"
+    for kind, plural in (
+        ("ServiceMonitor", "servicemonitors"),
+        ("PodMonitor", "podmonitors"),
+        ("PrometheusRule", "prometheusrules"),
+    )
+}
 K8S_VERSIONS = ("1.28.0", kubernetes_validate.latest_version())
 REQUIRED_LABELS = (
     "app.kubernetes.io/name",
@@ -52,9 +68,14 @@ def render(
     namespace: str = "ameide-system",
     api_versions: tuple[str, ...] = (),
     chart: Path = CHART,
+    cluster: str | None = None,
 ) -> dict[str, str]:
-    """Template path -> rendered text, as `helm template` would produce it."""
+    """Template path -> rendered text, as `helm template` would produce it (or, with `cluster`,
+    as `helm install` would render against that API server)."""
     with helm_python.Chart.load(chart) as loaded:
+        if cluster is not None:
+            with helm_python.Config(kube_apiserver=cluster, kube_token="test") as cfg:
+                return cfg.render(loaded, values, name=name, namespace=namespace)
         if not api_versions:
             return loaded.render(values, name=name, namespace=namespace)
         opts = {"name": name, "namespace": namespace, "api_versions": list(api_versions)}
@@ -106,9 +127,17 @@ def env_values(env: str) -> dict[str, Any]:
 
 
 def validate_k8s(obj: dict[str, Any], version: str) -> None:
-    """Strict OpenAPI validation; Prometheus Operator kinds get a structural check instead."""
+    """Strict OpenAPI validation; Prometheus Operator kinds against the operator's own CRDs.
+    Identical objects (the CRDs recur in every scenario) are validated once per version."""
+    _validate_once(json.dumps(obj, sort_keys=True), version)
+
+
+@functools.cache
+def _validate_once(text: str, version: str) -> None:
+    obj = json.loads(text)
     if obj["apiVersion"].startswith("monitoring.coreos.com/"):
-        check_prometheus_shape(obj)
+        errors = monitoring_errors(obj)
+        assert not errors, f"{obj['kind']}/{obj['metadata']['name']} invalid: {errors}"
         return
     try:
         kubernetes_validate.validate(obj, version, strict=True)
@@ -119,47 +148,31 @@ def validate_k8s(obj: dict[str, Any], version: str) -> None:
         ) from None
 
 
-def check_prometheus_shape(obj: dict[str, Any]) -> None:
-    """The fields the Prometheus Operator CRDs require, with their types."""
-    assert obj["apiVersion"] == "monitoring.coreos.com/v1"
-    meta, spec = obj["metadata"], obj["spec"]
-    assert isinstance(meta["name"], str) and isinstance(meta["namespace"], str)
-    if obj["kind"] == "ServiceMonitor":
-        assert set(spec) <= {"namespaceSelector", "selector", "endpoints", "jobLabel"}
-        assert isinstance(spec["selector"]["matchLabels"], dict)
-        assert spec["endpoints"], "a ServiceMonitor needs endpoints"
-        for ep in spec["endpoints"]:
-            assert set(ep) <= {
-                "port",
-                "path",
-                "scheme",
-                "interval",
-                "scrapeTimeout",
-                "relabelings",
-                "metricRelabelings",
-            }
-            assert isinstance(ep["port"], str)
-            assert ep["scheme"] in ("http", "https")
-    elif obj["kind"] == "PrometheusRule":
-        assert set(spec) == {"groups"}
-        for group in spec["groups"]:
-            assert isinstance(group["name"], str) and group["rules"]
-            for rule in group["rules"]:
-                assert ("alert" in rule) != ("record" in rule)
-                assert isinstance(rule["expr"], str) and rule["expr"].strip()
-                assert set(rule) <= {"alert", "record", "expr", "for", "labels", "annotations"}
-                for mapping in ("labels", "annotations"):
-                    assert all(isinstance(v, str) for v in rule.get(mapping, {}).values())
-    else:
-        raise AssertionError(f"unexpected monitoring kind {obj['kind']}")
+def monitoring_errors(obj: dict[str, Any]) -> list[str]:
+    """What the Prometheus Operator's CRD (v0.93.0, fixtures/) would refuse in `obj`."""
+    assert obj["apiVersion"] == "monitoring.coreos.com/v1", obj["apiVersion"]
+    return [
+        f"{'.'.join(str(p) for p in e.absolute_path)}: {e.message}"
+        for e in _monitoring_validator(obj["kind"]).iter_errors(obj)
+    ]
+
+
+@functools.cache
+def _monitoring_validator(kind: str) -> Validator:
+    """Parsing a 75 kB CRD costs more than rendering the chart: once per kind and run."""
+    doc = yaml.load(MONITORING_CRDS[kind].read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    return crd_validator(doc, "v1")
 
 
 def pod_specs(objs: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-    return [
-        (o["metadata"]["name"], o["spec"]["template"]["spec"])
-        for o in objs
-        if o["kind"] == "Deployment"
-    ]
+    """`Kind/name` and pod spec of every Deployment and bare Pod (the `helm test` hooks)."""
+    out = []
+    for o in objs:
+        if o["kind"] == "Deployment":
+            out.append((f"Deployment/{o['metadata']['name']}", o["spec"]["template"]["spec"]))
+        elif o["kind"] == "Pod":
+            out.append((f"Pod/{o['metadata']['name']}", o["spec"]))
+    return out
 
 
 RESTRICTED_VOLUMES = {
@@ -199,5 +212,6 @@ def assert_restricted(name: str, spec: dict[str, Any]) -> None:
         assert set(caps.get("add", [])) <= {"NET_BIND_SERVICE"}, f"{where}: capabilities.add"
         assert sc.get("readOnlyRootFilesystem") is True, f"{where}: readOnlyRootFilesystem"
         assert all("hostPort" not in p for p in container.get("ports", [])), f"{where}: hostPort"
-        assert container.get("livenessProbe") and container.get("readinessProbe"), where
+        if name.startswith("Deployment/") and container in spec["containers"][:1]:
+            assert container.get("livenessProbe") and container.get("readinessProbe"), where
         assert not container["image"].endswith(":latest"), f"{where}: latest tag"

@@ -26,9 +26,14 @@ def test_every_value_is_documented() -> None:
     assert len(rows) > 100
 
 
-def test_readme_documents_crd_upgrade_path() -> None:
+def test_readme_documents_crd_lifecycle_and_gitops() -> None:
     readme = (CHART / "README.md").read_text()
-    assert "kubectl apply --server-side --force-conflicts -f ameide-operators/crds/" in readme
+    assert "**`helm upgrade`\nupgrades them**" in readme
+    assert "--take-ownership" in readme  # the upgrade from 0.1.0, tested in test_lifecycle
+    assert "**every\n  custom resource of the four kinds in every namespace**" in readme
+    assert "## GitOps (Argo CD)" in readme
+    for env in ("dev", "staging", "production"):
+        assert f"| {env} |" in readme
 
 
 def test_undocumented_value_is_an_error() -> None:

@@ -11,7 +11,6 @@ the samples, and `helm_python` (Helm v4's engine) loads and lints a chart holdin
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -19,18 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import helm_python as helm
-import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from jsonschema import FormatChecker
-from jsonschema.protocols import Validator
 from kubernetes_validate.utils import latest_version
 from packaging.version import Version
 
+from tests.chart.crdschema import FORMATS, CRDValidator, crd_errors, to_json_schema
+
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "chart"
-CRD_DIR = CHART / "crds"
+CRD_DIR = CHART / "files" / "crds"
 EXAMPLES = CHART / "examples"
 DOCS = ROOT / "docs" / "crds.md"
 
@@ -324,101 +322,8 @@ def _pattern_errors(pattern: str, path: str) -> list[str]:
     return []
 
 
-# --------------------------------------------------------------------------------------------
-# a CRD schema as a JSON Schema for jsonschema (what the API server enforces, offline)
-
-_INT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
-
-
-def to_json_schema(node: Schema, *, root: bool = True) -> Schema:
-    """Translate a CRD schema node: objects reject unknown fields (kubectl's strict field
-    validation), root metadata accepts any ObjectMeta field but keeps the name rules, int32/int64
-    become numeric bounds, and the x-kubernetes list semantics become custom keywords."""
-    out: Schema = {}
-    for key, value in node.items():
-        if key == "properties":
-            out[key] = {}
-            for name, child in value.items():
-                if root and name == "metadata":
-                    meta = copy.deepcopy(child)
-                    meta.pop("properties", None)
-                    meta["properties"] = {
-                        n: to_json_schema(s, root=False)
-                        for n, s in child.get("properties", {}).items()
-                    }
-                    out[key][name] = meta  # open: ObjectMeta has many more fields
-                else:
-                    out[key][name] = to_json_schema(child, root=False)
-        elif key in ("items", "additionalProperties", "not") and isinstance(value, dict):
-            out[key] = to_json_schema(value, root=False)
-        elif key in ("allOf", "anyOf", "oneOf"):
-            out[key] = [to_json_schema(v, root=False) for v in value]
-        else:
-            out[key] = copy.deepcopy(value)
-    if node.get("type") == "object" and "properties" in node and "additionalProperties" not in node:
-        out["additionalProperties"] = False
-    fmt = node.get("format")
-    if node.get("type") == "integer" and fmt in _INT_BOUNDS:
-        lo, hi = _INT_BOUNDS[fmt]
-        out["minimum"] = max(node.get("minimum", lo), lo)
-        out["maximum"] = min(node.get("maximum", hi), hi)
-    return out
-
-
-def _list_type(
-    validator: Validator, list_type: str, instance: Any, schema: Schema
-) -> Iterator[jsonschema.ValidationError]:
-    if not isinstance(instance, list):
-        return
-    if list_type == "set":
-        seen: list[Any] = []
-        for item in instance:
-            if item in seen:
-                yield jsonschema.ValidationError(f"duplicate entry {item!r} in a set list")
-            seen.append(item)
-    elif list_type == "map":
-        keys = schema.get("x-kubernetes-list-map-keys", [])
-        seen_keys: set[tuple[Any, ...]] = set()
-        for item in instance:
-            if not isinstance(item, dict):
-                continue
-            ident = tuple(item.get(k) for k in keys)
-            if ident in seen_keys:
-                yield jsonschema.ValidationError(f"duplicate map-list key {ident!r}")
-            seen_keys.add(ident)
-
-
-CRDValidator = jsonschema.validators.extend(
-    jsonschema.Draft202012Validator, {"x-kubernetes-list-type": _list_type}
-)
-FORMATS = FormatChecker(formats=())
-
-
-def _date_time(value: object) -> bool:
-    """RFC 3339 with a zone, as metav1.Time serialises."""
-    if not isinstance(value, str):
-        return True
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", value):
-        raise ValueError(f"{value!r} is not an RFC 3339 date-time")
-    dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return True
-
-
-FORMATS.checks("date-time", raises=ValueError)(_date_time)
-
-
-def cr_validator(kind: str) -> Validator:
-    schema = to_json_schema(schema_of(crd(kind)))
-    CRDValidator.check_schema(schema)
-    validator: Validator = CRDValidator(schema, format_checker=FORMATS)
-    return validator
-
-
 def cr_errors(kind: str, obj: dict[str, Any]) -> list[str]:
-    return [
-        f"{'.'.join(str(p) for p in e.absolute_path)}: {e.message}"
-        for e in cr_validator(kind).iter_errors(obj)
-    ]
+    return crd_errors(crd(kind), obj)
 
 
 # --------------------------------------------------------------------------------------------

@@ -103,6 +103,17 @@ def test_production_is_pinned_and_highly_available() -> None:
     assert len(pdbs) == 4 and all(p["spec"]["minAvailable"] == 1 for p in pdbs)
 
 
+def test_environments_say_how_the_api_server_egress_is_open_and_skip_test_hooks() -> None:
+    """Argo CD renders without a cluster: no lookup of the API server, no `helm test`."""
+    for env in ENVS:
+        values = env_values(env)
+        assert values["tests"]["enabled"] is False
+        api = values["networkPolicy"]["apiServer"]
+        assert api.get("cidrs") or api["allowAnyDestination"] is True
+        objs = render_objects(values, api_versions=MONITORING)
+        assert not [o for o in objs if "helm.sh/hook" in o["metadata"].get("annotations", {})]
+
+
 def test_env_merge_keeps_shared_keys(tmp_path: Path) -> None:
     values = env_values("production")
     assert values["networkPolicy"]["enabled"] is True  # from _shared

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import helm_python
 import pytest
 
+from tests.chart import kubeapi
 from tests.chart.helpers import MONITORING, NOTES, by_kind, objects, render, render_objects
 
 
@@ -34,6 +36,8 @@ def test_pdb_min_available_global_with_per_operator_override() -> None:
             "operators": {
                 "agent": {"podDisruptionBudget": {"enabled": False}},
                 "domain": {"replicas": 3, "podDisruptionBudget": {"minAvailable": 2}},
+                "process": {"replicas": 3},
+                "uisurface": {"replicas": 2},
             },
         }
     )
@@ -104,7 +108,10 @@ def test_service_monitor_targets_the_metrics_service() -> None:
 
 
 def test_prometheus_rule_default_alerts() -> None:
-    objs = render_objects({"prometheusRule": {"enabled": True}}, api_versions=MONITORING)
+    objs = render_objects(
+        {"prometheusRule": {"enabled": True}, "serviceMonitor": {"enabled": True}},
+        api_versions=MONITORING,
+    )
     rule = _of(objs, "PrometheusRule", "uisurface")
     rules = rule["spec"]["groups"][0]["rules"]
     assert [r["alert"] for r in rules] == [
@@ -114,9 +121,11 @@ def test_prometheus_rule_default_alerts() -> None:
     ]
     job = 'job="ameide-ameide-operators-uisurface-operator"'
     assert all(job in r["expr"] and 'namespace="ameide-system"' in r["expr"] for r in rules)
-    assert (
-        rules[0]["expr"].startswith("absent(up{") and rules[0]["labels"]["severity"] == "critical"
+    assert rules[0]["expr"] == (
+        f'(sum by (namespace, job) (up{{namespace="ameide-system", {job}}}) == 0)'
+        f' or absent(up{{namespace="ameide-system", {job}}})'
     )
+    assert rules[0]["labels"]["severity"] == "critical"
     assert "controller_runtime_reconcile_errors_total" in rules[1]["expr"]
     assert rules[2]["expr"].endswith("> 100")
     assert "{{ $labels.controller }}" in rules[1]["annotations"]["description"]
@@ -125,6 +134,7 @@ def test_prometheus_rule_default_alerts() -> None:
 def test_prometheus_rule_per_operator_deep_merge() -> None:
     objs = render_objects(
         {
+            "serviceMonitor": {"enabled": True},
             "prometheusRule": {
                 "enabled": True,
                 "alertLabels": {"team": "platform"},
@@ -153,15 +163,98 @@ def test_prometheus_rule_per_operator_deep_merge() -> None:
     assert len(agent) == 4 and agent[2]["expr"].endswith("> 100")
 
 
+API_PORTS = [{"port": 443, "protocol": "TCP"}, {"port": 6443, "protocol": "TCP"}]
+
+
 def test_network_policy_allows_only_dns_api_server_and_metrics() -> None:
-    objs = render_objects({"networkPolicy": {"enabled": True}})
+    objs = render_objects({"networkPolicy": {"enabled": True, "apiServer": {"cidrs": ["10.0.0.1/32"]}}})
     np = _of(objs, "NetworkPolicy", "domain")["spec"]
     assert np["policyTypes"] == ["Ingress", "Egress"]
     assert np["ingress"] == [{"ports": [{"port": "metrics", "protocol": "TCP"}]}]
     dns, api = np["egress"]
     assert dns["ports"] == [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
     assert dns["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
-    assert api == {"ports": [{"port": 443, "protocol": "TCP"}, {"port": 6443, "protocol": "TCP"}]}
+    assert api == {"ports": API_PORTS, "to": [{"ipBlock": {"cidr": "10.0.0.1/32"}}]}
+
+
+def test_network_policy_without_an_api_server_address_fails() -> None:
+    """Issue 12: empty cidrs used to render an egress rule without `to:` (any address)."""
+    with pytest.raises(helm_python.HelmRenderError) as err:
+        render({"networkPolicy": {"enabled": True}})
+    assert (
+        "operators.domain: networkPolicy.apiServer.cidrs is empty and the kubernetes Service's "
+        "addresses could not be looked up" in str(err.value)
+    )
+    assert "networkPolicy.apiServer.allowAnyDestination=true" in str(err.value)
+
+
+def test_network_policy_any_destination_only_when_asked() -> None:
+    values = {"networkPolicy": {"enabled": True, "apiServer": {"allowAnyDestination": True}}}
+    api = _of(render_objects(values), "NetworkPolicy", "agent")["spec"]["egress"][1]
+    assert api == {"ports": API_PORTS}
+
+
+KUBERNETES_SERVICE = {
+    "apiVersion": "v1",
+    "kind": "Service",
+    "metadata": {"name": "kubernetes", "namespace": "default",
+                 "labels": {"component": "apiserver", "provider": "kubernetes"}},
+    "spec": {"clusterIP": "10.96.0.1", "clusterIPs": ["10.96.0.1"], "type": "ClusterIP",
+             "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]},
+}  # fmt: skip
+
+
+def _endpoint_slice(name: str, service: str, addresses: list[str], port: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {"name": name, "namespace": "default",
+                     "labels": {"kubernetes.io/service-name": service}},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [a], "conditions": {"ready": True}} for a in addresses],
+        "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+    }  # fmt: skip
+
+
+def test_network_policy_looks_up_the_api_server_at_install_time() -> None:
+    """With a cluster, the `kubernetes` Service and its EndpointSlices name the destination;
+    another Service's slice in `default` is ignored."""
+    cluster = [
+        KUBERNETES_SERVICE,
+        _endpoint_slice("kubernetes", "kubernetes", ["172.18.0.2", "172.18.0.3"], 16443),
+        _endpoint_slice("web-abcde", "web", ["10.244.1.7"], 8080),
+    ]
+    with kubeapi.serve(cluster) as (url, requested):
+        objs = objects(render({"networkPolicy": {"enabled": True}}, cluster=url))
+    api = _of(objs, "NetworkPolicy", "process")["spec"]["egress"][1]
+    assert api["to"] == [
+        {"ipBlock": {"cidr": "10.96.0.1/32"}},
+        {"ipBlock": {"cidr": "172.18.0.2/32"}},
+        {"ipBlock": {"cidr": "172.18.0.3/32"}},
+    ]
+    assert [p["port"] for p in api["ports"]] == [443, 6443, 16443]
+    assert "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices" in requested
+
+
+def test_network_policy_lookup_finding_nothing_still_fails() -> None:
+    with kubeapi.serve([]) as (url, _), pytest.raises(helm_python.HelmRenderError) as err:
+        render({"networkPolicy": {"enabled": True}}, cluster=url)
+    assert "networkPolicy.apiServer.cidrs is empty" in str(err.value)
+
+
+def test_network_policy_extra_rules_are_appended() -> None:
+    extra_in = {"from": [{"podSelector": {"matchLabels": {"app": "debug"}}}],
+                "ports": [{"port": "health", "protocol": "TCP"}]}  # fmt: skip
+    extra_out = {"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}], "ports": [{"port": 5432}]}
+    values = {
+        "networkPolicy": {"enabled": True, "apiServer": {"cidrs": ["10.0.0.1/32"]}},
+        "operators": {"domain": {"networkPolicy": {"extraIngress": [extra_in],
+                                                   "extraEgress": [extra_out]}}},
+    }  # fmt: skip
+    objs = render_objects(values)
+    domain = _of(objs, "NetworkPolicy", "domain")["spec"]
+    assert domain["ingress"][1:] == [extra_in] and domain["egress"][2:] == [extra_out]
+    assert len(_of(objs, "NetworkPolicy", "agent")["spec"]["egress"]) == 2
 
 
 def test_network_policy_cidrs_and_metrics_sources() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import shutil
 from pathlib import Path
 from typing import Any
@@ -24,23 +26,51 @@ from tests.chart.helpers import (
     validate_k8s,
 )
 
+SIDECAR: dict[str, Any] = {
+    "name": "log-shipper",
+    "image": "ghcr.io/ameideio/log-shipper:1.0.0",
+    "volumeMounts": [{"name": "config", "mountPath": "/etc/shipper", "readOnly": True}],
+}
 EVERYTHING: dict[str, Any] = {
-    "global": {"imagePullSecrets": [{"name": "ghcr"}]},
+    "global": {"imagePullSecrets": [{"name": "ghcr"}], "storageClass": "fast"},
     "commonLabels": {"team": "platform"},
     "operators": {
         "domain": {
             "replicas": 3,
             "image": {"digest": "sha256:" + "ab" * 32},
-            "extraArgs": ["--zap-log-level=debug"],
+            "extraArgs": ["--max-concurrent-reconciles=4"],
             "extraEnv": [{"name": "GOMAXPROCS", "value": "2"}],
             "podDisruptionBudget": {"minAvailable": 2},
+            "logging": {"level": "debug"},
+            "extraVolumes": [{"name": "config", "configMap": {"name": "shipper"}}],
+            "extraVolumeMounts": [{"name": "config", "mountPath": "/etc/config"}],
+            "extraContainers": [SIDECAR],
+            "initContainers": [{"name": "wait", "image": "busybox:1.36", "command": ["true"]}],
+            "deploymentAnnotations": {"reloader.stakater.com/auto": "true"},
         },
+        "process": {"serviceMonitor": {"enabled": False}, "podMonitor": {"enabled": True}},
         "uisurface": {"networkPolicy": {"apiServer": {"cidrs": ["10.96.0.1/32"]}}},
     },
-    "podDisruptionBudget": {"enabled": True},
+    "podDisruptionBudget": {"enabled": True, "unhealthyPodEvictionPolicy": "AlwaysAllow"},
     "serviceMonitor": {"enabled": True, "labels": {"release": "kps"}},
     "prometheusRule": {"enabled": True},
-    "networkPolicy": {"enabled": True},
+    "networkPolicy": {
+        "enabled": True,
+        "apiServer": {"cidrs": ["172.18.0.2/32"]},
+        "extraEgress": [{"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}], "ports": [{"port": 5432}]}],
+    },
+    "grafanaDashboard": {"enabled": True},
+    "leaderElectionTimings": {"leaseDurationSeconds": 30, "renewDeadlineSeconds": 20},
+    "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}},
+    "startupProbe": {"failureThreshold": 30, "periodSeconds": 2},
+    "hostAliases": [{"ip": "10.1.2.3", "hostnames": ["vault.internal"]}],
+    "dnsConfig": {"options": [{"name": "ndots", "value": "2"}]},
+    "runtimeClassName": "gvisor",
+    "extraObjects": [
+        {"apiVersion": "v1", "kind": "ConfigMap",
+         "metadata": {"name": "{{ .Release.Name }}-shipper", "namespace": "{{ .Release.Namespace }}"},
+         "data": {"release": "{{ .Release.Name }}"}},
+    ],
     "topologySpreadConstraints": [
         {
             "maxSkew": 1,
@@ -52,7 +82,12 @@ EVERYTHING: dict[str, Any] = {
         {"key": "dedicated", "operator": "Equal", "value": "ops", "effect": "NoSchedule"}
     ],
     "nodeSelector": {"kubernetes.io/os": "linux"},
-}
+}  # fmt: skip
+
+
+def chart_objects(objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The objects the chart itself makes (without the user's extraObjects)."""
+    return [o for o in objs if not o["metadata"]["name"].endswith("-shipper")]
 
 
 def only(operator: str) -> dict[str, Any]:
@@ -61,18 +96,25 @@ def only(operator: str) -> dict[str, Any]:
 
 # name -> (values, api_versions, expected object count)
 SCENARIOS: dict[str, tuple[dict[str, Any] | None, tuple[str, ...], int]] = {
-    "defaults": (None, (), 13),
-    "everything": (EVERYTHING, MONITORING, 29),
-    **{f"only-{op}": (only(op), (), 7) for op in OPERATORS},
+    "defaults": (None, (), 29),
+    "everything": (EVERYTHING, MONITORING, 47),
+    "watch-namespaces": ({"watchNamespaces": ["team-a", "team-b"]}, (), 31),
+    **{f"only-{op}": (only(op), (), 20) for op in OPERATORS},
     **{
         f"env-{env}": (env_values(env), MONITORING, count)
-        for env, count in (("dev", 25), ("staging", 25), ("production", 29))
+        for env, count in (("dev", 31), ("staging", 31), ("production", 35))
     },
-    "env-production-no-prometheus": (env_values("production"), (), 21),
+    "env-production-no-prometheus": (env_values("production"), (), 27),
 }
 
 
 def scenario_objects(name: str) -> list[dict[str, Any]]:
+    return copy.deepcopy(_scenario_render(name))
+
+
+@functools.cache
+def _scenario_render(name: str) -> list[dict[str, Any]]:
+    """Each scenario is rendered once per run; tests get their own copy."""
     values, apis, _ = SCENARIOS[name]
     return render_objects(values, api_versions=apis)
 
@@ -123,6 +165,7 @@ def test_restricted_check_catches_a_weakened_pod() -> None:
     with pytest.raises(AssertionError, match="allowPrivilegeEscalation"):
         objs = render_objects(
             {
+                "allowWeakerPodSecurity": True,
                 "securityContext": {
                     "allowPrivilegeEscalation": True,
                     "readOnlyRootFilesystem": True,
@@ -136,7 +179,7 @@ def test_restricted_check_catches_a_weakened_pod() -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_labels_on_every_object(scenario: str) -> None:
-    for obj in scenario_objects(scenario):
+    for obj in chart_objects(scenario_objects(scenario)):
         labels = obj["metadata"]["labels"]
         missing = [k for k in REQUIRED_LABELS if k not in labels]
         assert not missing, f"{obj['kind']}/{obj['metadata']['name']} lacks {missing}"
@@ -153,7 +196,7 @@ def _selectors(objs: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
     for o in objs:
         key = f"{o['kind']}/{o['metadata']['name']}"
         spec = o.get("spec", {})
-        if o["kind"] in ("Deployment", "PodDisruptionBudget", "ServiceMonitor"):
+        if o["kind"] in ("Deployment", "PodDisruptionBudget", "ServiceMonitor", "PodMonitor"):
             out[key] = spec["selector"]["matchLabels"]
         elif o["kind"] == "Service":
             out[key] = spec["selector"]
@@ -184,7 +227,7 @@ def test_selectors_do_not_change_across_versions_and_tags(tmp_path: Path) -> Non
         **EVERYTHING,
         "operators": {**EVERYTHING["operators"], "agent": {"image": {"tag": "main"}}},
     }
-    after_objs = render_objects(values, api_versions=MONITORING, chart=bumped)
+    after_objs = chart_objects(render_objects(values, api_versions=MONITORING, chart=bumped))
     assert _selectors(after_objs) == before
     versions = {o["metadata"]["labels"]["app.kubernetes.io/version"] for o in after_objs}
     assert versions == {"9.9.9", "main"}  # the version label did change
@@ -193,7 +236,7 @@ def test_selectors_do_not_change_across_versions_and_tags(tmp_path: Path) -> Non
 @pytest.mark.parametrize("release", ["r" * 53, "ameide-operators-" + "x" * 36])
 def test_names_fit_in_63_characters(release: str) -> None:
     objs = render_objects(EVERYTHING, name=release, api_versions=MONITORING)
-    assert len(objs) == 29
+    assert len(objs) == SCENARIOS["everything"][2]
     seen = set()
     for obj in objs:
         name = obj["metadata"]["name"]

@@ -110,7 +110,8 @@ def test_lint_reports_unknown_key_as_error() -> None:
         (
             {"podDisruptionBudget": {"enabled": True, "minAvailable": 1}},
             (),
-            "podDisruptionBudget.minAvailable (1) is not below replicas (1)",
+            "operators.domain: podDisruptionBudget.minAvailable (1) keeps all 1 replica(s) up, "
+            "so no pod could ever be evicted",
         ),
         (
             {"serviceMonitor": {"enabled": True}, "metricsService": {"enabled": False}},
@@ -144,7 +145,7 @@ def test_contradiction_in_a_disabled_operator_is_ignored() -> None:
             }
         }
     }
-    assert len(render_objects(values)) == 11
+    assert len(by_kind(render_objects(values), "Deployment")) == 3
 
 
 def test_fail_if_missing_renders_when_the_api_is_served() -> None:
@@ -222,10 +223,14 @@ def test_leader_election_forced_on_with_replicas_above_one() -> None:
 
 
 def test_leader_election_role_only_when_some_operator_elects() -> None:
-    off = {"operators": {op: {"leaderElection": False} for op in OPERATORS}}
+    off = {
+        "operators": {op: {"leaderElection": False} for op in OPERATORS},
+        "tests": {"enabled": False},
+    }
     kinds = [o["kind"] for o in render_objects(off)]
     assert "Role" not in kinds and "RoleBinding" not in kinds
-    role = by_kind(render_objects(), "Role")[0]
+    roles = by_kind(render_objects(), "Role")
+    (role,) = [r for r in roles if r["metadata"]["name"].endswith("-leader-election")]
     assert role["rules"][0] == {
         "apiGroups": ["coordination.k8s.io"],
         "resources": ["leases"],
@@ -234,8 +239,13 @@ def test_leader_election_role_only_when_some_operator_elects() -> None:
     assert role["metadata"]["namespace"] == "ameide-system"
 
 
+def _manager_role(objs: list[dict[str, Any]], kind: str = "ClusterRole") -> dict[str, Any]:
+    (role,) = [r for r in by_kind(objs, kind) if r["metadata"]["name"].endswith("-manager")]
+    return role
+
+
 def test_cluster_role_is_exactly_the_seed_table() -> None:
-    role = by_kind(render_objects(), "ClusterRole")[0]
+    role = _manager_role(render_objects())
     table = {
         (g, r, tuple(v))
         for rule in role["rules"]
@@ -266,6 +276,7 @@ def test_cluster_role_is_exactly_the_seed_table() -> None:
 
 def test_one_shared_service_account_bound_everywhere() -> None:
     objs = render_objects({"serviceAccount": {"name": "ops", "annotations": {"a": "b"}}})
+    objs = [o for o in objs if o["metadata"]["labels"]["app.kubernetes.io/component"] != "test"]
     (sa,) = by_kind(objs, "ServiceAccount")
     assert sa["metadata"]["name"] == "ops" and sa["automountServiceAccountToken"] is False
     for binding in by_kind(objs, "ClusterRoleBinding") + by_kind(objs, "RoleBinding"):
@@ -279,9 +290,13 @@ def test_one_shared_service_account_bound_everywhere() -> None:
 
 def test_existing_service_account_and_no_rbac() -> None:
     objs = render_objects(
-        {"serviceAccount": {"create": False, "name": "existing"}, "rbac": {"create": False}}
+        {
+            "serviceAccount": {"create": False, "name": "existing"},
+            "rbac": {"create": False},
+            "tests": {"enabled": False},
+        }
     )
-    assert {o["kind"] for o in objs} == {"Deployment", "Service"}
+    assert {o["kind"] for o in objs} == {"CustomResourceDefinition", "Deployment", "Service"}
     assert {
         d["spec"]["template"]["spec"]["serviceAccountName"] for d in by_kind(objs, "Deployment")
     } == {"existing"}
@@ -292,33 +307,50 @@ def test_disabling_an_operator_removes_all_its_objects() -> None:
         "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
         "serviceMonitor": {"enabled": True},
         "prometheusRule": {"enabled": True},
-        "networkPolicy": {"enabled": True},
+        "networkPolicy": {"enabled": True, "apiServer": {"cidrs": ["10.0.0.1/32"]}},
     }
     full = render_objects(everything, api_versions=MONITORING)
     for op in OPERATORS:
         values = {**everything, "operators": {op: {"enabled": False}}}
         objs = render_objects(values, api_versions=MONITORING)
-        assert len(objs) == len(full) - 6
+        assert len(objs) == len(full) - 7  # its 6 objects and its `helm test` pod
         assert not [
             o
             for o in objs
-            if op in o["metadata"]["name"]
+            if o["metadata"]["name"].endswith((f"-{op}-operator", f"-test-{op}"))
             or o["metadata"]["labels"]["app.kubernetes.io/component"] == f"{op}-operator"
         ]
 
 
-def test_all_operators_disabled_renders_nothing_but_notes() -> None:
+def test_all_operators_disabled_renders_only_the_crds_and_their_roles() -> None:
     manifests = render({"operators": {op: {"enabled": False} for op in OPERATORS}})
+    kinds = sorted(o["kind"] for o in objects(manifests))
+    assert kinds == ["ClusterRole"] * 2 + ["CustomResourceDefinition"] * 4
+    assert "only manages the CRDs" in manifests[NOTES]
+
+
+def test_root_enabled_false_renders_nothing() -> None:
+    manifests = render({"enabled": False, "networkPolicy": {"enabled": True}})
     assert objects(manifests) == []
-    assert "only installed the CRDs" in manifests[NOTES]
+    assert "The chart is disabled (enabled=false)" in manifests[NOTES]
 
 
-def test_notes_give_post_install_checks_and_crd_upgrade() -> None:
+def test_notes_speak_to_an_oci_install() -> None:
+    """Someone who installed from the registry has no local examples/ or crds/ directory."""
     notes = render()[NOTES]
     assert "kubectl -n ameide-system wait deploy -l app.kubernetes.io/instance=ameide" in notes
-    assert "kubectl apply --server-side --force-conflicts -f crds/" in notes
+    assert "helm test ameide -n ameide-system" in notes
+    pull = "helm pull oci://ghcr.io/ameideio/charts/ameide-operators --version 0.1.0 --untar"
+    assert pull in notes
+    assert "-f /tmp/ameide-chart/ameide-operators/examples/domain-sample.yaml" in notes
+    assert "-f examples/" not in notes and "-f crds/" not in notes
+    assert "`helm upgrade` upgrades them" in notes and "helm.sh/resource-policy: keep" in notes
     for op in OPERATORS:
         assert f"deployment/ameide-ameide-operators-{op}-operator" in notes
+    unkept = render({"crds": {"keep": False}})[NOTES]
+    assert "`helm uninstall` deletes the CRDs and with them every Domain, Process" in unkept
+    manual = render({"crds": {"install": False}})[NOTES]
+    assert "kubectl apply --server-side -f /tmp/ameide-chart/ameide-operators/files/crds/" in manual
 
 
 def test_common_and_pod_labels_never_reach_selectors() -> None:

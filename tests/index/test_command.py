@@ -124,13 +124,12 @@ def test_bad_input_exits_2(project: GitBuilder, tmp_path: Path, make_chart: Char
 def test_without_package_builds_the_tag(gitrepo: GitBuilder, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     """No --package: the archive is the reproducible build of the tag's commit."""
-    from release.config import load_settings
-    from release.package import build_package
     from tests.charts import DEMO
+    from tests.conftest import release_archive
 
     gitrepo.commit("feat(chart): demo", dict(DEMO))
     gitrepo.tag("v1.2.3")
-    expected = build_package(load_settings(gitrepo.root, environ={}), "v1.2.3", tmp_path / "pkg")
+    expected = release_archive(gitrepo.root, "v1.2.3", tmp_path / "pkg")
     site = tmp_path / "site"
     site.mkdir()
 

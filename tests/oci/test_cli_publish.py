@@ -9,11 +9,9 @@ from pathlib import Path
 import helm_python
 import pytest
 
-from release.config import load_settings
 from release.oci.artifact import PROV_MEDIA_TYPE
 from release.oci.publish import prepare_upload
-from release.package import package_at_commit
-from tests.conftest import CliResult
+from tests.conftest import CliResult, release_archive
 from tests.gitutil import GitBuilder
 from tests.oci.conftest import CHART_YAML
 from tests.registry_fixtures import Registry
@@ -95,8 +93,7 @@ def test_a_tagged_release_is_pushed_as_committed_whatever_the_working_tree(
     r = cli("--repo", str(gitrepo.root), "push", "--tag", "v0.1.0", "--to",
             open_registry.oci(namespace), "--plain-http", "--json")
     assert r.code == 0, r
-    committed = package_at_commit(load_settings(gitrepo.root, environ={}), "refs/tags/v0.1.0",
-                                  tmp_path)
+    committed = release_archive(gitrepo.root, "v0.1.0", tmp_path)
     upload = prepare_upload(committed, open_registry.oci(namespace), plain_http=True)
     assert json.loads(r.out)["digest"] == upload.digest
 

@@ -16,7 +16,8 @@ import respx
 
 from release.errors import BadInput, RemoteError
 from release.oci.auth import parse_challenge
-from release.oci.client import CHUNK_SIZE, Blob, RegistryClient
+from release.oci.client import CHUNK_SIZE, RegistryClient
+from release.oci.content import Blob
 from release.oci.credentials import Credentials
 from release.oci.publish import push_chart
 from release.package import PackageResult

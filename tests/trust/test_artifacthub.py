@@ -297,10 +297,10 @@ def test_an_example_without_its_crd_is_refused(dirs: tuple[Path, Path, Path], do
 
 def test_real_chart_examples_validate_against_the_real_crds() -> None:
     """Compares against the real files: chart/examples and chart/crds as they are today."""
-    examples = crd_examples(CHART / "examples", CHART / "crds")
+    examples = crd_examples(CHART / "examples", CHART / "files" / "crds")
     kinds = {e["kind"] for e in examples}
-    assert kinds == {c["kind"] for c in crd_entries(CHART / "crds")}
-    assert _example_errors(examples, CHART / "crds") == {e["metadata"]["name"]: []
+    assert kinds == {c["kind"] for c in crd_entries(CHART / "files" / "crds")}
+    assert _example_errors(examples, CHART / "files" / "crds") == {e["metadata"]["name"]: []
                                                          for e in examples}
 
 
@@ -331,7 +331,7 @@ def test_real_chart_images_are_what_helm_renders(tmp_path: Path) -> None:
 
 
 def test_real_chart_gets_valid_annotations_in_place(history: GitBuilder) -> None:
-    annotations = annotations_of(history, "v1.1.0", (CHART, CHART / "crds", CHART / "examples"))
+    annotations = annotations_of(history, "v1.1.0", (CHART, CHART / "files" / "crds", CHART / "examples"))
     original = (CHART / "Chart.yaml").read_text(encoding="utf-8")
     text = apply_annotations(original, annotations, "chart/Chart.yaml")
     head = original[: original.index("annotations:")]

@@ -271,3 +271,47 @@ def test_every_job_has_a_timeout(path: Path) -> None:
     wf = yaml.safe_load(path.read_text(encoding="utf-8"))
     for name, job in wf["jobs"].items():
         assert isinstance(job.get("timeout-minutes"), int), f"job {name} has no timeout"
+
+
+# --- release-pr.yml --------------------------------------------------------------------------
+def test_release_pr_runs_on_pushes_to_release_branches() -> None:
+    assert triggers(load("release-pr.yml")) == {"push": {"branches": ["main", "release-*"]}}
+
+
+def test_release_pr_permissions_are_least_privilege_per_job() -> None:
+    wf = load("release-pr.yml")
+    assert wf["permissions"] == {}
+    jobs = wf["jobs"]
+    assert jobs["release"]["permissions"] == {"contents": "write", "pull-requests": "write",
+                                              "packages": "write"}
+    assert jobs["pages"]["permissions"] == {"contents": "write"}
+    assert jobs["dev-chart"]["permissions"] == {"contents": "read", "packages": "write"}
+    concurrency = wf["concurrency"]
+    assert "${{ github.ref }}" in concurrency["group"] and concurrency["cancel-in-progress"] is False
+
+
+def test_a_merged_release_pr_is_published_in_the_same_job() -> None:
+    """A tag pushed with GITHUB_TOKEN starts no workflow: publishing must not wait for one."""
+    release = load("release-pr.yml")["jobs"]["release"]
+    runs = [s["run"].strip() for s in release["steps"] if "run" in s]
+    assert 'ameide-release release-pr --base "$GITHUB_REF_NAME" --publish' in runs
+    assert release["outputs"]["release-tag"] == "${{ steps.release.outputs.release-tag }}"
+
+
+def test_dev_charts_only_for_main_pushes_that_release_nothing() -> None:
+    jobs = load("release-pr.yml")["jobs"]
+    assert jobs["dev-chart"]["if"] == ("needs.release.outputs.release-tag == '' && "
+                                       "github.ref == 'refs/heads/main'")
+    assert jobs["pages"]["if"] == "needs.release.outputs.release-tag != ''"
+    assert jobs["dev-chart"]["steps"][-1]["run"].strip() == "ameide-release publish --channel dev"
+    assert jobs["pages"]["steps"][-1]["env"]["TAG"] == "${{ needs.release.outputs.release-tag }}"
+
+
+def test_release_pr_token_reaches_only_the_steps_that_write() -> None:
+    wf = load("release-pr.yml")
+    with_token = [s["name"] for s in steps(wf)
+                  if any("github.token" in str(v) or "secrets." in str(v)
+                         for v in (s.get("env") or {}).values())]
+    assert with_token == ["Release pull request (tag and publish a merged one)",
+                          "Commit index.yaml to gh-pages (retries when another release pushed "
+                          "first)", "Publish the dev chart"]

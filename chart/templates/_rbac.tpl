@@ -1,0 +1,36 @@
+{{/*
+The operators' permissions (the seed's section 7 table), shared by every operator: the
+ClusterRole's rules, or each watched namespace's Role's rules when `watchNamespaces` is set.
+*/}}
+{{- define "ameide-operators.managerRules" -}}
+- apiGroups: ["ameide.io"]
+  resources: ["domains", "processes", "agents", "uisurfaces"]
+  verbs: ["*"]
+- apiGroups: ["ameide.io"]
+  resources: ["*/status", "*/finalizers"]
+  verbs: ["*"]
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  verbs: ["*"]
+- apiGroups: [""]
+  resources: ["services", "configmaps", "secrets"]
+  verbs: ["*"]
+- apiGroups: ["batch"]
+  resources: ["jobs", "cronjobs"]
+  verbs: ["*"]
+- apiGroups: ["networking.k8s.io"]
+  resources: ["networkpolicies"]
+  verbs: ["*"]
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["httproutes"]
+  verbs: ["*"]
+- apiGroups: ["external-secrets.io"]
+  resources: ["externalsecrets"]
+  verbs: ["*"]
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["*"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end -}}

@@ -1,0 +1,361 @@
+"""Releases without hand work: the release pull request, and releasing when it is merged.
+
+Run on every push to a release branch (`main`, `release-X.Y`), `release_pr`:
+
+1. **Releases a merged release commit.** HEAD is a release commit when it changes Chart.yaml's
+   version (against its first parent) to V and the CHANGELOG it holds has V's entry: recognised
+   by what the commit does, not by a PR title or label someone can edit (release-please's
+   failure modes: an edited title silently skips the release; a merged PR still labelled
+   pending blocks every later one). The annotated tag is created at HEAD and pushed, and the
+   caller publishes in the same job: a tag pushed with `GITHUB_TOKEN` starts no workflow, so a
+   `v*` tag workflow would never run. A re-run finds the tag at HEAD ("already done") and
+   finishes; a tag of V at another commit is a conflict (exit 3).
+2. **Otherwise proposes the next release.** The next version comes from the conventional
+   commits since the last release (or the next pre-release of a channel); nothing releasable:
+   no PR, and an open one is closed with a comment saying why. The proposal is one commit
+   `chore(release): vX.Y.Z` on the bot branch (`release/next`, or `release/next-<base>` for
+   another base) holding the Chart.yaml bump and the CHANGELOG entry, written with git's
+   plumbing (no working tree touched). The branch is force-pushed only when the files it would
+   hold differ from what it holds; the PR (title, body = the notes and the plan, label
+   `release: pending`) is opened or edited only when something differs: an unchanged run makes
+   no write request and pushes nothing. A branch holding a commit that is not ours (a person's
+   fix, an amended commit) is never overwritten: the run stops with exit 3 and says what to do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from release.errors import BadInput, Conflict
+from release.version import parse_version
+
+if TYPE_CHECKING:
+    from release.config import Settings
+    from release.github import GitHub
+    from release.gitrepo import GitRepo
+    from release.notes import Release, ReleaseTag
+    from release.target import NextVersion
+
+BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
+TRAILER = "Release-Prepared-By: ameide-release"
+PENDING = "release: pending"
+TAGGED = "release: tagged"
+_SUBJECT = re.compile(r"chore\(release\): (\S+)")
+_VERSION_LINE = re.compile(r"^version:\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
+
+Action = Literal["released", "already released", "proposed", "unchanged", "closed", "nothing"]
+
+
+@dataclass
+class ReleasePrOutcome:
+    action: Action
+    detail: str
+    tag: str | None = None  # a tag to publish ("released", "already released")
+    pr_number: int | None = None
+    pushed: bool = False
+    writes: list[str] = field(default_factory=list)  # GitHub write requests made
+
+    def as_json(self) -> dict[str, Any]:
+        return {"action": self.action, "detail": self.detail, "tag": self.tag,
+                "pr": self.pr_number, "pushed": self.pushed, "writes": self.writes}
+
+
+def bot_branch(settings: Settings, base: str) -> str:
+    """`release/next` for the default branch (the first `release-branches` entry), else
+    `release/next-<base>`."""
+    branch = str(settings["release-pr-branch"])
+    default = (list(settings["release-branches"]) or ["main"])[0]
+    return branch if base == default else f"{branch}-{base}"
+
+
+def _chart_yaml_path(settings: Settings, repo: GitRepo) -> str:
+    return f"{repo.relpath(settings.chart_dir)}/Chart.yaml".removeprefix("./")
+
+
+def _version_at(repo: GitRepo, rev: str, path: str) -> str | None:
+    from release import limits
+
+    data = repo.read_blob(rev, path, limits.CHART_FILE_MAX)
+    if data is None:
+        return None
+    found = _VERSION_LINE.search(data.decode("utf-8", "replace"))
+    return found.group(1) if found else None
+
+
+# --- 1. a merged release commit ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MergedRelease:
+    tag: str
+    commit: str
+
+
+def merged_release(settings: Settings, repo: GitRepo, head: str) -> MergedRelease | None:
+    """The release HEAD is, when it is a release commit (see the module docstring)."""
+    from release import limits
+    from release.changelog import has_release
+    from release.version import tag_name
+
+    chart = _chart_yaml_path(settings, repo)
+    now = _version_at(repo, head, chart)
+    parents = repo.parents(head)
+    before = _version_at(repo, parents[0], chart) if parents else None
+    subject = repo.message(head).split("\n", 1)[0].strip()
+    claimed = _SUBJECT.fullmatch(subject)
+    if now is None or now == before:
+        if claimed:
+            raise BadInput(f"HEAD says {subject!r} but does not change Chart.yaml's version "
+                           f"({now})", "merge the release pull request as it was proposed")
+        return None
+    version = parse_version(now, f"Chart.yaml version at {head[:12]}")
+    tag = tag_name(version, settings.tag_prefix)
+    if claimed and claimed.group(1) != tag:
+        raise BadInput(f"HEAD says {subject!r} but sets Chart.yaml's version to {now}",
+                       f"make the subject and the version agree ({tag}), then push again")
+    changelog = repo.read_blob(head, repo.relpath(settings.changelog_path),
+                               limits.INDEX_DOCUMENT_MAX) or b""
+    if not has_release(changelog.decode("utf-8", "replace"), tag, str(version)):
+        if claimed:
+            raise BadInput(f"HEAD releases {tag} but its CHANGELOG has no entry for it",
+                           "merge the release pull request as it was proposed")
+        return None  # a version bump by hand, without a changelog entry: not a release commit
+    return MergedRelease(tag, head)
+
+
+def tag_release(repo: GitRepo, release: MergedRelease, remote: str,
+                token: tuple[str, str] | None) -> bool:
+    """Create and push the annotated tag; False when it already is there (at this commit)."""
+    existing = repo.tag_commit(release.tag)
+    if existing is not None and existing != release.commit:
+        raise Conflict(f"tag {release.tag} already exists at {existing[:12]}, not at the release "
+                       f"commit {release.commit[:12]}; nothing was tagged or published",
+                       "find out who tagged it; bump the version if that release stands")
+    created = existing is None
+    if created:
+        repo.create_tag(release.tag, release.commit, f"Release {release.tag}", tagger=BOT)
+    remote_tags = repo.remote_refs(remote, f"refs/tags/{release.tag}",
+                                   f"refs/tags/{release.tag}^{{}}")
+    peeled = remote_tags.get(f"refs/tags/{release.tag}^{{}}") or remote_tags.get(
+        f"refs/tags/{release.tag}")
+    if peeled is not None and peeled != release.commit:
+        raise Conflict(f"{remote} has tag {release.tag} at {peeled[:12]}, not at "
+                       f"{release.commit[:12]}", "find out who tagged it; nothing was published")
+    if peeled is None:
+        repo.push(remote, f"refs/tags/{release.tag}", token=token)
+        return True
+    return created
+
+
+def relabel_merged(gh: GitHub, branch: str, base: str, commit: str) -> list[str]:
+    """`release: pending` → `release: tagged` on the PR this release came from (labels are
+    for people; the release never depends on them). Returns the write requests made."""
+    writes: list[str] = []
+    for pr in gh.pulls(head=branch, base=base, state="closed"):
+        labels = {str(label.get("name")) for label in pr.get("labels") or []
+                  if isinstance(label, dict)}
+        if not pr.get("merged_at") or (pr.get("merge_commit_sha") != commit
+                                       and PENDING not in labels):
+            continue
+        number = int(pr["number"])
+        if PENDING in labels:
+            gh.remove_label(number, PENDING)
+            writes.append(f"unlabel #{number}")
+        if TAGGED not in labels:
+            gh.add_labels(number, [TAGGED])
+            writes.append(f"label #{number}")
+    return writes
+
+
+# --- 2. the proposal ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Proposal:
+    tag: str
+    files: dict[str, bytes]  # path → content the release commit holds
+    message: str
+    title: str
+    body: str
+
+
+def propose(settings: Settings, repo: GitRepo, head: str, decided: NextVersion,
+            tags: list[ReleaseTag]) -> Proposal:
+    """The release commit and pull request of the next release `decided` at `head`."""
+    from release import limits
+    from release.changelog import insert_release
+    from release.chart import set_versions
+    from release.notes import collect
+    from release.render import render_changelog, render_changelog_entry
+
+    tag, version = decided.tag, str(decided.version)
+    chart = _chart_yaml_path(settings, repo)
+    chart_text = (repo.read_blob(head, chart, limits.CHART_FILE_MAX) or b"").decode("utf-8")
+    changelog_path = repo.relpath(settings.changelog_path)
+    # both files as committed at head: the working tree plays no part
+    current = (repo.read_blob(head, changelog_path, limits.INDEX_DOCUMENT_MAX) or b""
+               ).decode("utf-8")
+    release: Release = collect(repo, settings, tag, rev=head, planned=True, tags=tags)
+    entry = render_changelog_entry(release, settings)
+    changelog = insert_release(current, entry, render_changelog([], settings))
+    files = {chart: set_versions(chart_text, version, version, chart).encode(),
+             changelog_path: changelog.encode()}
+    title = f"chore(release): {tag}"
+    message = f"{title}\n\n{TRAILER}\n"
+    from release.yamlread import parse_yaml
+
+    metadata = parse_yaml(chart_text, chart)
+    name = str(metadata.get("name")) if isinstance(metadata, dict) else "chart"
+    return Proposal(tag, files, message, title, _body(settings, release, decided, name))
+
+
+def _body(settings: Settings, release: Release, decided: NextVersion, chart: str) -> str:
+    from release.oci.reference import tag_for_version
+    from release.render import render_notes
+
+    version, tag = decided.version, decided.tag
+    floating = [] if version.prerelease else [f"{version.major}.{version.minor}"]
+    lines = [f"Merging this pull request releases **{tag}**: the release job tags the merge "
+             "commit and publishes it (chart, GitHub release, index).", "",
+             "| | |", "| --- | --- |",
+             f"| version | `{version}` (appVersion `\"{version}\"`) |",
+             f"| previous | {decided.previous_tag or '(first release)'} |",
+             f"| level | {decided.level or 'patch (default)'} |",
+             f"| pre-release | {'yes' if version.prerelease else 'no'} |",
+             f"| chart | `{settings.registry}/{chart}:{tag_for_version(str(version))}` |",
+             f"| image tags | {', '.join([str(version), *floating, '(the commit sha)'])} |",
+             "", "The CHANGELOG entry and the Chart.yaml bump are in this pull request's commit; "
+             "edit the notes by editing commits on the base branch, not this branch.", "",
+             render_notes(release, settings).rstrip("\n"), "",
+             f"<!-- {TRAILER} -->"]
+    return "\n".join(lines) + "\n"
+
+
+def _ours(repo: GitRepo, commit: str) -> bool:
+    message = repo.message(commit)
+    author = repo.git("show", "-s", "--format=%ae", commit, "--").strip()
+    return TRAILER in message and author == BOT[1]
+
+
+def sync_branch(repo: GitRepo, remote: str, branch: str, base: str, head: str,
+                proposal: Proposal, token: tuple[str, str] | None) -> bool:
+    """Make the bot branch hold the proposal; True when it pushed. Refuses a branch holding
+    commits that are not ours."""
+    refs = repo.remote_refs(remote, f"refs/heads/{branch}")
+    existing = refs.get(f"refs/heads/{branch}")
+    if existing is not None:
+        repo.fetch(remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}")
+        foreign = [c for c in repo.git("rev-list", "--end-of-options", existing, f"^{head}"
+                                       ).split() if not _ours(repo, c)]
+        ahead = repo.git("rev-list", "--end-of-options", existing, f"^{head}").split()
+        if foreign or len(ahead) > 1:
+            shown = foreign[0] if foreign else ahead[0]
+            subject = repo.message(shown).split("\n", 1)[0][:80]
+            raise Conflict(f"{branch} holds a commit ameide-release did not make ({shown[:12]} "
+                           f"{subject!r}); nothing was overwritten",
+                           f"merge the pull request as it is, or move that change to {base} and "
+                           f"delete {branch} (git push {remote} --delete {branch}) so the next "
+                           "run proposes the release afresh")
+        from release import limits
+
+        same = all(repo.read_blob(existing, path, limits.INDEX_DOCUMENT_MAX) == data
+                   for path, data in proposal.files.items())
+        if same and ahead:
+            return False
+    commit = repo.write_commit(head, proposal.files, proposal.message, author=BOT,
+                               when=repo.commit_time(head))
+    repo.push(remote, f"{commit}:refs/heads/{branch}",
+              force_with_lease=f"refs/heads/{branch}:{existing or ''}", token=token)
+    return True
+
+
+def sync_pull(gh: GitHub, branch: str, base: str, proposal: Proposal) -> tuple[int, list[str]]:
+    """Open or edit the release PR; (number, write requests made)."""
+    writes: list[str] = []
+    open_prs = gh.pulls(head=branch, base=base, state="open")
+    if not open_prs:
+        pr = gh.create_pull(title=proposal.title, head=branch, base=base, body=proposal.body)
+        writes.append("create pull request")
+    else:
+        pr = open_prs[0]
+        changed = {k: v for k, v in (("title", proposal.title), ("body", proposal.body))
+                   if (pr.get(k) or "").replace("\r\n", "\n") != v}
+        if changed:
+            pr = gh.update_pull(int(pr["number"]), changed)
+            writes.append("update pull request")
+    number = int(pr["number"])
+    labels = {str(label.get("name")) for label in pr.get("labels") or []
+              if isinstance(label, dict)}
+    if PENDING not in labels:
+        gh.add_labels(number, [PENDING])
+        writes.append("label pull request")
+    return number, writes
+
+
+def close_stale(gh: GitHub, branch: str, base: str, why: str) -> list[str]:
+    writes = []
+    for pr in gh.pulls(head=branch, base=base, state="open"):
+        number = int(pr["number"])
+        gh.comment(number, f"Closed by ameide-release: {why}")
+        gh.update_pull(number, {"state": "closed"})
+        writes.append(f"close #{number}")
+    return writes
+
+
+def release_pr(settings: Settings, repo: GitRepo, gh: GitHub, *, base: str, remote: str,
+               prerelease: str | None, token: tuple[str, str] | None) -> ReleasePrOutcome:
+    """The whole run (see the module docstring); the caller publishes a released tag."""
+    from release.gitrepo import check_branch_name
+
+    check_branch_name(base)
+    refs = repo.remote_refs(remote, f"refs/heads/{base}")
+    tip = refs.get(f"refs/heads/{base}")
+    if tip is None:
+        raise BadInput(f"{remote} has no branch {base}", "pass --base with an existing branch")
+    head = repo.head()
+    if head != tip:
+        raise BadInput(f"HEAD ({head[:12]}) is not the tip of {remote}/{base} ({tip[:12]})",
+                       f"run on a checkout of {base}'s tip")
+    branch = bot_branch(settings, base)
+    released: str | None = None
+    pushed_tag = False
+    writes: list[str] = []
+    merged = merged_release(settings, repo, head)
+    if merged is not None:
+        pushed_tag = tag_release(repo, merged, remote, token)
+        writes += relabel_merged(gh, branch, base, head)
+        released = merged.tag
+    # Then, like after any push: propose what comes next (nothing, right after a final release).
+    from release.commits import bump_level
+    from release.notes import collect, release_tags
+    from release.target import next_version
+
+    tags = release_tags(repo, settings.tag_prefix)
+    decided = next_version(settings, repo, tags, rev=head, prerelease=prerelease)
+    since_any = collect(repo, settings, None, rev=head, since_prerelease=True, all_paths=True,
+                        tags=tags)
+    nothing_new = decided.previous_tag is not None and (
+        decided.level is None or (prerelease is not None and bump_level(since_any.changes) is None))
+    outcome = ReleasePrOutcome("nothing", "", released, pushed=pushed_tag, writes=writes)
+    if released is not None:
+        outcome.action = "released" if pushed_tag else "already released"
+    if nothing_new:
+        why = (f"nothing since {since_any.previous_tag or decided.previous_tag} warrants a "
+               "release (no feat, fix, perf, revert or breaking change)")
+        closed = close_stale(gh, branch, base, why)
+        outcome.writes += closed
+        if released is None:
+            outcome.action = "closed" if closed else "nothing"
+        outcome.detail = f"{released} at {head[:12]}; {why}" if released else why
+        return outcome
+    proposal = propose(settings, repo, head, decided, tags)
+    pushed = sync_branch(repo, remote, branch, base, head, proposal, token)
+    number, pr_writes = sync_pull(gh, branch, base, proposal)
+    outcome.writes += pr_writes
+    outcome.pushed = outcome.pushed or pushed
+    outcome.pr_number = number
+    if released is None:
+        outcome.action = "proposed" if pushed or pr_writes else "unchanged"
+    proposed = f"{proposal.tag} in #{number} ({branch} → {base})"
+    outcome.detail = f"{released} at {head[:12]}; next: {proposed}" if released else proposed
+    return outcome

@@ -1,0 +1,323 @@
+"""Releases without hand work (issue #10): the release pull request, merging it, pre-releases,
+hotfix lines and dev charts.
+
+Real git with a bare repository as `origin`, GitHub through respx (pulls, labels, comments,
+releases in their REST shapes), the real registry for what gets published, Helm's engine to
+pull a dev chart. Every scenario runs twice: the second run sends no write request and pushes
+nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import respx
+
+from tests.charts import DEMO
+from tests.conftest import CliResult
+from tests.fakegithub import TOKEN, FakeGitHub
+from tests.gitutil import GitBuilder
+from tests.registry_fixtures import Registry
+
+pytestmark = pytest.mark.registry
+
+
+@pytest.fixture
+def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    with respx.mock(assert_all_called=False) as router:
+        router.route(host="127.0.0.1").pass_through()  # the loopback registry is real
+        yield FakeGitHub(router)
+
+
+class Origin:
+    """A bare `origin` and the CI checkout that pushes to it."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.bare = tmp / "origin.git"
+        subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(self.bare)],
+                       check=True)
+        self.work = GitBuilder(tmp / "work")
+        self.work.git("remote", "add", "origin", str(self.bare))
+
+    def refs(self) -> dict[str, str]:
+        out = subprocess.run(["git", "for-each-ref", "--format=%(objectname) %(refname)"],
+                             cwd=self.bare, capture_output=True, text=True, check=True).stdout
+        return {ref: sha for sha, ref in (line.split() for line in out.splitlines())}
+
+    def push(self, *refs: str) -> None:
+        self.work.git("push", "-q", "origin", *refs)
+
+    def show(self, rev: str, path: str) -> str:
+        return subprocess.run(["git", "show", f"{rev}:{path}"], cwd=self.bare,
+                              capture_output=True, text=True, check=True).stdout
+
+    def merge_release_pr(self, branch: str = "release/next", base: str = "main") -> str:
+        """A person merges the pull request on GitHub (a merge commit), CI checks out base."""
+        w = self.work
+        w.git("fetch", "-q", "origin", f"+refs/heads/{branch}:refs/remotes/origin/{branch}")
+        w.checkout(base)
+        w.clock += 60
+        w.git("merge", "-q", "--no-ff", "-m", "Merge pull request #1 from o/release-next",
+              f"origin/{branch}")
+        self.push(base)
+        return w.head()
+
+
+@pytest.fixture
+def origin(tmp_path: Path) -> Origin:
+    o = Origin(tmp_path)
+    o.work.commit("feat(chart): the demo chart", dict(DEMO))
+    o.work.tag("v1.2.3", annotated=True)
+    o.push("main", "v1.2.3")
+    return o
+
+
+def run(cli: Callable[..., CliResult], o: Origin, registry: Registry | None, namespace: str,
+        *args: str, code: int = 0) -> CliResult:
+    extra = ["--registry", registry.oci(namespace)] if registry else []
+    result = cli("--repo", str(o.work.root), "--github-repository", "o/r", *extra, *args)
+    assert result.code == code, result
+    return result
+
+
+def idempotent(cli: Callable[..., CliResult], o: Origin, gh: FakeGitHub, *args: str) -> None:
+    """The second run of the same job: no write request, nothing pushed."""
+    refs, writes = o.refs(), list(gh.writes)
+    result = run(cli, o, None, "", "release-pr", *args, "--json")
+    assert json.loads(result.out)["action"] in ("unchanged", "nothing", "already released")
+    assert o.refs() == refs and gh.writes == writes
+
+
+def test_the_release_pr_flow_from_proposal_to_published_release(
+        origin: Origin, github: FakeGitHub, cli: Callable[..., CliResult],
+        open_registry: Registry, namespace: str) -> None:
+    o, w = origin, origin.work
+    # nothing since v1.2.3: no pull request
+    result = run(cli, o, None, "", "release-pr", "--json")
+    assert json.loads(result.out)["action"] == "nothing" and github.pulls == {}
+
+    # --- a feature: the first release PR ---------------------------------------------------
+    w.commit("feat(chart): topology spread by zone", {"chart/templates/tsc.yaml": "kind: List\n"})
+    o.push("main")
+    result = run(cli, o, None, "", "release-pr", "--json")
+    assert json.loads(result.out)["action"] == "proposed"
+    pr = github.pulls[1]
+    assert pr["title"] == "chore(release): v1.3.0" and pr["base"]["ref"] == "main"
+    assert pr["head"]["ref"] == "release/next"
+    assert [label["name"] for label in pr["labels"]] == ["release: pending"]
+    assert "topology spread by zone" in pr["body"] and "| version | `1.3.0`" in pr["body"]
+    branch = o.refs()["refs/heads/release/next"]
+    assert "version: 1.3.0" in o.show(branch, "chart/Chart.yaml")
+    assert "<!-- release: v1.3.0 -->" in o.show(branch, "CHANGELOG.md")
+    log = subprocess.run(["git", "log", "--format=%s|%ae", f"main..{branch}"], cwd=o.bare,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert log == ["chore(release): v1.3.0|41898282+github-actions[bot]@users.noreply.github.com"]
+    assert w.git("status", "--porcelain") == ""  # the checkout was not touched
+    idempotent(cli, o, github)
+
+    # --- a fix: the PR follows ---------------------------------------------------------------
+    w.commit("fix(chart): leader election lease name", {"chart/templates/lease.yaml": "a: 1\n"})
+    o.push("main")
+    run(cli, o, None, "", "release-pr")
+    assert o.refs()["refs/heads/release/next"] != branch
+    assert "leader election lease name" in github.pulls[1]["body"]
+    assert github.pulls[1]["title"] == "chore(release): v1.3.0"
+    idempotent(cli, o, github)
+
+    # --- a docs commit outside the chart: the release would not change, nothing does --------
+    w.commit("docs: readme", {"README.md": "# demo\n"})
+    o.push("main")
+    idempotent(cli, o, github)
+
+    # --- a person's commit on the bot branch: refused, nothing overwritten -----------------
+    person = GitBuilder(o.work.root.parent / "person")
+    person.git("remote", "add", "origin", str(o.bare))
+    person.git("fetch", "-q", "origin")
+    person.git("checkout", "-q", "-b", "mine", "origin/release/next")
+    person.commit("docs(changelog): wording", {"CHANGELOG.md": "# Changelog\n\nmine\n"})
+    person.git("push", "-q", "origin", "mine:release/next")
+    theirs = o.refs()["refs/heads/release/next"]
+    writes = list(github.writes)
+    refused = run(cli, o, None, "", "release-pr", code=3)
+    assert "did not make" in refused.err and "docs(changelog): wording" in refused.err
+    assert refused.err.count("\n") == 1 and TOKEN not in refused.err
+    assert o.refs()["refs/heads/release/next"] == theirs and github.writes == writes
+    # they drop their commit again (the release PR's own commit is back)
+    person.git("push", "-q", "-f", "origin", "mine~1:release/next")
+
+    # --- merged: tagged at the merge commit and published in the same run -------------------
+    merge = o.merge_release_pr()
+    github.merge(1, merge)
+    # the job dies right after pushing the tag (run without --publish) ...
+    first = run(cli, o, open_registry, namespace, "release-pr", "--json")
+    assert json.loads(first.out)["action"] == "released"
+    assert o.refs()["refs/tags/v1.3.0"] != merge  # annotated: the tag object
+    assert w.git("rev-parse", "v1.3.0^{commit}").strip() == merge
+    assert [label["name"] for label in github.pulls[1]["labels"]] == ["release: tagged"]
+    # ... and the re-run of the job finishes the release
+    again = run(cli, o, open_registry, namespace, "release-pr", "--publish", "--plain-http",
+                "--json")
+    report = json.loads(again.out)
+    assert report["action"] == "already released" and report["tag"] == "v1.3.0"
+    assert report["published"]["manifest-digest"] == open_registry.manifest_digest(
+        f"{namespace}/demo", "1.3.0")
+    release = github.releases["v1.3.0"]
+    assert "topology spread by zone" in release["body"] and release["_make_latest"] == "true"
+    # and once more: everything already done, nothing written anywhere
+    refs, writes = o.refs(), list(github.writes)
+    last = json.loads(run(cli, o, open_registry, namespace, "release-pr", "--publish",
+                          "--plain-http", "--json").out)
+    assert last["published"]["already_done"] is True
+    assert o.refs() == refs and github.writes == writes
+
+
+def test_pre_releases_then_the_final_release(origin: Origin, github: FakeGitHub,
+                                             cli: Callable[..., CliResult],
+                                             open_registry: Registry, namespace: str) -> None:
+    o, w = origin, origin.work
+    w.commit("feat(chart): a new knob", {"chart/templates/knob.yaml": "a: 1\n"})
+    o.push("main")
+    run(cli, o, None, "", "release-pr", "--prerelease", "rc")
+    assert github.pulls[1]["title"] == "chore(release): v1.3.0-rc.1"
+    idempotent(cli, o, github, "--prerelease", "rc")
+    github.merge(1, o.merge_release_pr())
+    run(cli, o, open_registry, namespace, "release-pr", "--publish", "--plain-http")
+    rc1 = github.releases["v1.3.0-rc.1"]
+    assert rc1["prerelease"] is True and rc1["_make_latest"] == "false"
+
+    w.commit("fix(chart): the knob's default", {"chart/templates/knob.yaml": "a: 2\n"})
+    o.push("main")
+    run(cli, o, None, "", "release-pr", "--prerelease", "rc")
+    assert github.pulls[2]["title"] == "chore(release): v1.3.0-rc.2"
+    github.merge(2, o.merge_release_pr())
+    run(cli, o, open_registry, namespace, "release-pr", "--publish", "--plain-http")
+    assert github.releases["v1.3.0-rc.2"]["prerelease"] is True
+
+    run(cli, o, None, "", "release-pr")  # the final release
+    assert github.pulls[3]["title"] == "chore(release): v1.3.0"
+    github.merge(3, o.merge_release_pr())
+    run(cli, o, open_registry, namespace, "release-pr", "--publish", "--plain-http")
+    final = github.releases["v1.3.0"]
+    assert final["prerelease"] is False and final["_make_latest"] == "true"
+    # the final notes cover everything since the previous final release, both pre-releases
+    assert "a new knob" in final["body"] and "the knob's default" in final["body"]
+    assert "/compare/v1.2.3...v1.3.0" in final["body"]
+    import io
+    import tarfile
+
+    import yaml
+
+    with tarfile.open(fileobj=io.BytesIO(open_registry.blob(  # the packaged Chart.yaml
+            f"{namespace}/demo", json.loads(open_registry.manifest(
+                f"{namespace}/demo", "1.3.0-rc.2")[0])["layers"][0]["digest"]) or b"")) as tar:
+        member = tar.extractfile("demo/Chart.yaml")
+        assert member is not None
+        chart = yaml.safe_load(member.read())
+    assert chart["annotations"]["artifacthub.io/prerelease"] == "true"
+
+
+def test_a_hotfix_line_gets_its_own_release_pr(origin: Origin, github: FakeGitHub,
+                                               cli: Callable[..., CliResult],
+                                               open_registry: Registry, namespace: str) -> None:
+    o, w = origin, origin.work
+    w.commit("feat(chart): next minor", {"chart/templates/next.yaml": "a: 1\n"})
+    urgent = w.commit("fix(chart): urgent", {"chart/templates/urgent.yaml": "a: 1\n"})
+    w.tag("v1.3.0", annotated=True)
+    o.push("main", "v1.3.0")
+    w.git("checkout", "-q", "-b", "release-1.2", "v1.2.3")
+    w.clock += 60
+    w.git("cherry-pick", "-x", urgent)
+    o.push("release-1.2")
+    run(cli, o, None, "", "release-pr", "--base", "release-1.2")
+    pr = github.pulls[1]
+    assert pr["title"] == "chore(release): v1.2.4" and pr["base"]["ref"] == "release-1.2"
+    assert pr["head"]["ref"] == "release/next-release-1.2"
+    assert "urgent" in pr["body"] and "next minor" not in pr["body"]
+    idempotent(cli, o, github, "--base", "release-1.2")
+    github.merge(1, o.merge_release_pr("release/next-release-1.2", "release-1.2"))
+    run(cli, o, open_registry, namespace, "release-pr", "--base", "release-1.2", "--publish",
+        "--plain-http")
+    hot = github.releases["v1.2.4"]
+    assert hot["_make_latest"] == "false"  # v1.3.0 is higher
+    assert "urgent" in hot["body"] and "next minor" not in hot["body"]
+
+
+def test_a_dev_chart_per_commit(origin: Origin, github: FakeGitHub,
+                                cli: Callable[..., CliResult], open_registry: Registry,
+                                namespace: str, tmp_path: Path) -> None:
+    import helm_python
+
+    o, w = origin, origin.work
+    w.commit("feat(chart): work in progress", {"chart/templates/wip.yaml": "a: 1\n"})
+    w.commit("fix(chart): more of it", {"chart/templates/wip.yaml": "a: 2\n"})
+    o.push("main")
+    head = w.head()
+    dev_registry = open_registry.oci(namespace + "-dev")
+    result = run(cli, o, None, "", "--dev-registry", dev_registry, "publish", "--channel", "dev",
+                 "--plain-http", "--json")
+    version = f"1.3.0-dev.2+{head[:7]}"
+    report = json.loads(result.out)
+    assert report["oci-reference"] == f"{dev_registry}/demo:{version.replace('+', '_')}"
+    assert github.calls == []  # no GitHub release
+    assert "<!-- release:" not in (w.root / "CHANGELOG.md").read_text() \
+        if (w.root / "CHANGELOG.md").exists() else True
+    assert w.git("tag", "--list").split() == ["v1.2.3"]  # no tag
+    pulled = tmp_path / "pulled"
+    pulled.mkdir()
+    helm_python.pull(f"oci://{open_registry.host}/{namespace}-dev/demo", version=version,
+                     destination=str(pulled), plain_http=True)
+    with helm_python.Chart.load(str(pulled / f"demo-{version}.tgz")) as chart:
+        rendered = chart.render({}, name="x", namespace="y")
+    assert any(head in text for text in rendered.values())  # appVersion: the commit's images
+    again = json.loads(run(cli, o, None, "", "--dev-registry", dev_registry, "publish",
+                           "--channel", "dev", "--plain-http", "--json").out)
+    assert again["already_done"] is True
+
+
+# --- refusals ----------------------------------------------------------------------------------
+
+def test_a_release_commit_whose_version_disagrees_with_its_subject(
+        origin: Origin, github: FakeGitHub, cli: Callable[..., CliResult]) -> None:
+    o, w = origin, origin.work
+    text = (w.root / "chart/Chart.yaml").read_text()
+    w.commit("chore(release): v1.4.0", {"chart/Chart.yaml": text.replace("0.1.0", "1.3.0", 1)})
+    o.push("main")
+    refs = o.refs()
+    result = run(cli, o, None, "", "release-pr", code=2)
+    assert "v1.4.0" in result.err and "1.3.0" in result.err and result.err.count("\n") == 1
+    assert o.refs() == refs and github.writes == []
+
+
+def test_a_release_whose_tag_exists_at_another_commit(
+        origin: Origin, github: FakeGitHub, cli: Callable[..., CliResult]) -> None:
+    o, w = origin, origin.work
+    w.git("checkout", "-q", "-b", "side")
+    w.commit("feat(chart): elsewhere", {"chart/templates/y.yaml": "a: 1\n"})
+    w.tag("v1.3.0")  # someone tagged by hand, on another branch
+    w.checkout("main")
+    w.commit("feat(chart): x", {"chart/templates/x.yaml": "a: 1\n"})
+    o.push("main", "v1.3.0")
+    run(cli, o, None, "", "release-pr")
+    assert github.pulls[1]["title"] == "chore(release): v1.3.0"
+    github.merge(1, o.merge_release_pr())
+    refs = o.refs()
+    result = run(cli, o, None, "", "release-pr", "--publish", code=3)
+    assert "v1.3.0 already exists" in result.err and o.refs() == refs
+
+
+def test_a_missing_token_and_a_missing_base(origin: Origin, cli: Callable[..., CliResult],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("GH_TOKEN", raising=False)
+    refs = origin.refs()
+    result = run(cli, origin, None, "", "release-pr", code=2)
+    assert "GITHUB_TOKEN" in result.err and origin.refs() == refs
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    with respx.mock(assert_all_called=False) as router:
+        FakeGitHub(router)
+        result = run(cli, origin, None, "", "release-pr", "--base", "release-9.9", code=2)
+    assert "no branch release-9.9" in result.err and origin.refs() == refs
