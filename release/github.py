@@ -244,12 +244,6 @@ class GitHub:
                             params=params)
         return _objects(resp, "pull requests")
 
-    def pulls_of_commit(self, sha: str) -> list[dict[str, Any]]:
-        """The pull requests a commit belongs to (a merged one: the PR it was merged from)."""
-        resp = self.request("GET", f"{self.repo_url}/commits/{sha}/pulls",
-                            f"list the pull requests of {sha[:12]}", params={"per_page": "30"})
-        return _objects(resp, "pull requests")
-
     def create_pull(self, *, title: str, head: str, base: str, body: str) -> dict[str, Any]:
         resp = self.request("POST", f"{self.repo_url}/pulls", f"open the pull request {title}",
                             json={"title": title, "head": head, "base": base, "body": body,

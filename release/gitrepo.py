@@ -374,9 +374,6 @@ class GitRepo:
     def message(self, rev: str) -> str:
         return self.git("show", "-s", "--format=%B", self.rev_parse(rev), "--")
 
-    def changed_paths(self, old: str, new: str) -> list[str]:
-        return self.git("diff", "--name-only", "--end-of-options", old, new, "--").split("\n")[:-1]
-
     def write_commit(self, parent: str, files: Mapping[str, bytes], message: str, *,
                      author: tuple[str, str], when: int) -> str:
         """A commit on top of `parent` with `files` replaced, made with git's plumbing through

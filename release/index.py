@@ -14,7 +14,6 @@ bytes, and the file is replaced atomically so a crash never leaves half an index
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -74,15 +73,6 @@ class IndexResult:
 
 
 # --- values ----------------------------------------------------------------------------------
-def sha256_file(path: Path) -> str:
-    """Bare hex sha256 of a file, the form Helm writes into `digest`."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def bare_digest(digest: str) -> str:
     """Accept `sha256:<hex>` (OCI style) or bare hex; return bare lowercase hex."""
     value = digest.strip().lower()
@@ -370,12 +360,6 @@ def merge_entry(index: dict[str, Any], entry: Mapping[str, Any]) -> Status:
     return "added"
 
 
-def update_index(index_dir: Path, metadata: Mapping[str, Any], digest: str, created: int,
-                 url: str) -> IndexResult:
-    """Merge one chart version into `<index_dir>/index.yaml`; writes only when it adds."""
-    return merge_into(index_dir, index_entry(metadata, digest, created, url))
-
-
 def merge_into(index_dir: Path, entry: Mapping[str, Any]) -> IndexResult:
     """Merge a prepared entry into `<index_dir>/index.yaml`; writes only when it adds."""
     if not index_dir.is_dir():
@@ -388,11 +372,3 @@ def merge_into(index_dir: Path, entry: Mapping[str, Any]) -> IndexResult:
         atomic_write(path, dump_index(index))
     return IndexResult(path=path, name=entry["name"], version=entry["version"],
                        digest=entry["digest"], url=entry["urls"][0], status=status)
-
-
-# --- the archive -----------------------------------------------------------------------------
-def archive_metadata(tgz: Path) -> dict[str, Any]:
-    """The `<chart>/Chart.yaml` inside a packaged chart, as a plain dict."""
-    from release.package import read_archive
-
-    return dict(read_archive(tgz).metadata)

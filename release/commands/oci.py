@@ -104,6 +104,38 @@ def _push_target(s: Settings, tag: str | None) -> ReleaseTarget:
     return release_target
 
 
+@click.command("artifacthub")
+@to_option
+@plain_http_option
+@registry_login_options
+@json_option
+@click.pass_context
+def artifacthub_cmd(ctx: click.Context, to: str | None, plain_http: bool, username: str | None,
+                    password_stdin: bool, as_json: bool) -> None:
+    """Push artifacthub-repo.yml to the chart's `artifacthub.io` tag (idempotent)."""
+    from release.chart import load_metadata
+    from release.errors import BadInput
+    from release.executor import run_steps
+    from release.steps.artifacthub import artifacthub_step
+
+    s = settings(ctx, registry=to)
+    step = artifacthub_step(s, str(load_metadata(s.chart_dir)["name"]), plain_http=plain_http)
+    if step is None:
+        raise BadInput(f"there is no artifacthub-repo.yml in {s.root}",
+                       "create it (owners, optional repositoryID): "
+                       "https://artifacthub.io/docs/topics/repositories/")
+    rt = runtime(s, username, password_stdin)
+    try:
+        (outcome,) = run_steps([step], rt)
+    finally:
+        rt.close()
+    if as_json:
+        emit_json(outcome.as_json())
+        return
+    info(f"{outcome.status}: {outcome.detail}")
+    click.echo(f"{step.ref.oci}@{step.digest}")
+
+
 @click.command("verify")
 @click.option("--tag", required=True, help="Release tag to check, e.g. v1.2.3.")
 @to_option
@@ -146,4 +178,4 @@ def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
 
 
 # The commands this module adds to `ameide-release`.
-COMMANDS = (push_cmd, verify_cmd)
+COMMANDS = (push_cmd, verify_cmd, artifacthub_cmd)
