@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from release.commits import OTHER, REVERT, Change
+from release.commits import OTHER, Change
 from release.config import parse_label_sections, parse_sections
 from release.contributors import Person
 from release.errors import BadInput
@@ -383,8 +382,12 @@ class _Bundled:
 
 
 def environment(settings: Settings) -> jinja2.Environment:
-    """Templates from the `templates` setting first, then the bundled ones."""
+    """Templates from the `templates` setting first, then the bundled ones. A templates
+    directory is code someone else may have written (a pull request can change it): it runs in
+    Jinja's immutable sandbox, where attribute tricks (`''.__class__.__mro__`) and calls that
+    change data fail with a template error instead of running."""
     import jinja2
+    import jinja2.sandbox
 
     loaders: list[jinja2.BaseLoader] = []
     custom = str(settings["templates"] or "")
@@ -395,7 +398,8 @@ def environment(settings: Settings) -> jinja2.Environment:
                            "create it or fix the 'templates' setting (empty = bundled templates)")
         loaders.append(jinja2.FileSystemLoader(str(path)))
     loaders.append(jinja2.FileSystemLoader(str(BUNDLED)))
-    env = jinja2.Environment(
+    kind = jinja2.sandbox.ImmutableSandboxedEnvironment if custom else jinja2.Environment
+    env = kind(
         loader=jinja2.ChoiceLoader(loaders), autoescape=False, keep_trailing_newline=True,
         auto_reload=False,
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
@@ -487,33 +491,3 @@ def render_changelog(releases: Iterable[Release], settings: Settings,
     buf = io.StringIO()
     write_changelog(releases, settings, buf, lookup)
     return buf.getvalue()
-
-
-# Artifact Hub `artifacthub.io/changes` kinds.
-_AH_KIND = {"feat": "added", "fix": "fixed", "perf": "changed", REVERT: "removed"}
-
-
-def artifacthub_changes(release: Release, settings: Settings) -> str:
-    """The `artifacthub.io/changes` annotation value (YAML list of kind/description/links) for
-    the user-facing changes: breaking, features, fixes, performance, reverts."""
-    repo_url = web_url(settings)
-    lines: list[str] = []
-    for change in release.changes:
-        kind = "changed" if change.breaking else _AH_KIND.get(change.type)
-        if change.scope == "security" or change.type == "security":
-            kind = "security"
-        if kind is None:
-            continue
-        text = change.breaking_text if change.breaking and change.breaking_text else change.subject
-        if change.scope:
-            text = f"{change.scope}: {text}"
-        lines.append(f"- kind: {kind}")
-        lines.append(f"  description: {json.dumps(shorten(text), ensure_ascii=False)}")
-        links = [("Commit " + change.sha[:7], f"{repo_url}/commit/{change.sha}")]
-        if change.pr is not None:
-            links.insert(0, (f"PR #{change.pr}", f"{repo_url}/pull/{change.pr}"))
-        lines.append("  links:")
-        for name, url in links:
-            lines.append(f"    - name: {json.dumps(name)}")
-            lines.append(f"      url: {json.dumps(url)}")
-    return "\n".join(lines) + "\n" if lines else "[]\n"

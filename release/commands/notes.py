@@ -111,15 +111,17 @@ def notes_cmd(ctx: click.Context, tag: str | None, unreleased: bool, fmt: str, a
     repo = GitRepo(s.root)
     listing = _Background(repo.tags)  # git lists the tags while the notes modules load
     from release.notes import collect, release_tags
-    from release.render import artifacthub_changes, render_notes
+    from release.render import render_notes
 
     tags = release_tags(repo, s.tag_prefix, listing.result())
     if tag is None and not unreleased:
         tag = _tag_at_head(repo, tags)
     release = collect(repo, s, tag, since_prerelease=since_prerelease, all_paths=all_paths,
                       tags=tags)
-    if artifacthub:
-        text = artifacthub_changes(release, s)
+    if artifacthub:  # the very value the package step writes into the packaged Chart.yaml
+        from release.artifacthub import change_entries, to_yaml_text
+
+        text = to_yaml_text(change_entries(release, s))
         if fmt == "json":
             emit_json({"artifacthub.io/changes": text})
         else:

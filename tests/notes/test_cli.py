@@ -51,7 +51,7 @@ def test_notes_default_is_tag_at_head_else_unreleased(repo: GitBuilder,
     _, out, _ = run(capsys, "--repo", str(repo.root), "notes")
     assert out.startswith("## [Unreleased]") and "pending" in out
     _, out, _ = run(capsys, "--repo", str(repo.root), "notes", "--unreleased", "--artifacthub")
-    assert out.startswith("- kind: added\n  description: \"pending\"")
+    assert out.startswith("- kind: \"added\"\n  description: \"pending\"")
 
 
 def test_notes_errors(repo: GitBuilder, capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,15 +13,15 @@ from release.config import load_settings
 from release.errors import BadInput
 from release.gitrepo import GitRepo
 from release.markdown import md_escape
-from release.notes import Release, all_releases, collect
+from release.notes import all_releases, collect
 from release.render import (
     Renderer,
-    artifacthub_changes,
     render_changelog,
     render_github_body,
     render_notes,
     shorten,
 )
+from tests.conftest import CliResult
 from tests.gitutil import GitBuilder
 from tests.notes.conftest import make_settings
 
@@ -135,6 +135,21 @@ def test_custom_templates_override_by_name(shown: GitBuilder, tmp_path: Path) ->
     assert text.startswith("v1.1.0: breaking=1 feat=4 fix=3 perf=1 docs=1 chore=1 other=1")
 
 
+@pytest.mark.parametrize("payload", [
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ r.__class__.__init__.__globals__ }}",
+    "{% set x = [] %}{{ x.append(1) }}",  # the immutable sandbox: no changing data either
+    "{{ cycler.__init__.__globals__.os }}",
+])
+def test_a_templates_directory_runs_sandboxed(shown: GitBuilder, payload: str) -> None:
+    tdir = shown.root / "tpl"
+    tdir.mkdir()
+    (tdir / "notes.md.j2").write_text(payload + "\n")
+    s = make_settings(shown, templates="tpl")
+    with pytest.raises(BadInput, match=r"template notes\.md\.j2 failed"):
+        render_notes(collect(GitRepo(shown.root), s, "v1.1.0"), s)
+
+
 def test_template_errors_are_bad_input(shown: GitBuilder) -> None:
     tdir = shown.root / "tpl"
     tdir.mkdir()
@@ -159,18 +174,20 @@ def test_enterprise_urls(gitrepo: GitBuilder) -> None:
     assert "https://ghe.example.com/o/r/pull/1" in text
 
 
-def test_artifacthub_changes(shown: GitBuilder, golden: Callable[[str, str], None]) -> None:
+def test_notes_artifacthub_prints_what_the_package_step_writes(
+        shown: GitBuilder, cli: Callable[..., CliResult]) -> None:
     import yaml
 
+    from release.artifacthub import change_entries, to_yaml_text
+
     s = make_settings(shown, github_repository="o/r")
-    text = artifacthub_changes(collect(GitRepo(shown.root), s, "v1.1.0"), s)
-    golden("artifacthub-v1.1.0.yaml", text)
-    data = yaml.safe_load(text)
-    assert {d["kind"] for d in data} == {"added", "fixed", "changed"}
-    assert data[0]["links"][0]["url"].startswith(URL)
-    empty = Release(tag="v9.9.9", version=None, sha="0" * 40, date=None, previous_tag=None,
-                    previous_version=None)
-    assert yaml.safe_load(artifacthub_changes(empty, s)) == []
+    expected = to_yaml_text(change_entries(collect(GitRepo(shown.root), s, "v1.1.0"), s))
+    result = cli("--repo", str(shown.root), "--github-repository", "o/r", "notes", "--tag",
+                 "v1.1.0", "--artifacthub")
+    assert result.code == 0 and result.out == expected
+    data = yaml.safe_load(result.out)
+    assert {d["kind"] for d in data} >= {"added", "fixed"}
+    assert all(link["url"].startswith(URL) for d in data for link in d["links"])
 
 
 def test_bundled_python_equals_the_bundled_templates(shown: GitBuilder) -> None:
