@@ -35,6 +35,7 @@ SETTING_FLAGS = {
     "release-branches": "Branches a release tag must be on, comma-separated fnmatch patterns.",
     "release-pr-branch": "Branch of the release pull request (default release/next).",
     "dev-registry": "OCI registry of the per-commit dev charts (publish --channel dev).",
+    "expect-public": "true | false: a package anonymous users cannot pull fails publish (exit 4).",
 }
 
 

@@ -22,7 +22,8 @@ from release.errors import BadInput
 
 ENV_PREFIX = "AMEIDE_RELEASE_"
 
-# key -> default. Lists are comma-separated in the environment.
+# key -> default. Lists are comma-separated in the environment; booleans are true/false
+# (TOML booleans in pyproject.toml, the words "true" and "false" in the environment and flags).
 DEFAULTS: dict[str, Any] = {
     "chart": "chart",
     "registry": "oci://ghcr.io/ameideio/charts",
@@ -37,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "release-branches": ["main", "release-*"],
     "release-pr-branch": "release/next",
     "dev-registry": "oci://ghcr.io/ameideio/charts-dev",
+    "expect-public": False,
 }
 
 CHOICES: dict[str, tuple[str, ...]] = {"non-conventional": ("other", "drop")}
@@ -74,6 +76,10 @@ class Settings:
         return str(self.values["github-repository"])
 
     @property
+    def expect_public(self) -> bool:
+        return bool(self.values["expect-public"])
+
+    @property
     def github_api(self) -> str:
         return str(self.values["github-api"]).rstrip("/")
 
@@ -88,6 +94,15 @@ def env_name(key: str) -> str:
 
 def _coerce(key: str, value: Any, origin: str) -> Any:
     default = DEFAULTS[key]
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value in ("true", "false"):
+            return value == "true"
+        shown = value[:20] if isinstance(value, str) else type(value).__name__
+        raise BadInput(f"{origin}: '{key}' must be true or false, got {shown!r}",
+                       f"write it as {key} = true in pyproject.toml, or true/false in the "
+                       "environment and on the command line")
     if isinstance(default, list):
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]

@@ -1,7 +1,8 @@
 """`push` and `verify`: publish the packaged chart to an OCI registry and check what is there.
 
 Exit codes: 0 pushed / already published / verified, 2 bad input, 3 the registry holds different
-content under the tag (nothing was written), 4 the registry failed or refused.
+content under the tag (nothing was written), 4 the registry failed or refused (or `verify
+--anonymous` found the package private while `expect-public` is true).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def push_cmd(ctx: click.Context, tag: str | None, to: str | None, plain_http: bo
              as_json: bool) -> None:
     """Push the packaged chart; a re-run is safe (same content: 'already published')."""
     from release.executor import run_steps
+    from release.render import web_url
     from release.steps.build import archive_step, package_step, sign_step
     from release.steps.push import push_step
 
@@ -78,7 +80,8 @@ def push_cmd(ctx: click.Context, tag: str | None, to: str | None, plain_http: bo
         else:
             package = package_step(_push_target(s, tag), s, Path(tmp)).package
         prov = sign_step(package, str(key), keyring, passphrase_file).prov if sign else None
-        step = push_step(package, s.registry, prov=prov, plain_http=plain_http, force=force)
+        step = push_step(package, s.registry, prov=prov, plain_http=plain_http, force=force,
+                         source=web_url(s))
         try:
             (outcome,) = run_steps([step], rt)
         finally:
@@ -109,19 +112,29 @@ def _push_target(s: Settings, tag: str | None) -> ReleaseTarget:
 @to_option
 @plain_http_option
 @archive_option
+@click.option("--anonymous", is_flag=True,
+              help="Only check that anyone can pull the tag, without credentials: public or "
+                   "private (no rebuild, no pull).")
 @registry_login_options
 @json_option
 @click.pass_context
 def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
-               archive: Path | None, username: str | None, password_stdin: bool,
-               as_json: bool) -> None:
+               archive: Path | None, anonymous: bool, username: str | None,
+               password_stdin: bool, as_json: bool) -> None:
     """Pull the published chart, check every digest and compare with a rebuild of the tag."""
-    from release.errors import Conflict
+    from release.errors import BadInput, Conflict
     from release.oci.publish import verify_chart
     from release.oci.reference import chart_ref
+    from release.render import web_url
     from release.steps.build import archive_step, package_step
 
+    if anonymous and (username or password_stdin):
+        raise BadInput("--anonymous checks without credentials",
+                       "drop --username and --password-stdin")
     s = settings(ctx, registry=to)
+    if anonymous:
+        _verify_anonymous(s, tag, archive, plain_http, as_json)
+        return
     rt = runtime(s, username, password_stdin)
     with tempfile.TemporaryDirectory(prefix="ameide-release-verify-") as tmp:
         if archive is not None:
@@ -131,7 +144,8 @@ def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
             expected = package_step(release_target, s, Path(tmp)).package
         ref = chart_ref(s.registry, expected.name, expected.version, plain_http=plain_http)
         try:
-            result = verify_chart(ref, expected, client=rt.registry(ref, push=False))
+            result = verify_chart(ref, expected, client=rt.registry(ref, push=False),
+                                  source=web_url(s))
         finally:
             rt.close()
     if as_json:
@@ -143,6 +157,50 @@ def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
     if not as_json:
         info(f"verified oci://{result.reference}: {result.digest} matches the rebuild of {tag}")
         click.echo(f"oci://{result.reference}@{result.digest}")
+
+
+def _verify_anonymous(s: Settings, tag: str, archive: Path | None, plain_http: bool,
+                      as_json: bool) -> None:
+    """`verify --anonymous`: the anonymous pull check alone (release.oci.visibility)."""
+    from release.errors import RemoteError
+    from release.oci.reference import chart_ref
+    from release.oci.visibility import MAKE_PUBLIC, anonymous_access
+
+    if archive is not None:
+        from release.steps.build import archive_step
+
+        package = archive_step(archive).package
+        name, version = package.name, package.version
+    else:
+        name, version = _chart_at_tag(s, tag)
+    access = anonymous_access(chart_ref(s.registry, name, version, plain_http=plain_http))
+    if as_json:
+        emit_json(access.as_json())
+    else:
+        info(access.detail)
+    if access.state != "public" and s.expect_public:
+        raise RemoteError(f"{access.reference} is not public ({access.state}) and expect-public "
+                          "is true", MAKE_PUBLIC)
+    if not as_json:
+        click.echo(access.state)
+
+
+def _chart_at_tag(s: Settings, tag: str) -> tuple[str, str]:
+    """The chart name in Chart.yaml at the tag's commit, and the tag's version: the reference
+    the release was published under, without packaging it."""
+    from release import limits
+    from release.chart import validate_metadata
+    from release.errors import BadInput
+    from release.yamlread import parse_yaml
+
+    repo, release_target = target(s, tag, must_exist=True)
+    path = f"{repo.relpath(s.chart_dir)}/Chart.yaml"
+    data = repo.read_blob(release_target.commit, path, limits.CHART_FILE_MAX)
+    if data is None:
+        raise BadInput(f"{path} does not exist at {tag}", "check --chart and the tag")
+    metadata = parse_yaml(data.decode("utf-8", "replace"), f"{path} at {tag}")
+    validate_metadata(metadata, f"{path} at {tag}")
+    return str(metadata["name"]), str(release_target.version)
 
 
 # The commands this module adds to `ameide-release`.

@@ -205,6 +205,14 @@ class RegistryClient:
                               "the registry or a proxy corrupted it; re-run or report it")
         return r.content, media_type
 
+    def manifest_access(self, repository: str, reference: str) -> int:
+        """HEAD a manifest and answer its status (200, 401, 403 or 404) instead of raising on a
+        refusal: how an anonymous client tells a public package from a private one."""
+        r = self._send("HEAD", self._url(repository, "manifests", reference),
+                       f"checking {repository}:{reference}", ok=(200, 401, 403, 404),
+                       headers={"Accept": ", ".join(MANIFEST_TYPES)})
+        return r.status_code
+
     def put_manifest(self, repository: str, reference: str, body: bytes,
                      media_type: str = OCI_MANIFEST) -> str:
         """Write the manifest under a tag (or digest); returns the digest, checked."""
