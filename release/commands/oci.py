@@ -1,8 +1,9 @@
 """`push` and `verify`: publish the packaged chart to an OCI registry and check what is there.
 
 Exit codes: 0 pushed / already published / verified, 2 bad input, 3 the registry holds different
-content under the tag (nothing was written), 4 the registry failed or refused (or `verify
---anonymous` found the package private while `expect-public` is true).
+content under the tag (nothing was written), or `verify --require-signature` found no signature
+naming the digest, 4 the registry failed or refused (or `verify --anonymous` found the package
+private while `expect-public` is true).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from release.commands.common import (
 
 if TYPE_CHECKING:
     from release.config import Settings
+    from release.oci.protections import ProtectionReport
     from release.target import ReleaseTarget
 
 
@@ -112,6 +114,9 @@ def _push_target(s: Settings, tag: str | None) -> ReleaseTarget:
 @to_option
 @plain_http_option
 @archive_option
+@click.option("--require-signature", is_flag=True,
+              help="Exit 3 unless a signature naming the published digest is found (found, not "
+                   "cryptographically checked: the output says how to check it).")
 @click.option("--anonymous", is_flag=True,
               help="Only check that anyone can pull the tag, without credentials: public or "
                    "private (no rebuild, no pull).")
@@ -119,18 +124,21 @@ def _push_target(s: Settings, tag: str | None) -> ReleaseTarget:
 @json_option
 @click.pass_context
 def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
-               archive: Path | None, anonymous: bool, username: str | None,
-               password_stdin: bool, as_json: bool) -> None:
-    """Pull the published chart, check every digest and compare with a rebuild of the tag."""
+               archive: Path | None, require_signature: bool, anonymous: bool,
+               username: str | None, password_stdin: bool, as_json: bool) -> None:
+    """Pull the published chart, check every digest, compare with a rebuild of the tag, and
+    list the signatures and attestations that name its digest."""
     from release.errors import BadInput, Conflict
+    from release.oci.protections import find_protections, verify_commands
     from release.oci.publish import verify_chart
     from release.oci.reference import chart_ref
     from release.render import web_url
     from release.steps.build import archive_step, package_step
 
-    if anonymous and (username or password_stdin):
-        raise BadInput("--anonymous checks without credentials",
-                       "drop --username and --password-stdin")
+    if anonymous and (require_signature or username or password_stdin):
+        raise BadInput("--anonymous checks without credentials and reads no signatures",
+                       "drop --require-signature, --username and --password-stdin, or run "
+                       "verify twice")
     s = settings(ctx, registry=to)
     if anonymous:
         _verify_anonymous(s, tag, archive, plain_http, as_json)
@@ -144,19 +152,75 @@ def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
             expected = package_step(release_target, s, Path(tmp)).package
         ref = chart_ref(s.registry, expected.name, expected.version, plain_http=plain_http)
         try:
-            result = verify_chart(ref, expected, client=rt.registry(ref, push=False),
-                                  source=web_url(s))
+            client = rt.registry(ref, push=False)
+            result = verify_chart(ref, expected, client=client, source=web_url(s))
+            report = find_protections(client, ref.repository, result.digest) \
+                if result.match and result.digest else None
+            requests = client.requests
         finally:
             rt.close()
+    commands = verify_commands(ref, result.digest or "", web_url(s))
     if as_json:
-        emit_json(result.as_dict())
+        emit_json({**result.as_dict(), "requests": requests,
+                   "protections": report.as_json() if report else None,
+                   "not_verified_here": NOT_VERIFIED_HERE, "verify_commands": commands})
     if not result.match:
         raise Conflict(f"oci://{result.reference} ({result.digest}) differs from the rebuild "
                        f"of {tag}: {result.difference}",
                        "find out who published it; never overwrite a release silently")
+    assert report is not None
     if not as_json:
         info(f"verified oci://{result.reference}: {result.digest} matches the rebuild of {tag}")
+        for line in _protection_lines(report, commands):
+            info(line)
+    if require_signature and not report.signatures:
+        raise Conflict(f"no signature naming {result.digest} was found for "
+                       f"oci://{result.reference} ({_found_summary(report)})",
+                       "sign the digest in the release workflow (cosign sign --yes "
+                       "REF@DIGEST), or drop --require-signature")
+    if not as_json:
         click.echo(f"oci://{result.reference}@{result.digest}")
+
+
+NOT_VERIFIED_HERE = (
+    "found in the registry, not cryptographically verified: checking a keyless (Fulcio/Rekor) "
+    "signature or attestation needs the network to sigstore, which this tool does not use; "
+    "run the commands below")
+
+
+def _found_summary(report: ProtectionReport) -> str:
+    if not report.found:
+        return "nothing found"
+    kinds = [f"{p.kind} in the {p.place}" + ("" if p.names_digest else " naming another digest"
+                                             if p.names else " naming no digest")
+             for p in report.found]
+    return "found: " + "; ".join(kinds[:5]) + (f"; {len(kinds) - 5} more" if len(kinds) > 5
+                                                else "")
+
+
+def _protection_lines(report: ProtectionReport, commands: dict[str, str]) -> list[str]:
+    """The report for people: where was looked, what was found, and what is left to check."""
+    lines = [f"protections of {report.digest}:",
+             "  referrers API: " + ("yes" if report.referrers_api else "no")
+             + f"; referrers tag {report.referrers_tag}; legacy tags: "
+             + (", ".join(report.legacy_tags) or "none")]
+    for p in report.found:
+        names = "names this digest" if p.names_digest else \
+            f"names {', '.join(p.names[:3])}, NOT this digest" if p.names else \
+            "names no digest"
+        where = f"{p.place} {p.where}"
+        detail = [p.media_type] + ([f"predicate {p.predicate_type}"] if p.predicate_type else [])
+        lines.append(f"  {p.kind:<11}  {names}  ({where}; {'; '.join(detail)}"
+                     + (f"; {p.note}" if p.note else "") + ")")
+    if not report.found:
+        lines.append("  no signature or attestation found")
+    lines += [f"  note: {note}" for note in report.notes]
+    count = len(report.signatures)
+    lines.append(f"signed: {count} signature(s) name this digest" if count
+                 else "signed: no signature names this digest")
+    lines += [f"not verified here: {NOT_VERIFIED_HERE}:", f"  {commands['cosign']}",
+              f"  {commands['gh']}"]
+    return lines
 
 
 def _verify_anonymous(s: Settings, tag: str, archive: Path | None, plain_http: bool,

@@ -176,7 +176,7 @@ def test_verify_anonymous(gitrepo: GitBuilder, token_registry: Registry, namespa
     assert TEST_PASSWORD not in strict.err + hidden.err + public.err
 
     both = cli("--repo", str(gitrepo.root), "verify", "--tag", "v0.1.0", "--anonymous",
-               "--username", "x")
+               "--require-signature")
     assert both.code == 2 and "--anonymous" in both.err
 
 
