@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from release.oci.credentials import Credentials  # noqa: E402
-from release.oci.publish import push_chart  # noqa: E402
 from release.package import PackageResult, build  # noqa: E402
 from tests.oci.conftest import COMMIT_TIME, write_chart  # noqa: E402
+from tests.pushing import push_chart  # noqa: E402
 from tests.registry_fixtures import (  # noqa: E402
     TEST_PASSWORD,
     TEST_USER,

@@ -24,7 +24,6 @@ as a number or a boolean, by YAML 1.1 (go-yaml v2, PyYAML) or 1.2 (go-yaml v3) r
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -37,6 +36,7 @@ from release.errors import BadInput
 from release.render import shorten, web_url
 from release.version import tag_name
 from release.yamlread import YamlLimitError, load_yaml_documents, parse_yaml, read_text_file
+from release.yamlwrite import yaml11_plain
 
 if TYPE_CHECKING:
     from release.config import Settings
@@ -68,23 +68,9 @@ def _quote(text: str) -> str:
 
 
 def _scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ".nan"
-        if math.isinf(value):
-            return ".inf" if value > 0 else "-.inf"
-        mantissa, exp, exponent = repr(value).partition("e")
-        if not exp:
-            return mantissa
-        if "." not in mantissa:
-            mantissa += ".0"  # YAML 1.1 reads 1e-05 as text: it wants 1.0e-05
-        return f"{mantissa}e{exponent if exponent[0] in '+-' else '+' + exponent}"
+    plain = yaml11_plain(value)
+    if plain is not None:
+        return plain
     if isinstance(value, str):
         return _quote(value)
     if isinstance(value, dict):

@@ -8,16 +8,20 @@ which makes running the update twice for the same tag a no-op.
 
 from __future__ import annotations
 
+import filecmp
+import os
 import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release.files import atomic_write
-from release.render import render_changelog
+from release.render import Lookup, render_changelog, write_changelog
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from release.config import Settings
     from release.notes import Release
 
@@ -70,6 +74,36 @@ def insert_entry(path: Path, tag: str, version: str, entry: str, settings: Setti
     return True
 
 
-def full(releases: Sequence[Release], settings: Settings) -> str:
-    """The whole changelog over `releases` (highest version first)."""
-    return render_changelog(releases, settings)
+def print_full(releases: Iterable[Release], settings: Settings,
+               lookup: Lookup | None = None) -> None:
+    """The whole changelog over `releases` (highest version first) on stdout. It is built in a
+    spool file (releases are written while git still reads, and a restart can cut the file
+    back), then copied out: the text never sits in memory whole."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        write_changelog(releases, settings, spool, lookup)
+        spool.seek(0)
+        shutil.copyfileobj(spool, sys.stdout, 1 << 20)
+    sys.stdout.flush()
+
+
+def write_full(path: Path, releases: Iterable[Release], settings: Settings,
+               may_replace: Callable[[Path], None], lookup: Lookup | None = None,
+               ) -> tuple[bool, int]:
+    """Stream the whole changelog into a file beside `path`, then put it in place unless the
+    content is already there; `may_replace(path)` raises when an existing, different file must
+    not be overwritten. Returns (whether the file changed, the number of releases)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w+", encoding="utf-8", newline="") as fh:
+            count = write_changelog(releases, settings, fh, lookup)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.is_file() and not path.is_symlink() and filecmp.cmp(tmp, path, shallow=False):
+            return False, count
+        may_replace(path)
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.is_file() else 0o644)
+        os.replace(tmp, path)
+        return True, count
+    finally:
+        Path(tmp).unlink(missing_ok=True)

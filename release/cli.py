@@ -35,6 +35,10 @@ SETTING_FLAGS = {
     "release-branches": "Branches a release tag must be on, comma-separated fnmatch patterns.",
     "release-pr-branch": "Branch of the release pull request (default release/next).",
     "dev-registry": "OCI registry of the per-commit dev charts (publish --channel dev).",
+    "mentions": "keep | code: @mentions in the notes as written, or in code (no notification).",
+    "contributors": "humans | all | none: the contributors line of the notes (all: bots too).",
+    "sections": "Notes sections in order, comma-separated 'type: Title' entries.",
+    "label-sections": "With --github: 'label: type' entries, comma-separated.",
     "expect-public": "true | false: a package anonymous users cannot pull fails publish (exit 4).",
 }
 

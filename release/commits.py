@@ -9,6 +9,11 @@ One commit yields zero or more `Change`s:
 - `Revert "…"` + `This reverts commit <sha>.` yields a `revert` change naming the reverted sha, so
   `release.notes` can cancel a revert/target pair inside one release;
 - anything else yields one change; non-conventional messages get type `other`.
+
+Footers: the `BREAKING CHANGE:` text is the breaking description; inside it, a sentence starting
+"To migrate" or "Migration:", or a separate `Migration:` footer, is the migration hint. Closing
+keywords in the body (`Fixes #45`, `Closes: #45, owner/repo#9`, `Resolves GH-12`) are kept as the
+change's `closes` references.
 """
 
 from __future__ import annotations
@@ -25,6 +30,13 @@ _BREAKING = re.compile(r"^BREAKING[ -]CHANGE: *(.*)$", re.MULTILINE)
 _FOOTER = re.compile(r"(?:[A-Za-z][A-Za-z0-9-]*|BREAKING CHANGE)(?:: | #)")
 _BULLET = re.compile(r"^[ \t]*[*-][ \t]+(\S.*)$", re.MULTILINE)
 _PR = re.compile(r"\s*\(#(\d+)\)\s*$")
+_MIGRATION_FOOTER = re.compile(r"^Migration: *(.*)$", re.MULTILINE | re.IGNORECASE)
+_MIGRATION_IN_TEXT = re.compile(r"(?:^|(?<=[.!?;] ))(?:To migrate\b|Migration:)", re.IGNORECASE)
+_CLOSING = re.compile(r"^[ \t]*(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\b:?[ \t]+(.*)$",
+                      re.MULTILINE | re.IGNORECASE)
+_CLOSED_REF = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100})?#[1-9][0-9]{0,8}"
+                         r"|GH-[1-9][0-9]{0,8}")
+MAX_CLOSES = 20  # references kept per commit: a hostile body cannot blow up one entry
 
 OTHER = "other"
 REVERT = "revert"
@@ -33,9 +45,9 @@ REVERT = "revert"
 _LEVEL = {"feat": "minor", "fix": "patch", "perf": "patch", REVERT: "patch"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen dataclasses are slow to build by the ten thousand
 class Change:
-    """One line of release notes."""
+    """One line of release notes (treated as immutable)."""
 
     sha: str
     type: str  # lower-cased conventional type; "other" when not conventional; "revert"
@@ -46,26 +58,32 @@ class Change:
     pr: int | None = None  # from a trailing "(#123)"
     reverts: str | None = None  # for type "revert": the (possibly abbreviated) reverted sha
     conventional: bool = True
+    migration: str | None = None  # a breaking change's migration hint, from its footers
+    closes: tuple[str, ...] = ()  # "#45", "owner/repo#9", "GH-12" from closing-keyword footers
 
     def to_json(self) -> dict[str, object]:
         return {
             "sha": self.sha, "type": self.type, "scope": self.scope, "subject": self.subject,
             "breaking": self.breaking, "breaking_text": self.breaking_text, "pr": self.pr,
             "reverts": self.reverts, "conventional": self.conventional,
+            "migration": self.migration, "closes": list(self.closes),
         }
 
 
 def _split_pr(subject: str) -> tuple[str, int | None]:
+    if ")" not in subject[-3:]:
+        return subject.strip(), None
     m = _PR.search(subject)
     if m is None:
         return subject.strip(), None
     return subject[: m.start()].strip(), int(m.group(1))
 
 
-def _breaking_texts(body: str) -> list[str]:
-    """Texts of BREAKING CHANGE footers; a footer runs until the next footer token or the end."""
+def _footer_texts(pattern: re.Pattern[str], body: str) -> list[str]:
+    """Texts of the footers `pattern` finds; a footer runs until the next footer token or the
+    end, its lines joined by single spaces."""
     texts: list[str] = []
-    for m in _BREAKING.finditer(body):
+    for m in pattern.finditer(body):
         lines = [m.group(1).strip()]
         for line in body[m.end():].split("\n")[1:]:
             if _FOOTER.match(line):
@@ -75,6 +93,34 @@ def _breaking_texts(body: str) -> list[str]:
         if text:
             texts.append(text)
     return texts
+
+
+def _breaking_parts(body: str) -> tuple[list[str], str | None]:
+    """(breaking descriptions, migration hint) from a body's footers."""
+    if "BREAKING" not in body and "igration" not in body and "IGRATION" not in body:
+        return [], None
+    texts = _footer_texts(_BREAKING, body) if "BREAKING" in body else []
+    hints: list[str] = []
+    for i, text in enumerate(texts):
+        m = _MIGRATION_IN_TEXT.search(text)
+        if m is not None and m.start() > 0:
+            texts[i] = text[: m.start()].strip()
+            hints.append(text[m.start():].strip())
+    if "igration:" in body or "IGRATION:" in body:
+        hints += _footer_texts(_MIGRATION_FOOTER, body)
+    hints = [h.removeprefix("Migration:").removeprefix("migration:").strip() for h in hints]
+    return texts, " ".join(h for h in hints if h) or None
+
+
+def _closes(body: str) -> tuple[str, ...]:
+    if "#" not in body and "GH-" not in body:
+        return ()
+    refs: list[str] = []
+    for m in _CLOSING.finditer(body):
+        for ref in _CLOSED_REF.findall(m.group(1)):
+            if ref not in refs:
+                refs.append(ref)
+    return tuple(refs[:MAX_CLOSES])
 
 
 def parse_header(sha: str, header: str, body: str = "") -> Change:
@@ -87,7 +133,7 @@ def parse_header(sha: str, header: str, body: str = "") -> Change:
     kind = m.group(1).lower()
     scope = (m.group(2) or "").strip() or None
     subject, pr = _split_pr(m.group(4))
-    texts = _breaking_texts(body) if body else []
+    texts, migration = _breaking_parts(body) if body else ([], None)
     breaking = bool(m.group(3)) or bool(texts)
     reverts = None
     if kind == REVERT:
@@ -95,7 +141,8 @@ def parse_header(sha: str, header: str, body: str = "") -> Change:
         reverts = found.group(1).lower() if found else None
     return Change(sha, kind, scope, subject, breaking=breaking,
                   breaking_text=("; ".join(texts) if texts else subject) if breaking else None,
-                  pr=pr, reverts=reverts)
+                  pr=pr, reverts=reverts, migration=migration if breaking else None,
+                  closes=_closes(body) if body else ())
 
 
 def parse_commit(sha: str, message: str, merge: bool = False) -> list[Change]:

@@ -38,10 +38,25 @@ DEFAULTS: dict[str, Any] = {
     "release-branches": ["main", "release-*"],
     "release-pr-branch": "release/next",
     "dev-registry": "oci://ghcr.io/ameideio/charts-dev",
+    "mentions": "keep",
+    "contributors": "humans",
+    # "type: Title" in display order; "a+b: Title" shares a section; "breaking" (always first)
+    # only renames its section; "*" = every type not listed (one section each, or one titled
+    # section); "other" = non-conventional commits. A type not listed (and no "*") is hidden.
+    "sections": ["breaking: Breaking changes", "feat: Features", "fix: Bug fixes",
+                 "perf: Performance", "revert: Reverts", "refactor: Refactoring",
+                 "docs: Documentation", "build: Build", "ci: Continuous integration",
+                 "test: Tests", "style: Style", "chore: Chores", "*", "other: Other"],
+    # "label: section" — with --github, a pull request carrying the label goes to that section.
+    "label-sections": [],
     "expect-public": False,
 }
 
-CHOICES: dict[str, tuple[str, ...]] = {"non-conventional": ("other", "drop")}
+CHOICES: dict[str, tuple[str, ...]] = {"non-conventional": ("other", "drop"),
+                                       "mentions": ("keep", "code"),
+                                       "contributors": ("humans", "all", "none")}
+MAX_SECTIONS = 64
+_SECTION = re.compile(r"(\*|[a-z][a-z0-9-]*(?:\+[a-z][a-z0-9-]*)*)(?:: *(\S.{0,79}))?")
 
 
 @dataclass(frozen=True)
@@ -176,7 +191,52 @@ def load_settings(
         sources[key] = f"flag --{key}"
 
     _check_rules(values, sources)
+    check_sections(values["sections"], values["label-sections"])
     return Settings(root=root, values=values, sources=sources)
+
+
+def parse_sections(entries: list[str]) -> list[tuple[tuple[str, ...], str | None]]:
+    """`sections` entries → (types, title or None) in order; raises BadInput on a bad entry."""
+    out: list[tuple[tuple[str, ...], str | None]] = []
+    seen: set[str] = set()
+    if len(entries) > MAX_SECTIONS:
+        raise BadInput(f"'sections' has {len(entries)} entries", f"keep at most {MAX_SECTIONS}")
+    for entry in entries:
+        m = _SECTION.fullmatch(entry.strip())
+        if m is None:
+            raise BadInput(f"'sections' entry {entry!r} is not 'type: Title'",
+                           'write e.g. "feat: Features", "refactor+style: Internals" or "*"')
+        types = tuple(m.group(1).split("+"))
+        if seen & set(types):
+            raise BadInput(f"'sections' lists {', '.join(sorted(seen & set(types)))} twice",
+                           "give each type one section")
+        if "breaking" in types and (len(types) > 1 or out):
+            raise BadInput("'sections': breaking must be first and alone",
+                           'write "breaking: Title" as the first entry, or leave it out')
+        seen.update(types)
+        out.append((types, m.group(2)))
+    return out
+
+
+def parse_label_sections(entries: list[str]) -> list[tuple[str, str]]:
+    """`label-sections` entries ("label: section") → (label, section type) pairs. The label is
+    what precedes the last colon, so labels such as "type: bug" work."""
+    out: list[tuple[str, str]] = []
+    for entry in entries:
+        label, sep, key = entry.rpartition(":")
+        if not sep or not label.strip() or not key.strip():
+            raise BadInput(f"'label-sections' entry {entry!r} is not 'label: section'",
+                           'write e.g. "security: fix" (the section is a type from sections)')
+        out.append((label.strip(), key.strip()))
+    return out
+
+
+def check_sections(sections: list[str], label_sections: list[str]) -> None:
+    listed = {t for types, _ in parse_sections(sections) for t in types}
+    for label, key in parse_label_sections(label_sections):
+        if key not in listed or key in ("*", "breaking"):
+            raise BadInput(f"'label-sections' sends {label!r} to {key!r}, which 'sections' "
+                           "does not list", "use a type listed in sections (not * or breaking)")
 
 
 # Variables under our prefix that are not settings (behaviour switches read elsewhere).

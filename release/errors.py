@@ -61,7 +61,6 @@ class GitError(Exception):
     """A git command exited non-zero (internal: see the module docstring)."""
 
     def __init__(self, args: tuple[str, ...], stderr: str, returncode: int) -> None:
-        self.git_args = args
         self.stderr = stderr
         self.returncode = returncode
         import re

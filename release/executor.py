@@ -63,7 +63,8 @@ class PublishReport:
     def outputs(self) -> dict[str, str]:
         """What the workflow reads from `$GITHUB_OUTPUT`."""
         values = {"version": self.version, "tag": self.tag, "chart-digest": "",
-                  "oci-reference": "", "manifest-digest": "", "release-url": ""}
+                  "oci-reference": "", "oci-repository": "", "manifest-digest": "",
+                  "release-url": ""}
         for outcome in self.outcomes:
             values.update(outcome.outputs)
         return values

@@ -49,3 +49,21 @@ def error_annotation(message: str) -> str:
     """`::error::` line; % CR LF escaped as the runner expects."""
     escaped = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return f"::error title=ameide-release::{escaped}"
+
+
+SIGNING_WORKFLOWS = ("release.yml", "release-pr.yml")  # .github/workflows/: where releases sign
+
+
+def signing_identity_regexp(repo_web_url: str, release_branches: list[str] | None = None) -> str:
+    """The certificate identity (a Fulcio SAN: the signing job's workflow at its ref) of every
+    release this repository signs: the tag workflow (`refs/tags/...`) or the release-PR
+    workflow on a release branch (`refs/heads/main`, `refs/heads/release-X.Y`). For
+    `cosign verify --certificate-identity-regexp`: anchored, dots escaped (RE2 syntax)."""
+    def literal(text: str) -> str:
+        return "".join("\\" + c if c in ".^$*+?()[]{}|\\" else c for c in text)
+
+    base = literal(repo_web_url.rstrip("/") + "/.github/workflows/")
+    files = "|".join(literal(f) for f in SIGNING_WORKFLOWS)
+    branches = "|".join(literal(b).replace("\\*", ".*")
+                        for b in (release_branches or ["main", "release-*"]))
+    return f"^{base}({files})@refs/(tags/.+|heads/({branches}))$"

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import httpx
 
 from release import limits
+from release.contributors import LOGIN
 from release.errors import BadInput, RemoteError
 from release.origin import Origin, origin_of, secure_origin
 from release.retry import RetryPolicy, retry_after
@@ -243,12 +244,6 @@ class GitHub:
                             params=params)
         return _objects(resp, "pull requests")
 
-    def pulls_of_commit(self, sha: str) -> list[dict[str, Any]]:
-        """The pull requests a commit belongs to (a merged one: the PR it was merged from)."""
-        resp = self.request("GET", f"{self.repo_url}/commits/{sha}/pulls",
-                            f"list the pull requests of {sha[:12]}", params={"per_page": "30"})
-        return _objects(resp, "pull requests")
-
     def create_pull(self, *, title: str, head: str, base: str, body: str) -> dict[str, Any]:
         resp = self.request("POST", f"{self.repo_url}/pulls", f"open the pull request {title}",
                             json={"title": title, "head": head, "base": base, "body": body,
@@ -271,6 +266,44 @@ class GitHub:
     def comment(self, number: int, body: str) -> None:
         self.request("POST", f"{self.repo_url}/issues/{number}/comments",
                      f"comment on pull request #{number}", json={"body": body})
+
+    # --- what the notes show with --github ---------------------------------------------------
+    def commit_author_login(self, sha: str) -> str | None:
+        """The GitHub login of a commit's author, or None when GitHub knows no account for its
+        email. The list form (`?sha=…&per_page=1`) answers without the commit's files and
+        patches, which `/commits/{sha}` would send."""
+        resp = self.request("GET", f"{self.repo_url}/commits", f"read the author of {sha[:12]}",
+                            allow=(404, 409, 422), params={"sha": sha, "per_page": "1"})
+        data = _small_json(resp)
+        first = data[0] if isinstance(data, list) and data else None
+        author = first.get("author") if isinstance(first, dict) else None
+        login = author.get("login") if isinstance(author, dict) else None
+        return login if isinstance(login, str) and LOGIN.fullmatch(login) else None
+
+    def issue_labels(self, number: int) -> tuple[str, ...]:
+        """Label names of an issue or pull request (pull requests are issues to this API)."""
+        resp = self.request("GET", f"{self.repo_url}/issues/{number}/labels",
+                            f"read the labels of #{number}", allow=(404, 410),
+                            params={"per_page": "100"})
+        data = _small_json(resp)
+        if not isinstance(data, list):
+            return ()
+        return tuple(str(label["name"])[:100] for label in data[:100]
+                     if isinstance(label, dict) and isinstance(label.get("name"), str))
+
+
+MAX_LOOKUP_BYTES = 1 << 20  # a label list or one commit summary is a few KB
+
+
+def _small_json(resp: Reply) -> Any:
+    """The JSON of a successful lookup answer; None for an error status, an oversized body or
+    something that is not JSON."""
+    if resp.status_code != 200 or len(resp.content) > MAX_LOOKUP_BYTES:
+        return None
+    try:
+        return resp.json()
+    except ValueError:
+        return None
 
 
 def _object(resp: Reply, what: str) -> dict[str, Any]:

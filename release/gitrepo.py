@@ -17,10 +17,12 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, NamedTuple
 
 from release.errors import BadInput, GitError, RemoteError
 
@@ -35,12 +37,16 @@ class TagRef:
     sha: str  # the commit the tag points at (annotated tags peeled)
 
 
-@dataclass(frozen=True)
-class LogRecord:
+class LogRecord(NamedTuple):
+    """One commit as `iter_log` reads it (a tuple: 50,000 of them are built per changelog)."""
+
     sha: str
     parents: tuple[str, ...]
     message: str
     time: int = 0  # committer time
+    author_name: str = ""  # .mailmap applied
+    author_email: str = ""
+    touched: bool = True  # touches the pathspec `iter_log` was given (always True without one)
 
 
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -191,44 +197,60 @@ class GitRepo:
         return out
 
     # --- history -------------------------------------------------------------------------
-    def touching(self, include: Sequence[str], exclude: Sequence[str],
-                 paths: Sequence[str]) -> PendingShas:
-        """Start listing the non-merge commits of a range that touch `paths` (full history, no
-        simplification); the answer is collected by `PendingShas.wait()`, so the caller can
-        work while git computes the diffs."""
-        return PendingShas(self.root, git_env(), _revs(include, exclude), paths)
+    def iter_log(self, include: Sequence[str], exclude: Sequence[str] = (),
+                 paths: Sequence[str] | None = None, topo: bool = False,
+                 tags_glob: str | None = None) -> LogStream:
+        """Commits reachable from `include` (and, with `tags_glob`, from the tags matching
+        `refs/tags/<tags_glob>`) and not from `exclude`, newest first, streamed from one
+        `git log` that starts now, so the caller can work while git walks (`topo`: parents after
+        all their children, at the price of git walking everything before printing anything).
 
-    def log(self, include: Sequence[str], exclude: Sequence[str] = (),
-            paths: Sequence[str] | None = None, topo: bool = False,
-            ) -> tuple[list[LogRecord], set[str] | None]:
-        """Commits reachable from `include` and not from `exclude`, newest first, in one pass.
-
-        One `git log -z` streams sha, parents and raw message per commit (NUL separates commits,
-        which git guarantees no message contains). With `paths`, `touching` runs at the same time
-        and its set of shas is returned too; otherwise that set is None. `topo` gives parents
-        after all their children (`--topo-order`), which range walks rely on.
+        Only the fields the notes use are read: sha, committer time, parents, author name and
+        email, raw message. With `paths`, the same process lists each non-merge commit's files
+        under them (`--name-only --full-history --sparse` keeps every commit in the output), which
+        sets `touched`; merges are never `touched`. NUL bytes frame each field (no message holds
+        one); file names are not NUL-separated, so git C-quotes any odd one onto one line.
         """
-        pending = self.touching(include, exclude, paths) if paths is not None else None
-        records = self.log_records(include, exclude, topo=topo)
-        return records, (pending.wait() if pending is not None else None)
+        args = ["log", "--no-show-signature", "--no-color", "--no-renames",
+                "--format=%x00%H %ct %P%x00%aN%x00%aE%x00%B%x00", "--stdin"]
+        if topo:
+            args.insert(1, "--topo-order")
+        if tags_glob is not None:
+            args.append(f"--glob=refs/tags/{tags_glob}")
+        elif not include:
+            return LogStream(None, b"", False)
+        args += ["--name-only", "--full-history", "--sparse", "--", *paths] if paths is not None \
+            else ["--"]
+        return LogStream(self.root, _revs(include, exclude), paths is not None, args)
 
-    def log_records(self, include: Sequence[str], exclude: Sequence[str] = (),
-                    topo: bool = False) -> list[LogRecord]:
-        """The `git log -z` half of `log`."""
-        if not include:
-            return []
-        order = ["--topo-order"] if topo else []
-        out = self._run(self.root, ["log", "-z", *order, "--format=%H %ct %P%n%B", "--stdin",
-                                    "--"], _revs(include, exclude))
-        records: list[LogRecord] = []
-        append = records.append
-        for chunk in out.decode("utf-8", "replace").split("\0"):
-            head, _, message = chunk.partition("\n")
-            if not head:
-                continue
-            ids = head.split(" ")
-            append(LogRecord(ids[0], tuple(p for p in ids[2:] if p), message, int(ids[1])))
-        return records
+    def contributed_before(self, rev: str, emails: set[str]) -> set[str]:
+        """Which of `emails` (lower-cased) authored or co-authored a commit reachable from `rev`.
+
+        Reads newest first and stops as soon as all are found, so people with recent commits cost
+        a few records; only a genuinely new person makes git read the whole history."""
+        wanted = set(emails)
+        found: set[str] = set()
+        if not wanted:
+            return found
+        args = ["git", "log", "--no-show-signature",
+                "--format=%x00%aE%x00%(trailers:key=Co-authored-by,valueonly,separator=%x1f)",
+                "--end-of-options", rev, "--"]
+        proc = subprocess.Popen(args, cwd=self.root, env=git_env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL)
+        assert proc.stdout is not None
+        try:
+            for line in proc.stdout:
+                for part in line.decode("utf-8", "replace").split("\0"):
+                    for email in _emails(part):
+                        if email in wanted:
+                            found.add(email)
+                if found == wanted:
+                    break
+        finally:
+            proc.kill()
+            proc.stdout.close()
+            proc.wait()
+        return found
 
     # --- working tree --------------------------------------------------------------------
     def status(self, *paths: str) -> str:
@@ -352,9 +374,6 @@ class GitRepo:
     def message(self, rev: str) -> str:
         return self.git("show", "-s", "--format=%B", self.rev_parse(rev), "--")
 
-    def changed_paths(self, old: str, new: str) -> list[str]:
-        return self.git("diff", "--name-only", "--end-of-options", old, new, "--").split("\n")[:-1]
-
     def write_commit(self, parent: str, files: Mapping[str, bytes], message: str, *,
                      author: tuple[str, str], when: int) -> str:
         """A commit on top of `parent` with `files` replaced, made with git's plumbing through
@@ -436,36 +455,128 @@ def _revs(include: Sequence[str], exclude: Sequence[str]) -> bytes:
     return "".join([*(f"{r}\n" for r in include), *(f"^{r}\n" for r in exclude)]).encode()
 
 
-class PendingShas:
-    """A `git log --format=%H -- paths` running in the background (see `GitRepo.touching`)."""
+class LogStream:
+    """A running `git log` (see `GitRepo.iter_log`): iterate it once for its records; `close()`
+    (or leaving a `with` block) ends git early. A failure of git is a BadInput at the end."""
 
-    def __init__(self, root: Path, env: dict[str, str], revs: bytes,
-                 paths: Sequence[str]) -> None:
-        self.paths = tuple(paths)
-        self._out: list[bytes] = []
+    def __init__(self, root: Path | None, revs: bytes, paths: bool,
+                 args: Sequence[str] = ()) -> None:
+        self._paths = paths
         self._proc: subprocess.Popen[bytes] | None = None
-        self._thread: threading.Thread | None = None
-        if not self.paths or not revs:
+        self._feeder: threading.Thread | None = None
+        if root is None:
             return
-        proc = subprocess.Popen(
-            ["git", "log", "--no-merges", "--full-history", "--format=%H", "--stdin",
-             "--", *self.paths],
-            cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE)
-        self._proc = proc
+        try:
+            # GIT_FLUSH=0: git flushes per commit into a pipe by default, 50,000 tiny writes
+            # and as many wake-ups; block-buffered, a history streams in a few thousand reads.
+            self._proc = subprocess.Popen(["git", *args], cwd=root,
+                                          env=git_env({"GIT_FLUSH": "0"}),
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE)
+        except FileNotFoundError:
+            raise BadInput("git is not installed", "install git and retry") from None
+        _widen_pipe(self._proc.stdout)
+        self._feeder = threading.Thread(target=_feed, args=(self._proc.stdin, revs), daemon=True)
+        self._feeder.start()
 
-        def drain() -> None:
-            out, _ = proc.communicate(revs)
-            self._out.append(out)
+    def __enter__(self) -> LogStream:
+        return self
 
-        self._thread = threading.Thread(target=drain, daemon=True)
-        self._thread.start()
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
-    def wait(self) -> set[str]:
-        if self._proc is None or self._thread is None:
-            return set()
-        self._thread.join()
-        if self._proc.returncode != 0:
-            raise BadInput(f"git log -- {' '.join(self.paths)} failed",
-                           "check the notes-paths setting and the repository state")
-        return set(self._out[0].decode("ascii", "replace").split())
+    def __iter__(self) -> Iterator[LogRecord]:
+        proc = self._proc
+        if proc is None:
+            return
+        assert proc.stdout is not None
+        paths = self._paths
+        fields: list[str] = []
+        tail = ""
+        while True:
+            chunk = proc.stdout.read1(1 << 16)  # type: ignore[attr-defined]
+            if chunk:
+                fields += (tail + chunk.decode("utf-8", "replace")).split("\0")
+                tail = fields.pop()
+            else:
+                fields.append(tail)
+            # A record is: the previous gap, header, name, email, message, then its file list
+            # (the next gap); it is complete once the NUL after that gap has arrived.
+            end = len(fields) - 5
+            at = 0
+            while at < end:
+                yield _record(fields, at, paths)
+                at += 5
+            del fields[:at]
+            if not chunk:
+                break
+        self._finish(check=True)
+
+    def __del__(self) -> None:
+        self.close()  # a stream nobody read to the end (an error came first) stops git
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.returncode is None:
+            self._proc.kill()
+            self._finish(check=False)
+
+    def _finish(self, check: bool) -> None:
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        stderr = proc.stderr.read()
+        proc.stderr.close()
+        code = proc.wait()
+        if self._feeder is not None:
+            self._feeder.join()
+        if check and code != 0:
+            raise GitError(("log",), stderr.decode("utf-8", "replace"), code)
+
+
+_PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(pipe: IO[bytes] | None) -> None:
+    """Let git run 1 MiB ahead of a reader busy with finished releases (Linux: F_SETPIPE_SZ;
+    elsewhere, or when refused, the default 64 KiB pipe stays)."""
+    if pipe is None or not sys.platform.startswith("linux"):
+        return
+    import contextlib
+    import fcntl
+
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(pipe.fileno(), 1031, _PIPE_BYTES)  # F_SETPIPE_SZ
+
+
+def _feed(stdin: IO[bytes] | None, data: bytes) -> None:
+    if stdin is None:
+        return
+    try:
+        stdin.write(data)
+        stdin.close()
+    except (BrokenPipeError, OSError):
+        pass
+
+
+def _record(fields: list[str], at: int, paths: bool) -> LogRecord:
+    head = fields[at + 1].split(" ")
+    if len(head) < 2 or len(head[0]) < 40 or not head[1].isdigit():
+        raise BadInput("git log printed an unexpected record",
+                       "check the git version (2.20 or later is needed)")
+    touched = bool(fields[at + 5].strip()) if paths else True
+    return LogRecord(head[0], tuple(head[2:]) if len(head) > 2 and head[2] else (), fields[at + 4],
+                     int(head[1]), fields[at + 2], fields[at + 3], touched)
+
+
+_EMAIL = re.compile(r"<([^<>\s]+)>")
+
+
+def _emails(part: str) -> list[str]:
+    """Lower-cased emails in one `contributed_before` field: a bare author email, or
+    co-author values ("Name <email>") separated by US characters."""
+    part = part.strip()
+    if not part:
+        return []
+    if "<" not in part:
+        return [part.lower()]
+    return [m.lower() for m in _EMAIL.findall(part)]

@@ -14,7 +14,6 @@ bytes, and the file is replaced atomically so a crash never leaves half an index
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -32,6 +31,7 @@ from release.errors import BadInput, Conflict, RemoteError
 from release.files import atomic_write
 from release.timefmt import rfc3339
 from release.yamlread import YamlLimitError, load_yaml, read_text_file
+from release.yamlwrite import yaml11_plain
 
 API_VERSION = "v1"
 INDEX_FILE = "index.yaml"
@@ -74,15 +74,6 @@ class IndexResult:
 
 
 # --- values ----------------------------------------------------------------------------------
-def sha256_file(path: Path) -> str:
-    """Bare hex sha256 of a file, the form Helm writes into `digest`."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def bare_digest(digest: str) -> str:
     """Accept `sha256:<hex>` (OCI style) or bare hex; return bare lowercase hex."""
     value = digest.strip().lower()
@@ -280,15 +271,9 @@ _UNSAFE_CHARS = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
 
 
 def _scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return json.dumps(value) if value == value and abs(value) != float("inf") else (
-            ".nan" if value != value else (".inf" if value > 0 else "-.inf"))
+    plain = yaml11_plain(value)
+    if plain is not None:
+        return plain
     if isinstance(value, dict):
         return "{}"
     if isinstance(value, list):
@@ -370,12 +355,6 @@ def merge_entry(index: dict[str, Any], entry: Mapping[str, Any]) -> Status:
     return "added"
 
 
-def update_index(index_dir: Path, metadata: Mapping[str, Any], digest: str, created: int,
-                 url: str) -> IndexResult:
-    """Merge one chart version into `<index_dir>/index.yaml`; writes only when it adds."""
-    return merge_into(index_dir, index_entry(metadata, digest, created, url))
-
-
 def merge_into(index_dir: Path, entry: Mapping[str, Any]) -> IndexResult:
     """Merge a prepared entry into `<index_dir>/index.yaml`; writes only when it adds."""
     if not index_dir.is_dir():
@@ -388,11 +367,3 @@ def merge_into(index_dir: Path, entry: Mapping[str, Any]) -> IndexResult:
         atomic_write(path, dump_index(index))
     return IndexResult(path=path, name=entry["name"], version=entry["version"],
                        digest=entry["digest"], url=entry["urls"][0], status=status)
-
-
-# --- the archive -----------------------------------------------------------------------------
-def archive_metadata(tgz: Path) -> dict[str, Any]:
-    """The `<chart>/Chart.yaml` inside a packaged chart, as a plain dict."""
-    from release.package import read_archive
-
-    return dict(read_archive(tgz).metadata)

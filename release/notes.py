@@ -10,24 +10,34 @@ Inside a range, a revert and the commit it reverts both disappear; then, unless 
 commits touching the `notes-paths` setting stay; then non-conventional commits are dropped when
 `non-conventional = "drop"`.
 
-Speed: one release costs one `for-each-ref`, a few `merge-base --is-ancestor` and one ranged
-`git log` (plus a concurrent path-limited one). The full changelog reads the whole history with a
-single `git log --topo-order` and computes every release's range in memory (see `all_releases`).
+Contributors: the authors and co-authors of the commits a release keeps, with first contributions
+marked as `release.contributors` defines them.
+
+Speed and memory: one release costs one `for-each-ref`, a few `merge-base --is-ancestor`, one
+ranged `git log` (which also answers the path scope) and, for first contributions, one `git log`
+of the older history that stops as soon as every contributor is found. The full changelog streams
+the whole history through a single `git log`, keeps per commit only its parents,
+time, people and parsed changes (never the message), and yields releases one at a time so the
+renderer can write each before the next is built (see `all_releases`).
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import functools
+import gc
 import heapq
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from release.commits import REVERT, Change, parse_commit
+from release.contributors import Person, co_authors, identity, is_bot, ordered
 from release.errors import BadInput
-from release.gitrepo import GitRepo, LogRecord
+from release.gitrepo import GitRepo, LogRecord, LogStream, TagRef
 from release.version import SEMVER_RE, try_parse_tag
 
 if TYPE_CHECKING:
@@ -72,6 +82,7 @@ class Release:
     previous_version: semver.Version | None
     changes: tuple[Change, ...] = field(default=())  # oldest first
     commits: int = 0  # commits in the range (after revert cancellation and path scope)
+    people: tuple[Person, ...] = field(default=())  # authors and co-authors of those commits
 
     @property
     def prerelease(self) -> bool:
@@ -89,6 +100,7 @@ class Release:
             "prerelease": self.prerelease,
             "commits": self.commits,
             "changes": [c.to_json() for c in self.changes],
+            "contributors": [p.to_json() for p in self.people],
         }
 
 
@@ -105,13 +117,15 @@ def version_key(version: semver.Version) -> tuple[Any, ...]:
     return _key(version.major, version.minor, version.patch, str(pre) if pre else None)
 
 
-def release_tags(repo: GitRepo, prefix: str) -> list[ReleaseTag]:
-    """Every release tag in the repository, lowest version first (same rule as
-    `release.version.parse_tag`: prefix + strict SemVer, no build metadata)."""
+def release_tags(repo: GitRepo, prefix: str,
+                 refs: Sequence[TagRef] | None = None) -> list[ReleaseTag]:
+    """Every release tag in the repository (or among `refs`, from `repo.tags()` already run),
+    lowest version first (same rule as `release.version.parse_tag`: prefix + strict SemVer, no
+    build metadata)."""
     out: list[ReleaseTag] = []
     match = SEMVER_RE.fullmatch
     cut = len(prefix)
-    for info in repo.tags():
+    for info in refs if refs is not None else repo.tags():
         if not info.name.startswith(prefix):
             continue
         text = info.name[cut:]
@@ -185,73 +199,253 @@ def scope_from(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
     return Scope(tuple(specs), drop, since_prerelease)
 
 
-def _parse(rec: LogRecord, cache: dict[str, list[Change]]) -> list[Change]:
-    changes = cache.get(rec.sha)
-    if changes is None:
-        changes = parse_commit(rec.sha, rec.message, merge=len(rec.parents) > 1)
-        cache[rec.sha] = changes
-    return changes
+class NotRead(Exception):
+    """A question about commits git has not streamed yet (see `all_releases`)."""
 
 
-def _by_time(rec: LogRecord) -> int:
-    return rec.time
+class _PartialGraph(Sequence[tuple[int, ...]]):
+    """Parents as indices while the history is still being read: a commit whose parents have
+    not all arrived raises NotRead, so a walk that needs them gives up instead of guessing."""
+
+    def __init__(self, history: History) -> None:
+        self._history = history
+        self._resolved: dict[int, tuple[int, ...]] = {}
+
+    def __len__(self) -> int:
+        return len(self._history.shas)
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[int, ...]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[tuple[int, ...]]: ...
+
+    def __getitem__(self, i: int | slice) -> tuple[int, ...] | Sequence[tuple[int, ...]]:
+        if isinstance(i, slice):
+            raise TypeError("no slices of a partial graph")
+        found = self._resolved.get(i)
+        if found is None:
+            index = self._history.index
+            try:
+                found = tuple(index[p] for p in self._history._parent_shas[i])
+            except KeyError:
+                raise NotRead from None
+            self._resolved[i] = found
+        return found
 
 
-def _is_revert(message: str) -> bool:
-    return message.startswith(("Revert ", "revert"))
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused, and what was built frozen out of its sight after:
+    a history holds no cycles, and otherwise the collector walks the growing history again and
+    again (a third of a big changelog's time)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
 
 
-def changes_of(records: Sequence[LogRecord], touched: set[str] | None, scope: Scope,
-               parsed: dict[str, list[Change]] | None = None) -> tuple[list[Change], int]:
-    """Changes of a range given newest first (parents after children): reverts cancelled, path
-    scope and non-conventional drop applied.
+class History:
+    """The commits one `git log` streamed, reduced to what the notes use: index, parents, time,
+    whether the path scope keeps it, its people, and its parsed changes (kept commits and reverts
+    only). Messages are dropped as soon as they are parsed."""
 
-    Only revert commits and the commits that survive the path scope are parsed: on a big
-    history most commits touch other paths and cost nothing. Returns (changes oldest first,
-    number of commits kept)."""
-    cache = parsed if parsed is not None else {}
-    cancelled = _cancelled_reverts(
-        [(rec, _parse(rec, cache)) for rec in records if _is_revert(rec.message)],
-        records)
-    out: list[Change] = []
-    kept = 0
-    # Oldest first by committer time; equal times keep git's parents-before-children order
-    # (a rebased branch shares one time). Both range strategies then list changes identically.
-    for rec in sorted(reversed(records), key=_by_time):
-        if len(rec.parents) > 1 or rec.sha in cancelled:
-            continue
-        if touched is not None and rec.sha not in touched:
-            continue
-        kept += 1
-        for change in _parse(rec, cache):
-            if scope.drop_other and not change.conventional:
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.shas: list[str] = []
+        self.index: dict[str, int] = {}
+        self._parent_shas: list[tuple[str, ...]] = []
+        self.times: list[int] = []
+        self.kept = bytearray()  # 1: a non-merge commit inside the path scope
+        self.changes: dict[int, list[Change]] = {}
+        self.reverts: set[int] = set()
+        self.author: list[int] = []  # person id per commit
+        self.author_name: list[int] = []  # name id per commit
+        self.co: dict[int, tuple[tuple[int, int], ...]] = {}  # (person id, name id) co-authors
+        self.emails: list[str] = []  # person id → lower-cased email
+        self.ids: dict[str, int] = {}
+        self.names: list[str] = []  # name id → display name
+        self.name_ids: dict[str, int] = {}
+        self.commits_of: list[list[int]] = []  # person id → commit indices, ascending
+        self.topological = True  # every commit came before its parents
+        self.complete = False  # the whole stream has been read
+        # Parents as indices: resolved on demand while reading, a plain list once complete.
+        self.graph: Sequence[tuple[int, ...]] = _PartialGraph(self)
+
+    def _person(self, email: str) -> int:
+        key = identity(email)
+        pid = self.ids.get(key)
+        if pid is None:
+            pid = self.ids[key] = len(self.emails)
+            self.emails.append(key)
+            self.commits_of.append([])
+        return pid
+
+    def _name(self, name: str) -> int:
+        nid = self.name_ids.get(name)
+        if nid is None:
+            nid = self.name_ids[name] = len(self.names)
+            self.names.append(name)
+        return nid
+
+    @classmethod
+    def read(cls, records: Iterable[LogRecord], scope: Scope) -> History:
+        """Consume a log stream (see `reading`), the garbage collector paused meanwhile."""
+        history = cls(scope)
+        with paused_gc():
+            for _ in history.reading(records):
+                pass
+        return history
+
+    def reading(self, records: Iterable[LogRecord], every: int = 0) -> Iterator[int]:
+        """Consume a log stream, yielding the number of commits read every `every` commits (0:
+        never), so a caller can finish releases while git still streams. One loop with
+        everything bound locally: it runs once per commit, 50,000 times for a big changelog."""
+        h = self
+        shas, index, parent_shas, times = h.shas, h.index, h._parent_shas, h.times
+        kept_flags, changes, reverts, author, co = h.kept, h.changes, h.reverts, h.author, h.co
+        commits_of, person, ids, name_of = h.commits_of, h._person, h.ids, h._name
+        author_name = h.author_name
+        i = -1
+        for i, (sha, parents, message, when, name, email, touched) in enumerate(records):
+            shas.append(sha)
+            index[sha] = i
+            parent_shas.append(parents)
+            if parents and h.topological and (parents[0] in index or (len(parents) > 1 and any(
+                    p in index for p in parents))):
+                h.topological = False  # a parent came before its child (clocks disagree)
+            times.append(when)
+            merge = len(parents) > 1
+            kept = touched and not merge
+            kept_flags.append(kept)
+            revert = message.startswith(("Revert ", "revert"))
+            if kept or revert:
+                changes[i] = parse_commit(sha, message, merge=merge)
+                if revert:
+                    reverts.add(i)
+            pid = ids.get(email.lower())
+            if pid is None:
+                pid = person(email)
+            author.append(pid)
+            author_name.append(name_of(name or email))
+            commits_of[pid].append(i)
+            if not merge:
+                found = co_authors(message)
+                if found:
+                    others = {person(e): name_of(n) for n, e in reversed(found)}
+                    others.pop(pid, None)
+                    if others:
+                        co[i] = tuple(sorted(others.items()))
+                        for other in others:
+                            commits_of[other].append(i)
+            if every and i % every == every - 1:
+                yield i + 1
+        index_of = index.get
+        # Parents outside the walk (a shallow clone's boundary) are dropped.
+        h.graph = [tuple(j for p in ps if (j := index_of(p)) is not None) for ps in parent_shas]
+        h._parent_shas = []
+        h.complete = True
+        yield i + 1
+
+    def release_changes(self, indices: Sequence[int]) -> tuple[list[Change], list[int]]:
+        """Changes of a range given newest first (parents after children): reverts cancelled,
+        path scope and non-conventional drop applied. Returns (changes oldest first, indices of
+        the commits kept)."""
+        cancelled = self._cancelled(indices) if self.reverts else set()
+        out: list[Change] = []
+        kept: list[int] = []
+        flags, drop = self.kept, self.scope.drop_other
+        # Oldest first by committer time; equal times keep git's parents-before-children order
+        # (a rebased branch shares one time). Both range strategies then list changes identically.
+        for i in sorted(reversed(indices), key=self.times.__getitem__):
+            if not flags[i] or i in cancelled:
                 continue
-            out.append(change)
-    return out, kept
+            kept.append(i)
+            for change in self.changes[i]:
+                if drop and not change.conventional:
+                    continue
+                out.append(change)
+        return out, kept
 
-
-def _cancelled_reverts(reverting: Sequence[tuple[LogRecord, list[Change]]],
-                       records: Sequence[LogRecord]) -> set[str]:
-    """Shas of revert/target pairs inside the range. Newest first, so a revert of a revert
-    cancels the first revert and the original change stays."""
-    reverts = [(rec.sha, ch.reverts) for rec, chs in reverting for ch in chs
-               if ch.type == REVERT and ch.reverts]
-    if not reverts:
-        return set()
-    shas = {rec.sha for rec in records}
-    cancelled: set[str] = set()
-    for sha, target in reverts:
-        if sha in cancelled:
-            continue
-        if target not in shas:
-            matches = [s for s in shas if s.startswith(target)] if len(target) < 40 else []
-            if len(matches) != 1:
+    def _cancelled(self, indices: Sequence[int]) -> set[int]:
+        """Revert/target pairs inside the range. Newest first, so a revert of a revert cancels
+        the first revert and the original change stays."""
+        mine = [i for i in indices if i in self.reverts]
+        reverts = [(i, ch.reverts) for i in sorted(mine)
+                   for ch in self.changes[i] if ch.type == REVERT and ch.reverts]
+        if not reverts:
+            return set()
+        inside = set(indices)
+        cancelled: set[int] = set()
+        for i, target in reverts:
+            if i in cancelled:
                 continue
-            target = matches[0]
-        if target in cancelled or target == sha:
-            continue
-        cancelled.update((sha, target))
-    return cancelled
+            j = self.index.get(target) if len(target) == 40 else None
+            if j is None:
+                matches = [k for k in inside if self.shas[k].startswith(target)]
+                if len(matches) != 1:
+                    continue
+                j = matches[0]
+            if j not in inside or j in cancelled or j == i:
+                continue
+            cancelled.update((i, j))
+        return cancelled
+
+    def contributors(self, kept: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """Person id → (name, sha) from their newest authored commit in `kept` (by committer
+        time, then sha: the same whichever order git listed), or (the co-author trailer's name,
+        "") when they only co-authored."""
+        found: dict[int, tuple[str, str]] = {}
+        shas, times, names = self.shas, self.times, self.names
+        for i in sorted(kept, key=lambda k: (times[k], shas[k]), reverse=True):
+            pid = self.author[i]
+            if not found.get(pid, ("", ""))[1]:
+                found[pid] = (names[self.author_name[i]], shas[i])
+            for other, nid in self.co.get(i, ()):
+                if other not in found:
+                    found[other] = (names[nid], "")
+        return found
+
+    def contributed_before(self, pid: int, base: int) -> bool:
+        """Did person `pid` author or co-author `base` or one of its ancestors? A walk from the
+        base in topological order that stops at their first commit, or once it has passed the
+        last commit of theirs that could still be an ancestor."""
+        mine = self.commits_of[pid]
+        k = bisect.bisect_left(mine, base)
+        if k == len(mine):
+            if not self.complete:
+                raise NotRead
+            return False
+        if mine[k] == base:
+            return True
+        last = mine[-1]
+        author, co, parents = self.author, self.co, self.graph
+        seen = {base}
+        heap = [base]
+        while heap:
+            c = heapq.heappop(heap)
+            if c > last:
+                if not self.complete:
+                    raise NotRead  # their next commit may still come, as an ancestor of the base
+                return False
+            if author[c] == pid or any(other == pid for other, _ in co.get(c, ())):
+                return True
+            for q in parents[c]:
+                if q not in seen:
+                    seen.add(q)
+                    heapq.heappush(heap, q)
+        return False
+
+    def persons(self, found: dict[int, tuple[str, str]], first: set[int]) -> tuple[Person, ...]:
+        out = []
+        for pid, (name, sha) in found.items():
+            email = self.emails[pid]
+            out.append(Person(name, email, is_bot(name, email), pid in first, sha))
+        return ordered(out)
 
 
 def find_tag(tags: Sequence[ReleaseTag], name: str) -> ReleaseTag | None:
@@ -292,15 +486,23 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
 
     prev = previous_release(repo, all_tags, sha, version, since_prerelease=since_prerelease)
     scope = scope_from(repo, settings, all_paths=all_paths, since_prerelease=since_prerelease)
-    records, touched = repo.log([sha], [prev.sha] if prev else [], paths=scope.paths)
-    changes, kept = changes_of(records, touched, scope)
+    with repo.iter_log([sha], [prev.sha] if prev else [], paths=scope.paths) as stream:
+        history = History.read(stream, scope)
+    changes, kept = history.release_changes(range(len(history.shas)))
     if found is not None:
-        when = next((r.time for r in records if r.sha == sha), None)
-        date = _date(when if when is not None else repo.commit_time(sha))
+        at = history.index.get(sha)
+        date = _date(history.times[at] if at is not None else repo.commit_time(sha))
+    found_people = history.contributors(kept)
+    first: set[int] = set()
+    if prev is not None and found_people:
+        emails = {history.emails[pid]: pid for pid in found_people}
+        seen = repo.contributed_before(prev.sha, set(emails))
+        first = {pid for email, pid in emails.items() if email not in seen}
     return Release(tag=tag, version=version, sha=sha, date=date,
                    previous_tag=prev.name if prev else None,
                    previous_version=prev.version if prev else None,
-                   changes=tuple(changes), commits=kept)
+                   changes=tuple(changes), commits=len(kept),
+                   people=history.persons(found_people, first))
 
 
 # --- every release at once -------------------------------------------------------------------
@@ -372,46 +574,97 @@ def _range(parents: Sequence[Sequence[int]], tip: int, base: int | None) -> list
     return out
 
 
+EARLY_EVERY = 2048  # commits read between two tries at finishing releases before git is done
+
+
 def all_releases(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
                  since_prerelease: bool = False,
-                 tags: Sequence[ReleaseTag] | None = None) -> list[Release]:
-    """Every release, highest version first, from one `git log --topo-order` over all tags.
+                 tags: Sequence[ReleaseTag] | None = None) -> ReleaseStream:
+    """Every release, highest version first, from one streamed `git log` over all tags.
+
+    git starts at once, on the history of every tag named like a release, so what the caller
+    does next (imports, listing the tags) happens while git reads. git's date order streams from
+    the first commit on (--topo-order walks everything first) and is topological unless committer
+    clocks disagree: then git sorts it after all.
 
     Each release's previous release and range follow the same rules as `collect`, computed on
     the in-memory commit graph: ancestry by a walk bounded by topological position, ranges by a
-    two-colour walk that stops once only the base's commits remain queued.
+    two-colour walk that stops once only the base's commits remain queued. See `ReleaseStream`
+    for releases finished while git still reads.
     """
-    all_tags = list(tags) if tags is not None else release_tags(repo, settings.tag_prefix)
-    if not all_tags:
-        return []
     scope = scope_from(repo, settings, all_paths=all_paths, since_prerelease=since_prerelease)
-    tips = list(dict.fromkeys(t.sha for t in all_tags))
-    # The path-limited log (tree diffs: the slow half) runs while we walk the graph.
-    pending = repo.touching(tips, (), scope.paths) if scope.paths is not None else None
-    records = repo.log_records(tips, topo=True)
-    index = {rec.sha: i for i, rec in enumerate(records)}
-    parents: list[list[int]] = [[index[p] for p in rec.parents if p in index] for rec in records]
+    glob = settings.tag_prefix + "*"
+    stream = repo.iter_log((), paths=scope.paths, tags_glob=glob)
+    return ReleaseStream(repo, settings, stream, scope, glob, tags, since_prerelease)
 
-    plan: list[tuple[ReleaseTag, ReleaseTag | None, list[LogRecord]]] = []
-    for pos in range(len(all_tags) - 1, -1, -1):
-        tag = all_tags[pos]
+
+class ReleaseStream:
+    """The releases of `all_releases`, built as they are asked for.
+
+    Without `on_restart` they come once the whole history is read. A consumer that can take
+    back what it wrote (a spool file) sets `on_restart`: then releases already come while git
+    still streams, each as soon as every commit its walks need has arrived (the newest first, as
+    the output wants them). That is exact while git's order is topological; should a commit turn
+    up after one of its parents, `on_restart()` is called, everything is read again in
+    topological order and all releases come again.
+    """
+
+    def __init__(self, repo: GitRepo, settings: Settings, stream: LogStream, scope: Scope,
+                 glob: str, tags: Sequence[ReleaseTag] | None, since_prerelease: bool) -> None:
+        self._args = (repo, settings, stream, scope, glob, tags, since_prerelease)
+        self.on_restart: Callable[[], None] | None = None
+
+    def __iter__(self) -> Iterator[Release]:
+        repo, settings, stream, scope, glob, tags, since_prerelease = self._args
+        with stream:
+            all_tags = list(tags) if tags is not None else release_tags(repo, settings.tag_prefix)
+            if not all_tags:
+                return
+            history = History(scope)
+            pos = len(all_tags) - 1
+            early = self.on_restart is not None
+            with paused_gc():
+                for _ in history.reading(stream, EARLY_EVERY if early else 0):
+                    while early and pos >= 0 and history.topological:
+                        release = _release_at(history, all_tags, pos, since_prerelease)
+                        if release is None:
+                            break
+                        yield release
+                        pos -= 1
+        if not history.topological:
+            if pos < len(all_tags) - 1 and self.on_restart is not None:
+                self.on_restart()
+            pos = len(all_tags) - 1
+            with repo.iter_log((), paths=scope.paths, topo=True, tags_glob=glob) as again:
+                history = History.read(again, scope)
+        for at in range(pos, -1, -1):
+            release = _release_at(history, all_tags, at, since_prerelease)
+            assert release is not None  # the history is complete
+            yield release
+
+
+def _release_at(history: History, tags: Sequence[ReleaseTag], pos: int,
+                since_prerelease: bool) -> Release | None:
+    """The release of `tags[pos]`; None while the history read so far cannot answer yet."""
+    tag = tags[pos]
+    index, graph = history.index, history.graph
+    try:
         tip = index[tag.sha]
-        prev = _dag_previous(all_tags, pos, tip, index, parents, since_prerelease)
+        prev = _dag_previous(tags, pos, tip, index, graph, since_prerelease)
         base = index[prev.sha] if prev is not None else None
-        plan.append((tag, prev, [records[i] for i in _range(parents, tip, base)]))
-
-    touched = pending.wait() if pending is not None else None
-    parsed: dict[str, list[Change]] = {}
-    releases: list[Release] = []
-    for tag, prev, in_range in plan:
-        changes, kept = changes_of(in_range, touched, scope, parsed)
-        releases.append(Release(
-            tag=tag.name, version=tag.version, sha=tag.sha,
-            date=_date(records[index[tag.sha]].time),
-            previous_tag=prev.name if prev else None,
-            previous_version=prev.version if prev else None,
-            changes=tuple(changes), commits=kept))
-    return releases
+        changes, kept = history.release_changes(_range(graph, tip, base))
+        found = history.contributors(kept)
+        first = ({pid for pid in found if not history.contributed_before(pid, base)}
+                 if base is not None else set())
+    except (NotRead, KeyError):  # a commit git has not streamed yet
+        if history.complete:
+            raise
+        return None
+    return Release(
+        tag=tag.name, version=tag.version, sha=tag.sha, date=_date(history.times[tip]),
+        previous_tag=prev.name if prev else None,
+        previous_version=prev.version if prev else None,
+        changes=tuple(changes), commits=len(kept), people=history.persons(found, first))
 
 
 def _dag_previous(tags: Sequence[ReleaseTag], pos: int, tip: int, index: dict[str, int],

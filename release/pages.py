@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 from release.errors import BadInput
 from release.files import atomic_write
+from release.ghactions import signing_identity_regexp
 from release.index import INDEX_FILE, load_index, sort_versions
 from release.oci.reference import split_registry
 from release.render import shorten, web_url
@@ -99,10 +100,6 @@ def _e(value: Any, limit: int = MAX_FIELD) -> str:
     return html.escape(shorten(str(value), limit), quote=True)
 
 
-def _re2_literal(text: str) -> str:
-    return _RE2_SPECIAL.sub(r"\\\1", text)
-
-
 def _https(value: Any) -> str | None:
     if isinstance(value, str) and value.startswith("https://") and len(value) <= 2000 \
             and not any(c.isspace() for c in value):
@@ -136,7 +133,7 @@ def default_repository_url(settings: Settings) -> str:
 class _Page:
     """What every chart section shares: the settings, resolved once."""
 
-    def __init__(self, settings: Settings, repository_url: str, workflow: str) -> None:
+    def __init__(self, settings: Settings, repository_url: str) -> None:
         host, namespace = split_registry(settings.registry)
         self.oci_base = f"{host}/{namespace}" if namespace else host
         self.repo_web = web_url(settings)
@@ -144,13 +141,12 @@ class _Page:
         self.tag_prefix = settings.tag_prefix
         self.repository_url = repository_url
         self.alias = settings.github_repository.rsplit("/", 1)[-1].lower()
-        self.identity_base = _re2_literal(f"{self.repo_web}/.github/workflows/{workflow}@refs/tags/")
+        self.identity = signing_identity_regexp(self.repo_web, list(settings["release-branches"]))
 
     def commands(self, name: str, version: str) -> dict[str, str]:
         """The copyable commands for one chart version; name and version already checked."""
         oci_ref = f"{self.oci_base}/{name}"
         oci_tag = version.replace("+", "_")  # Helm's OCI tags cannot hold "+"
-        identity = f"^{self.identity_base}{_re2_literal(tag_name(version, self.tag_prefix))}$"
         q = shlex.quote
         return {
             "oci": f"helm install {q(name)} {q('oci://' + oci_ref)} --version {q(version)}",
@@ -158,7 +154,7 @@ class _Page:
                      f"helm repo update {q(self.alias)}\n"
                      f"helm install {q(name)} {q(self.alias + '/' + name)} --version {q(version)}"),
             "cosign": (f"cosign verify {q(oci_ref + ':' + oci_tag)} \\\n"
-                       f"  --certificate-identity-regexp {q(identity)} \\\n"
+                       f"  --certificate-identity-regexp {q(self.identity)} \\\n"
                        f"  --certificate-oidc-issuer {ISSUER}"),
             "attestation": (f"gh attestation verify {q('oci://' + oci_ref + ':' + oci_tag)} "
                             f"-R {q(self.github_repository)}"),
@@ -279,15 +275,15 @@ def _chart(page: _Page, name: str, versions: Sequence[Any]) -> list[str]:
 
 
 def render_index_html(index: Mapping[str, Any], settings: Settings, *,
-                      repository_url: str | None = None, workflow: str = "release.yml") -> str:
+                      repository_url: str | None = None) -> str:
     """The page for a parsed index (`release.index.parse_index`/`load_index`). `repository_url`
-    is where index.yaml is served (default: the GitHub Pages URL); `workflow` is the file name
-    of the workflow that signs releases (its identity goes into the cosign command)."""
-    repo_url = repository_url or default_repository_url(settings)
+    is where index.yaml is served (default: the `helm-repo-url` setting, else the GitHub Pages
+    URL); the cosign command names the identity the release workflows sign with."""
+    repo_url = repository_url or str(settings["helm-repo-url"]) or default_repository_url(settings)
     if _https(repo_url) is None:
         raise BadInput(f"Helm repository URL {repo_url!r} is not an https URL",
                        "pass the https URL index.yaml is served from")
-    page = _Page(settings, repo_url.rstrip("/"), workflow)
+    page = _Page(settings, repo_url.rstrip("/"))
     entries = index.get("entries")
     charts = sorted((str(k), v) for k, v in entries.items()) if isinstance(entries, Mapping) else []
     title = f"Helm charts of {settings.github_repository}"
@@ -327,14 +323,16 @@ def render_index_html(index: Mapping[str, Any], settings: Settings, *,
     return "\n".join(out) + "\n"
 
 
-def write_index_html(index_dir: Path, settings: Settings, *, repository_url: str | None = None,
-                     workflow: str = "release.yml") -> Path:
-    """Render `<index_dir>/index.yaml` into `<index_dir>/index.html`, atomically; returns it."""
+def write_index_html(index_dir: Path, settings: Settings, *,
+                     repository_url: str | None = None) -> Path:
+    """Render `<index_dir>/index.yaml` into `<index_dir>/index.html`, atomically (and only when
+    it changes); returns it."""
     if not index_dir.is_dir():
         raise BadInput(f"index directory {index_dir} does not exist",
                        "check out the gh-pages branch there first")
     index = load_index(index_dir / INDEX_FILE)
     path = index_dir / PAGE_FILE
-    atomic_write(path, render_index_html(index, settings, repository_url=repository_url,
-                                         workflow=workflow))
+    page = render_index_html(index, settings, repository_url=repository_url)
+    if not path.is_file() or path.read_text(encoding="utf-8") != page:
+        atomic_write(path, page)
     return path

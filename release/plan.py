@@ -111,8 +111,10 @@ def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
               ) -> ReleasePlan:
     """The plan `dry-run` prints and `publish` executes. Only `workdir` is written to.
     `release` (the notes data) is computed from the target unless given (a dev chart's)."""
+    from release.lint import load_engine
     from release.notes import collect
     from release.render import render_notes, web_url
+    from release.steps.artifacthub import artifacthub_step
     from release.steps.build import lint_step, package_step, sign_step
     from release.steps.changelog import changelog_step
     from release.steps.github import github_step
@@ -122,6 +124,8 @@ def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
     from release.version import image_tags
 
     opts = options or PlanOptions()
+    pool = ThreadPoolExecutor(max_workers=1)
+    pool.submit(load_engine)  # Helm's engine loads while the archive is built
     if release is None:
         release = collect(target.repo, settings, target.tag, rev=target.commit,
                           planned=not target.tag_exists, tags=target.tags)
@@ -129,7 +133,7 @@ def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
     package = package_step(target, settings, workdir, release,
                            app_version=target.commit if dev else None)
     # Helm's engine lints in native code while the other steps are planned here.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with pool:
         linting = pool.submit(lint_step, package.package, f"the chart of {target.tag}")
         sign = (sign_step(package.package, opts.sign_key, opts.keyring, opts.passphrase_file)
                 if opts.sign_key else None)
@@ -140,11 +144,13 @@ def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
                                            prov=prov, plain_http=opts.plain_http,
                                            force=opts.force, source=source)]
         else:
+            hub = artifacthub_step(settings, package.package.name, plain_http=opts.plain_http)
             push = push_step(package.package, settings.registry, prov=prov,
                              plain_http=opts.plain_http, force=opts.force, source=source)
             later = [
                 push,
                 visibility_step(push, settings),
+                *([hub] if hub else []),
                 index_step(settings, target.tag, package.package, index_dir=opts.index_dir,
                            base_url=opts.index_url),
                 changelog_step(settings, release),

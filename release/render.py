@@ -1,28 +1,36 @@
-"""Release data → Markdown, through Jinja2 templates.
+"""Release data → Markdown.
 
-The bundled templates live in `release/templates/*.md.j2`; a directory named by the `templates`
-setting overrides any of them by file name. Templates get *views* prepared here: sections in a
-fixed order (Breaking changes, Features, Bug fixes, Performance, then the rest), entries grouped
-by scope, and entry texts already Markdown-escaped with `(#123)` turned into pull-request links,
-so a commit subject can never inject HTML or Markdown into a release page. Raw values stay
-available (`e.subject`, `e.scope`) and the `md` filter escapes anything else a template shows.
+Templates get *views* prepared here: sections in the order the `sections` setting gives (breaking
+changes always first), entries grouped by scope, entry texts already made safe by
+`release.markdown.inline` (the author's Markdown kept, danger removed, references linked),
+breaking changes with their footer description and migration hint, and the contributors line.
+Raw values stay available (`e.subject`, `e.scope`) and the `md` filter escapes anything else a
+template shows.
 
-Rendering has no side effects: no git, no network, no files written.
+The bundled templates (`release/templates/*.md.j2`) document the format and are what a
+`templates` directory overrides by file name. Without such a directory the same output is built
+by plain Python (`_Bundled`), which keeps Jinja2 (70 ms of imports) out of a one-release run;
+a test holds both to byte-identical output.
+
+Rendering has no side effects: no git, no files written. GitHub facts (logins, pull-request
+labels) come through a `Lookup`; without one, people are shown by name.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
+import io
 import json
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from release.commits import OTHER, REVERT, Change
+from release.config import parse_label_sections, parse_sections
+from release.contributors import Person
 from release.errors import BadInput
+from release.markdown import LinkTarget, inline, md_escape, mention
 
 if TYPE_CHECKING:
     import jinja2
@@ -31,43 +39,18 @@ if TYPE_CHECKING:
     from release.notes import Release
 
 BUNDLED = Path(__file__).parent / "templates"
-MAX_SUBJECT = 300  # characters; longer subjects are cut with "…" (the commit link has the rest)
-
+MAX_SUBJECT = 300  # characters; longer texts are cut with "…" (the commit link has the rest)
 BREAKING = "breaking"
-# (key, title) in the order sections appear; unknown conventional types follow, then Other.
-SECTIONS: tuple[tuple[str, str], ...] = (
-    (BREAKING, "Breaking changes"),
-    ("feat", "Features"),
-    ("fix", "Bug fixes"),
-    ("perf", "Performance"),
-    (REVERT, "Reverts"),
-    ("refactor", "Refactoring"),
-    ("docs", "Documentation"),
-    ("build", "Build"),
-    ("ci", "Continuous integration"),
-    ("test", "Tests"),
-    ("style", "Style"),
-    ("chore", "Chores"),
-)
-_TITLES = dict(SECTIONS)
-
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~&"})
-_LIST_NUMBER = re.compile(r"(\d+)([.)])")
-_PR_REF = re.compile(r"\(#(\d+)\)")
+NO_CHANGES = "_No changes to the chart in this release._"
+FIRST = " (first contribution)"
 
 
-def md_escape(text: object) -> str:
-    """Plain text → inline Markdown that shows exactly that text (one line, no HTML)."""
-    return _escape_line(" ".join(str(text).split()))
+class Lookup(Protocol):
+    """GitHub facts the notes may show (`release.enrich` asks the API; tests pass fakes)."""
 
+    def login(self, person: Person) -> str | None: ...
 
-def _escape_line(s: str) -> str:
-    s = s.translate(_MD_SPECIAL)
-    if s and s[0] in "#+=>-":  # would start a heading, list, quote or setext underline
-        s = "\\" + s
-    elif s and s[0].isdigit():  # "1. x" would start an ordered list
-        s = _LIST_NUMBER.sub(r"\1\\\2", s, count=1) if _LIST_NUMBER.match(s) else s
-    return s
+    def labels(self, pr: int) -> tuple[str, ...]: ...
 
 
 def shorten(text: str, limit: int = MAX_SUBJECT) -> str:
@@ -76,11 +59,19 @@ def shorten(text: str, limit: int = MAX_SUBJECT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def web_root(settings: Settings) -> str:
+    """https://github.com, or the GitHub Enterprise host the `github-api` setting names."""
+    api = str(settings["github-api"]).rstrip("/")
+    return "https://github.com" if api == "https://api.github.com" else api.removesuffix("/api/v3")
+
+
 def web_url(settings: Settings) -> str:
     """https://github.com/owner/name (or the GitHub Enterprise equivalent) of the repository."""
-    api = str(settings["github-api"]).rstrip("/")
-    base = "https://github.com" if api == "https://api.github.com" else api.removesuffix("/api/v3")
-    return f"{base}/{settings.github_repository}"
+    return f"{web_root(settings)}/{settings.github_repository}"
+
+
+def link_target(settings: Settings) -> LinkTarget:
+    return LinkTarget(web_root(settings), settings.github_repository, str(settings["mentions"]))
 
 
 @dataclass(slots=True)  # not frozen: frozen dataclasses are slow to build by the ten thousand
@@ -88,24 +79,36 @@ class Entry:
     type: str
     scope: str | None
     subject: str  # raw
-    text: str  # escaped Markdown, PR references linked
+    text: str  # safe Markdown, references linked
     breaking: bool
     sha: str
     short: str
     commit_url: str
     pr: int | None
     pr_url: str | None
-    line: str  # the bundled format: "**scope:** text ([#pr](url)) ([sha](url))"
+    closes: str  # ", closes [#45](…)" or ""
+    description: str | None  # breaking entries: the BREAKING CHANGE footer, when it says more
+    migration: str | None  # breaking entries: the migration hint
+    line: str  # the bundled format: "**scope:** text ([#pr](url)) ([sha](url)), closes …"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built by the thousand: a frozen dataclass's __init__ is slow
 class Section:
     key: str
-    title: str
+    title: str  # raw: templates show it through `| md`
     entries: tuple[Entry, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built by the thousand: a frozen dataclass's __init__ is slow
+class Contributor:
+    name: str
+    login: str | None
+    first: bool
+    bot: bool
+    md: str  # "@login" or the escaped name, then " (first contribution)" when it is
+
+
+@dataclass(slots=True)  # `body` is filled in once the sections are rendered
 class ReleaseView:
     tag: str | None
     title: str  # the version, or "Unreleased"
@@ -117,77 +120,266 @@ class ReleaseView:
     prerelease: bool
     sections: tuple[Section, ...]
     empty: bool
+    contributors: tuple[Contributor, ...] = ()  # none when the release shows no change
+    contributors_line: str = ""
     body: str = ""  # the sections rendered by sections.md.j2
 
 
-def _entry(change: Change, text: str, repo_url: str) -> Entry:
-    pr_url = f"{repo_url}/pull/{change.pr}" if change.pr is not None else None
-    linked = _escape_line(shorten(text))
-    if "(#" in linked:
-        linked = _PR_REF.sub(lambda m: f"([#{m.group(1)}]({repo_url}/pull/{m.group(1)}))", linked)
-    short = change.sha[:7]
-    commit_url = f"{repo_url}/commit/{change.sha}"
-    # Built here rather than in the template: 20,000 entries through Jinja's per-fragment
-    # generators cost more than the rest of a full changelog's rendering.
-    line = "".join((
-        f"**{_scope_md(change.scope)}:** " if change.scope else "", linked,
-        f" ([#{change.pr}]({pr_url}))" if pr_url else "", f" ([{short}]({commit_url}))"))
-    return Entry(change.type, change.scope, change.subject, linked, change.breaking,
-                 change.sha, short, commit_url, change.pr, pr_url, line)
+class Layout:
+    """The `sections` and `label-sections` settings, parsed once per run."""
 
+    def __init__(self, settings: Settings) -> None:
+        self.breaking_title = "Breaking changes"
+        self.slots: list[tuple[str, str]] = []  # (key, title) in order
+        self.by_type: dict[str, str] = {}
+        self.star_at: int | None = None
+        self.star_title: str | None = None
+        for types, title in parse_sections(list(settings["sections"])):
+            if types == (BREAKING,):
+                self.breaking_title = title or self.breaking_title
+            elif types == ("*",):
+                self.star_at, self.star_title = len(self.slots), title
+            else:
+                self.slots.append((types[0], title or types[0].capitalize()))
+                for t in types:
+                    self.by_type[t] = types[0]
+        self.titles = dict(self.slots)
+        self.labels = parse_label_sections(list(settings["label-sections"]))
 
-@functools.lru_cache(maxsize=1024)
-def _scope_md(scope: str) -> str:
-    return md_escape(scope)
+    def key(self, change: Change, labels: tuple[str, ...]) -> str | None:
+        """The section a change goes to, or None when its type is hidden."""
+        if labels:
+            for label, key in self.labels:
+                if label in labels:
+                    return key
+        kind = change.type if change.conventional else OTHER
+        found = self.by_type.get(kind)
+        if found is not None or self.star_at is None or kind == OTHER:
+            return found
+        return "*" if self.star_title else kind
+
+    def order(self, keys: Iterable[str]) -> list[tuple[str, str]]:
+        present = set(keys)
+        listed = [(k, t) for k, t in self.slots if k in present]
+        if self.star_at is None:
+            return listed
+        if self.star_title:
+            starred = [("*", self.star_title)] if "*" in present else []
+        else:
+            starred = [(k, k.capitalize()) for k in sorted(present - self.titles.keys())]
+        at = sum(1 for k, _ in self.slots[: self.star_at] if k in present)
+        return listed[:at] + starred + listed[at:]
 
 
 def _scope_key(entry: Entry) -> tuple[bool, str]:
     return (entry.scope is not None, (entry.scope or "").lower())
 
 
-def sections(changes: Sequence[Change], repo_url: str) -> tuple[Section, ...]:
-    """Changes (oldest first) → sections in the fixed order, entries grouped by scope (unscoped
-    first, then scopes alphabetically; commit order inside a scope)."""
-    groups: dict[str, list[Entry]] = {}
-    for change in changes:
-        if change.breaking:
-            groups.setdefault(BREAKING, []).append(
-                _entry(change, change.breaking_text or change.subject, repo_url))
-        key = change.type if change.conventional else OTHER
-        groups.setdefault(key, []).append(_entry(change, change.subject, repo_url))
-    known = [k for k, _ in SECTIONS if k in groups]
-    unknown = sorted(k for k in groups if k not in _TITLES and k != OTHER)
-    order = known + unknown + ([OTHER] if OTHER in groups else [])
-    return tuple(
-        Section(k, _TITLES.get(k, "Other" if k == OTHER else k.capitalize()),
-                tuple(sorted(groups[k], key=_scope_key)))
-        for k in order)
+class Renderer:
+    """Everything one run needs to turn releases into Markdown: settings parsed once, the link
+    target, the template environment when a `templates` directory is set, and the lookup."""
+
+    def __init__(self, settings: Settings, lookup: Lookup | None = None) -> None:
+        self.settings = settings
+        self.lookup = lookup
+        self.target = link_target(settings)
+        self.repo_url = self.target.repo_url
+        self.layout = Layout(settings)
+        self.people = str(settings["contributors"])
+        self.env = environment(settings) if settings["templates"] else None
+
+    # --- views -----------------------------------------------------------------------------
+    def entry(self, change: Change, breaking: bool = False) -> Entry:
+        repo_url, target = self.repo_url, self.target
+        pr = change.pr
+        pr_url = f"{repo_url}/pull/{pr}" if pr is not None else None
+        text = inline(change.subject, target, MAX_SUBJECT)
+        sha = change.sha
+        short = sha[:7]
+        commit_url = f"{repo_url}/commit/{sha}"
+        closes = ""
+        if change.closes:
+            refs = [inline(r, target) for r in change.closes if r not in change.subject]
+            if refs:
+                closes = ", closes " + ", ".join(refs)
+        description = migration = None
+        if breaking:
+            told = change.breaking_text
+            if told and told != change.subject:
+                description = inline(told, target, MAX_SUBJECT * 4)
+            if change.migration:
+                migration = inline(change.migration, target, MAX_SUBJECT * 4)
+        # Built here rather than in the template: 20,000 entries through Jinja's per-fragment
+        # generators cost more than the rest of a full changelog's rendering.
+        scope = change.scope
+        line = (f"**{_plain(scope)}:** {text}" if scope else text) + (
+            f" ([#{pr}]({pr_url})) ([{short}]({commit_url})){closes}" if pr_url
+            else f" ([{short}]({commit_url})){closes}")
+        return Entry(change.type, scope, change.subject, text, breaking, sha, short, commit_url,
+                     pr, pr_url, closes, description, migration, line)
+
+    def sections(self, changes: Sequence[Change]) -> tuple[Section, ...]:
+        """Changes (oldest first) → sections in the configured order, breaking first; entries
+        grouped by scope (unscoped first, then scopes alphabetically; commit order inside)."""
+        groups: dict[str, list[Entry]] = {}
+        lookup, layout, entry = self.lookup, self.layout, self.entry
+        ask = lookup is not None and bool(layout.labels)
+        for change in changes:
+            if change.breaking:
+                groups.setdefault(BREAKING, []).append(entry(change, breaking=True))
+            labels = lookup.labels(change.pr) if ask and change.pr and lookup else ()
+            key = layout.key(change, labels)
+            if key is not None:
+                found = groups.get(key)
+                if found is None:
+                    groups[key] = [entry(change)]
+                else:
+                    found.append(entry(change))
+        order = [(BREAKING, layout.breaking_title)] if BREAKING in groups else []
+        order += layout.order(k for k in groups if k != BREAKING)
+        return tuple(Section(k, title, tuple(sorted(groups[k], key=_scope_key)))
+                     for k, title in order)
+
+    def contributors(self, people: Sequence[Person]) -> tuple[Contributor, ...]:
+        if self.people == "none":
+            return ()
+        out: list[Contributor] = []
+        for p in people:
+            if p.bot and self.people == "humans":
+                continue  # before any lookup: a bot costs no request
+            login = self.lookup.login(p) if self.lookup is not None else None
+            bot = p.bot or bool(login and login.endswith("[bot]"))
+            if bot and self.people == "humans":
+                continue
+            shown = mention(login, self.target) if login else _plain(p.name)
+            out.append(Contributor(p.name, login, p.first, bot, shown + (FIRST if p.first else "")))
+        out.sort(key=lambda c: c.md.casefold())
+        return tuple(out)
+
+    def view(self, release: Release) -> ReleaseView:
+        """The template-facing view of a release, its sections already rendered into `body`."""
+        repo_url = self.repo_url
+        compare = None
+        if release.previous_tag:
+            head = release.tag or release.sha
+            compare = f"{repo_url}/compare/{release.previous_tag}...{head}"
+        secs = self.sections(release.changes)
+        people = self.contributors(release.people) if secs else ()
+        version = str(release.version) if release.version is not None else None
+        bare = ReleaseView(
+            tag=release.tag,
+            title=version or "Unreleased",
+            version=version,
+            date=release.date,
+            previous_tag=release.previous_tag,
+            compare_url=compare,
+            url=f"{repo_url}/releases/tag/{release.tag}" if release.tag else None,
+            prerelease=release.prerelease,
+            sections=secs,
+            empty=not secs,
+            contributors=people,
+            contributors_line=", ".join(c.md for c in people),
+        )
+        if self.env is None:
+            bare.body = _Bundled.sections(bare)
+        else:
+            bare.body = self.render("sections.md.j2", r=bare).rstrip("\n")
+        return bare
+
+    # --- documents -------------------------------------------------------------------------
+    def render(self, name: str, **context: Any) -> str:
+        assert self.env is not None
+        return _strip(_jinja(self.env, name, context, self.repo_url))
+
+    def notes(self, release: Release) -> str:
+        if self.env is None:
+            return _Bundled.release(self.view(release))
+        return self.render("notes.md.j2", r=self.view(release))
+
+    def github_body(self, release: Release) -> str:
+        if self.env is None:
+            return _Bundled.github_body(self.view(release))
+        return self.render("github-release.md.j2", r=self.view(release))
+
+    def changelog_entry(self, release: Release) -> str:
+        if self.env is None:
+            return _Bundled.entry(self.view(release))
+        return self.render("changelog-entry.md.j2", r=self.view(release))
+
+    def write_changelog(self, releases: Iterable[Release], out: TextIO) -> int:
+        """The whole changelog, written release by release: only one release's view and text
+        exist at a time. Into a seekable `out`, releases of a `ReleaseStream` are written while
+        git still reads the history (should it have to start over, `out` is cut back). Returns
+        the number of releases written."""
+        from release.notes import ReleaseStream
+
+        count = 0
+        if self.env is None:
+            out.write(_Bundled.HEADER)
+            if isinstance(releases, ReleaseStream) and out.seekable():
+                mark = out.tell()
+                releases.on_restart = lambda: _cut(out, mark)
+            for release in releases:
+                out.write("\n" + _Bundled.entry(self.view(release)))
+                count += 1
+            return count
+
+        def views() -> Iterator[ReleaseView]:
+            nonlocal count
+            for release in releases:
+                count += 1
+                yield self.view(release)
+
+        stream = _generate(self.env, "changelog.md.j2", {"releases": views()}, self.repo_url)
+        _write_stripped(stream, out)
+        return count
 
 
-def view(release: Release, settings: Settings, env: jinja2.Environment | None = None,
-         ) -> ReleaseView:
-    """The template-facing view of a release, its sections already rendered into `body`."""
-    repo_url = web_url(settings)
-    compare = None
-    if release.previous_tag:
-        head = release.tag or release.sha
-        compare = f"{repo_url}/compare/{release.previous_tag}...{head}"
-    secs = sections(release.changes, repo_url)
-    bare = ReleaseView(
-        tag=release.tag,
-        title=str(release.version) if release.version is not None else "Unreleased",
-        version=str(release.version) if release.version is not None else None,
-        date=release.date,
-        previous_tag=release.previous_tag,
-        compare_url=compare,
-        url=f"{repo_url}/releases/tag/{release.tag}" if release.tag else None,
-        prerelease=release.prerelease,
-        sections=secs,
-        empty=not secs,
-    )
-    env = env or environment(settings)
-    body = _render(settings, "sections.md.j2", env, r=bare).rstrip("\n")
-    return dataclasses.replace(bare, body=body)
+@functools.lru_cache(maxsize=4096)
+def _plain(text: str) -> str:
+    """`md_escape` for the texts that repeat on every release: scopes, names, titles."""
+    return md_escape(text)
+
+
+class _Bundled:
+    """The bundled templates as plain Python (kept byte-identical by a test)."""
+
+    HEADER = ("# Changelog\n\nAll notable changes to the AMEIDE operators chart. Entries are "
+              "written by\n`ameide-release changelog --update` from conventional commits; hand "
+              "edits below a release survive.\n")
+
+    @staticmethod
+    def sections(r: ReleaseView) -> str:
+        parts = [NO_CHANGES + "\n"] if r.empty else []
+        last = len(r.sections) - 1
+        for k, s in enumerate(r.sections):
+            parts.append(f"### {_plain(s.title)}\n\n")
+            for e in s.entries:
+                parts.append(f"- {e.line}\n")
+                if e.description:
+                    parts.append(f"  {e.description}\n")
+                if e.migration:
+                    parts.append(f"  **Migration:** {e.migration}\n")
+            if k != last:
+                parts.append("\n")
+        if r.contributors:
+            parts.append(f"\n### Contributors\n\n{r.contributors_line}\n")
+        return "".join(parts).strip("\n")
+
+    @staticmethod
+    def release(r: ReleaseView) -> str:
+        head = f"[{r.title}]({r.compare_url})" if r.compare_url else r.title
+        date = f" ({r.date})" if r.date else ""
+        return f"## {head}{date}\n\n{r.body}\n"
+
+    @staticmethod
+    def entry(r: ReleaseView) -> str:
+        return f"<!-- release: {r.tag} -->\n" + _Bundled.release(r)
+
+    @staticmethod
+    def github_body(r: ReleaseView) -> str:
+        tail = f"\n\n**Full changelog**: {r.compare_url}" if r.compare_url else ""
+        return f"{r.body}{tail}\n"
 
 
 def environment(settings: Settings) -> jinja2.Environment:
@@ -211,45 +403,90 @@ def environment(settings: Settings) -> jinja2.Environment:
     return env
 
 
-def _render(settings: Settings, name: str, env: jinja2.Environment | None = None,
-            **context: Any) -> str:
+def _template_error(name: str, exc: Exception) -> BadInput:
     import jinja2
 
-    env = env or environment(settings)
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return BadInput(f"template {exc.name or name} line {exc.lineno}: {exc.message}",
+                        "fix the template or remove it to use the bundled one")
+    return BadInput(f"template {name} failed: {exc}",
+                    "fix the template or remove it to use the bundled one")
+
+
+def _generate(env: jinja2.Environment, name: str, context: Mapping[str, Any],
+              repo_url: str) -> Iterator[str]:
+    import jinja2
+
     try:
-        text = env.get_template(name).render(repo_url=web_url(settings), **context)
-    except jinja2.TemplateSyntaxError as exc:
-        raise BadInput(f"template {exc.name or name} line {exc.lineno}: {exc.message}",
-                       "fix the template or remove it to use the bundled one") from None
+        yield from env.get_template(name).generate(repo_url=repo_url, **context)
     except jinja2.TemplateError as exc:
-        raise BadInput(f"template {name} failed: {exc}",
-                       "fix the template or remove it to use the bundled one") from None
+        raise _template_error(name, exc) from None
+
+
+def _jinja(env: jinja2.Environment, name: str, context: Mapping[str, Any], repo_url: str) -> str:
+    return "".join(_generate(env, name, context, repo_url))
+
+
+def _cut(out: TextIO, mark: int) -> None:
+    out.seek(mark)
+    out.truncate()
+
+
+def _strip(text: str) -> str:
     return text.strip("\n") + "\n"
 
 
-def render_notes(release: Release, settings: Settings) -> str:
+def _write_stripped(chunks: Iterable[str], out: TextIO) -> None:
+    """Write `chunks` as `_strip` would shape their concatenation, holding back only newlines."""
+    started = False
+    pending = ""
+    for chunk in chunks:
+        if not started:
+            chunk = chunk.lstrip("\n")
+            if not chunk:
+                continue
+            started = True
+        body = chunk.rstrip("\n")
+        if body:
+            out.write(pending + body)
+            pending = chunk[len(body):]
+        else:
+            pending += chunk
+    out.write("\n")
+
+
+# --- the functions the commands call -----------------------------------------------------------
+
+def render_notes(release: Release, settings: Settings, lookup: Lookup | None = None) -> str:
     """The Markdown `ameide-release notes` prints (no side effects)."""
-    env = environment(settings)
-    return _render(settings, "notes.md.j2", env, r=view(release, settings, env))
+    return Renderer(settings, lookup).notes(release)
 
 
-def render_github_body(release: Release, settings: Settings) -> str:
+def render_github_body(release: Release, settings: Settings,
+                       lookup: Lookup | None = None) -> str:
     """The body of the GitHub release (no side effects)."""
-    env = environment(settings)
-    return _render(settings, "github-release.md.j2", env, r=view(release, settings, env))
+    return Renderer(settings, lookup).github_body(release)
 
 
-def render_changelog_entry(release: Release, settings: Settings) -> str:
+def render_changelog_entry(release: Release, settings: Settings,
+                           lookup: Lookup | None = None) -> str:
     """One release as it sits in CHANGELOG.md, starting with its `<!-- release: TAG -->` marker."""
-    env = environment(settings)
-    return _render(settings, "changelog-entry.md.j2", env, r=view(release, settings, env))
+    return Renderer(settings, lookup).changelog_entry(release)
 
 
-def render_changelog(releases: Sequence[Release], settings: Settings) -> str:
-    """The whole CHANGELOG.md over `releases` (highest version first)."""
-    env = environment(settings)
-    return _render(settings, "changelog.md.j2", env,
-                   releases=[view(r, settings, env) for r in releases])
+def write_changelog(releases: Iterable[Release], settings: Settings, out: TextIO,
+                    lookup: Lookup | None = None) -> int:
+    """The whole CHANGELOG.md over `releases` (highest version first), streamed to `out`;
+    returns the number of releases."""
+    return Renderer(settings, lookup).write_changelog(releases, out)
+
+
+def render_changelog(releases: Iterable[Release], settings: Settings,
+                     lookup: Lookup | None = None) -> str:
+    """`write_changelog` into a string (the empty changelog is the header `--update` uses)."""
+    buf = io.StringIO()
+    write_changelog(releases, settings, buf, lookup)
+    return buf.getvalue()
 
 
 # Artifact Hub `artifacthub.io/changes` kinds.

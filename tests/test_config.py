@@ -92,7 +92,8 @@ def test_every_setting_has_a_global_flag(tmp_path: Path) -> None:
              "github-api": "https://ghe.example/api/v3", "non-conventional": "drop",
              "notes-paths": "x/,y/", "helm-repo-url": "https://charts.example",
              "release-branches": "main,release-*", "dev-registry": "oci://127.0.0.1:5000/dev",
-             "release-pr-branch": "release/next", "expect-public": "true"}
+             "release-pr-branch": "release/next", "mentions": "code", "contributors": "all",
+             "label-sections": "sec: v", "expect-public": "true"}
     args = ["--repo", str(tmp_path)]
     for key in DEFAULTS:
         args += [f"--{key}", valid.get(key, "v")]

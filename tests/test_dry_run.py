@@ -74,7 +74,7 @@ def test_dry_run_shows_the_whole_plan_offline_and_changes_nothing(
     assert "changelog   CHANGELOG.md would gain v1.3.0 at the top" in out
     assert "lint        ok (helm_python" in out
     assert "quote the image tag" in out
-    assert "add a knob \\<b\\>bold\\</b\\>" in out  # Markdown/HTML in subjects is escaped
+    assert "add a knob \\<b>bold\\</b>" in out  # HTML in subjects is neutralised
     assert "readme only" not in out  # docs/ is outside the chart's notes paths
 
 

@@ -18,12 +18,12 @@ import respx
 
 from release.oci.credentials import Credentials
 from release.oci.provenance import sign_chart
-from release.oci.publish import push_chart
 from release.package import PackageResult, read_archive
 from tests.conftest import CliResult
 from tests.fakegithub import TOKEN, FakeGitHub
 from tests.gitutil import GitBuilder
 from tests.oci.conftest import make_package  # noqa: F401 (fixture)
+from tests.pushing import push_chart
 from tests.registry_fixtures import TEST_PASSWORD, TEST_USER, FaultProxy, Registry
 
 ROOT = Path(__file__).resolve().parent.parent

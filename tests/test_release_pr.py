@@ -321,3 +321,21 @@ def test_a_missing_token_and_a_missing_base(origin: Origin, cli: Callable[..., C
         FakeGitHub(router)
         result = run(cli, origin, None, "", "release-pr", "--base", "release-9.9", code=2)
     assert "no branch release-9.9" in result.err and origin.refs() == refs
+
+
+def test_a_squash_merge_with_an_edited_title_still_releases(
+        origin: Origin, github: FakeGitHub, cli: Callable[..., CliResult]) -> None:
+    """release-please's failure mode: an edited title silently skips the release. Here the
+    commit itself says what it releases, whatever its message."""
+    o, w = origin, origin.work
+    w.commit("fix(chart): a fix", {"chart/templates/fix.yaml": "a: 1\n"})
+    o.push("main")
+    run(cli, o, None, "", "release-pr")
+    w.git("fetch", "-q", "origin", "+refs/heads/release/next:refs/remotes/origin/release/next")
+    w.git("merge", "-q", "--squash", "origin/release/next")
+    w.clock += 60
+    w.git("commit", "-q", "-m", "Ship it (#1)")  # a person rewrote the title
+    o.push("main")
+    result = json.loads(run(cli, o, None, "", "release-pr", "--json").out)
+    assert result["action"] == "released" and result["tag"] == "v1.2.4"
+    assert w.git("rev-parse", "v1.2.4^{commit}").strip() == w.head()

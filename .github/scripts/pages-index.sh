@@ -8,7 +8,7 @@
 # rejected as non-fast-forward and the next attempt starts over from the new tip. Re-merging the
 # fresh index is the rebase here: two edits of index.yaml always conflict as text, never as data.
 #
-# Only gh-pages is written, and only index.yaml on it; the checkout's branch, index and working
+# Only gh-pages is written, and only index.yaml and the page made from it (index.html) on it; the checkout's branch, index and working
 # tree are not touched (the commit is built with a private index file). The token, when given in
 # GH_TOKEN, is handed to git fetch/push only, as an HTTP header in the environment, never on a
 # command line or in .git/config.
@@ -63,9 +63,11 @@ for attempt in $(seq 1 "$attempts"); do
     remote_git fetch --quiet --no-tags "$remote" "refs/heads/$branch"
     tip=$(git rev-parse --verify "FETCH_HEAD^{commit}")
     parent=(-p "$tip")
-    if git cat-file -e "$tip:index.yaml" 2>/dev/null; then
-      git cat-file blob "$tip:index.yaml" >"$work/site/index.yaml"
-    fi
+    for file in index.yaml index.html; do
+      if git cat-file -e "$tip:$file" 2>/dev/null; then
+        git cat-file blob "$tip:$file" >"$work/site/$file"
+      fi
+    done
     GIT_INDEX_FILE="$work/index" git read-tree "$tip"
   elif [ "$status" = 2 ]; then
     echo "pages-index: $branch does not exist yet; creating it"
@@ -75,15 +77,19 @@ for attempt in $(seq 1 "$attempts"); do
     exit 1
   fi
 
-  before=$(git hash-object "$work/site/index.yaml" 2>/dev/null || echo none)
+  before=$({ cat "$work/site/index.yaml" "$work/site/index.html" 2>/dev/null || true; } \
+    | git hash-object --stdin)
   "${release_cmd[@]}" index --tag "$tag" --index-dir "$work/site"
-  blob=$(git hash-object -w "$work/site/index.yaml")
-  if [ "$blob" = "$before" ]; then
+  after=$(cat "$work/site/index.yaml" "$work/site/index.html" | git hash-object --stdin)
+  if [ "$after" = "$before" ]; then
     echo "pages-index: $branch already lists $tag; nothing to push"
     exit 0
   fi
 
-  GIT_INDEX_FILE="$work/index" git update-index --add --cacheinfo "100644,$blob,index.yaml"
+  for file in index.yaml index.html; do
+    blob=$(git hash-object -w "$work/site/$file")
+    GIT_INDEX_FILE="$work/index" git update-index --add --cacheinfo "100644,$blob,$file"
+  done
   tree=$(GIT_INDEX_FILE="$work/index" git write-tree)
   commit=$(GIT_AUTHOR_NAME="github-actions[bot]" \
     GIT_AUTHOR_EMAIL="41898282+github-actions[bot]@users.noreply.github.com" \

@@ -16,7 +16,7 @@ import click
 if TYPE_CHECKING:
     from release.config import Settings
     from release.gitrepo import GitRepo
-    from release.steps.base import Runtime
+    from release.steps.base import Runtime, Step, StepOutcome
     from release.target import ReleaseTarget
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,6 +59,17 @@ def runtime(s: Settings, username: str | None = None, password_stdin: bool = Fal
     elif username:
         raise BadInput("--username needs a password", "pipe it to --password-stdin")
     return Runtime(s, dict(os.environ), registry_login=login)
+
+
+def run_alone(step: Step, rt: Runtime) -> StepOutcome:
+    """A single-step command: the step, under its deadline, then the clients closed."""
+    from release.executor import run_steps
+
+    try:
+        (outcome,) = run_steps([step], rt)
+    finally:
+        rt.close()
+    return outcome
 
 
 def resolve_path(path: Path) -> Path:

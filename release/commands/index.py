@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from release.commands.common import emit_json, json_option, settings, target
+from release.commands.common import emit_json, json_option, run_alone, settings, target
 
 
 @click.command("index")
@@ -25,7 +25,6 @@ def index_cmd(ctx: click.Context, tag: str, index_dir: Path, url: str | None,
     """Merge the tag's chart into INDEX_DIR/index.yaml; a listed version is never changed."""
     from dataclasses import replace
 
-    from release.executor import run_steps
     from release.steps.base import Runtime
     from release.steps.build import archive_step, package_step
     from release.steps.index import index_step
@@ -42,7 +41,7 @@ def index_cmd(ctx: click.Context, tag: str, index_dir: Path, url: str | None,
             # the release asset the entry's URL points at.
             package = package_step(release_target, s, Path(tmp)).package
         step = index_step(s, tag, package, index_dir=index_dir, base_url=url)
-        (outcome,) = run_steps([step], Runtime(s, {}))
+        outcome = run_alone(step, Runtime(s, {}))
     if as_json:
         emit_json(outcome.details)
     elif outcome.status == "added":

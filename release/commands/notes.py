@@ -6,17 +6,24 @@ tenth of a second on a 50,000-commit history, interpreter start included.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import click
 
-from release.commands.common import emit_json, info, json_option, resolve_path, runtime, settings
+from release.commands.common import emit_json, info, json_option, resolve_path, run_alone, runtime, settings
 
 if TYPE_CHECKING:
+    from release.config import Settings
+    from release.enrich import GitHubLookup
     from release.gitrepo import GitRepo
     from release.notes import ReleaseTag
 
+T = TypeVar("T")
 
 
 def _tag_at_head(repo: GitRepo, tags: list[ReleaseTag]) -> str | None:
@@ -29,6 +36,55 @@ all_paths_option = click.option("--all-paths", is_flag=True,
                                 help="Ignore notes-paths: every commit.")
 since_prerelease_option = click.option("--since-prerelease", is_flag=True,
                                        help="A final release starts at the last pre-release.")
+github_option = click.option("--github", is_flag=True,
+                             help="Ask the GitHub API (GITHUB_TOKEN or GH_TOKEN) for contributors' "
+                             "logins and pull-request labels; without a token, names are shown.")
+
+
+class _Background(Generic[T]):
+    """One call run on a thread: for a git process that can work while Python imports."""
+
+    def __init__(self, call: Callable[[], T]) -> None:
+        self._call = call
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._call()
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+
+@contextlib.contextmanager
+def _lookup(s: Settings, github: bool) -> Iterator[GitHubLookup | None]:
+    """The GitHub lookup `--github` asks for (None without the flag or a token); what it could
+    not do is said on stderr."""
+    if not github:
+        yield None
+        return
+    from release.enrich import NO_TOKEN, github_lookup
+
+    lookup = github_lookup(s, os.environ)
+    if lookup is None:
+        info(NO_TOKEN)
+        yield None
+        return
+    try:
+        yield lookup
+    finally:
+        lookup.close()
+        if lookup.problem:
+            info(lookup.problem)
 
 
 @click.command("notes")
@@ -41,35 +97,36 @@ since_prerelease_option = click.option("--since-prerelease", is_flag=True,
 @since_prerelease_option
 @click.option("--artifacthub", is_flag=True,
               help="Print the artifacthub.io/changes annotation instead.")
+@github_option
 @click.pass_context
 def notes_cmd(ctx: click.Context, tag: str | None, unreleased: bool, fmt: str, all_paths: bool,
-              since_prerelease: bool, artifacthub: bool) -> None:
+              since_prerelease: bool, artifacthub: bool, github: bool) -> None:
     """Print one release's notes from conventional commits."""
     from release.errors import BadInput
     from release.gitrepo import GitRepo
-    from release.notes import collect, release_tags
 
     if tag is not None and unreleased:
         raise BadInput("--tag and --unreleased both given", "pass one of them")
     s = settings(ctx)
     repo = GitRepo(s.root)
-    tags = release_tags(repo, s.tag_prefix)
+    listing = _Background(repo.tags)  # git lists the tags while the notes modules load
+    from release.notes import collect, release_tags
+    from release.render import artifacthub_changes, render_notes
+
+    tags = release_tags(repo, s.tag_prefix, listing.result())
     if tag is None and not unreleased:
         tag = _tag_at_head(repo, tags)
     release = collect(repo, s, tag, since_prerelease=since_prerelease, all_paths=all_paths,
                       tags=tags)
     if artifacthub:
-        from release.render import artifacthub_changes
-
         text = artifacthub_changes(release, s)
         if fmt == "json":
             emit_json({"artifacthub.io/changes": text})
         else:
             click.echo(text, nl=False)
         return
-    from release.render import render_notes
-
-    markdown = render_notes(release, s)
+    with _lookup(s, github) as lookup:
+        markdown = render_notes(release, s, lookup)
     if fmt == "json":
         from release.commits import bump_level
 
@@ -79,16 +136,15 @@ def notes_cmd(ctx: click.Context, tag: str | None, unreleased: bool, fmt: str, a
         click.echo(markdown, nl=False)
 
 
-def _guard_overwrite(repo: GitRepo, path: Path, text: str) -> None:
-    """A full rewrite may replace a file only when git holds its current content."""
+def _guard_overwrite(repo: GitRepo, path: Path) -> None:
+    """A full rewrite may replace a file only when git holds its current content (an identical
+    file is never replaced, see `changelog.write_full`)."""
     from release.errors import BadInput, Conflict
 
     if not path.exists() and not path.is_symlink():
         return
     if not path.is_file():
         raise BadInput(f"{path} exists and is not a regular file", "choose another --output")
-    if path.read_bytes() == text.encode():
-        return
     rel = repo.relpath(path)
     if rel.startswith("..") or not rel:
         raise Conflict(f"{path} exists outside the repository",
@@ -106,20 +162,24 @@ def _guard_overwrite(repo: GitRepo, path: Path, text: str) -> None:
 @click.option("--tag", default=None, help="With --update: the release to add, existing or to be "
               "tagged at HEAD (default: the highest release reachable from HEAD).")
 @all_paths_option
+@github_option
 @click.pass_context
 def changelog_cmd(ctx: click.Context, output: Path | None, update: bool, tag: str | None,
-                  all_paths: bool) -> None:
+                  all_paths: bool, github: bool) -> None:
     """Write the full changelog over every release, or --update it with one release."""
-    from release import changelog
     from release.errors import BadInput
     from release.gitrepo import GitRepo
     from release.notes import all_releases, collect, previous_release, release_tags
 
     s = settings(ctx)
     repo = GitRepo(s.root)
-    tags = release_tags(repo, s.tag_prefix)
+    if not update and tag is None:
+        # git starts reading the history here; the imports below happen meanwhile.
+        releases = all_releases(repo, s, all_paths=all_paths)
+    from release import changelog
+
     if update:
-        from release.executor import run_steps
+        tags = release_tags(repo, s.tag_prefix)
         from release.steps.base import Runtime
         from release.steps.changelog import changelog_step
 
@@ -132,21 +192,21 @@ def changelog_cmd(ctx: click.Context, output: Path | None, update: bool, tag: st
             tag = found.name
         # A tag not created yet is planned at HEAD: the entry can go into the release commit.
         release = collect(repo, s, tag, planned=True, all_paths=all_paths, tags=tags)
-        (outcome,) = run_steps([changelog_step(s, release, path)], Runtime(s, {}))
+        with _lookup(s, github) as lookup:
+            step = changelog_step(s, release, path, lookup)
+        outcome = run_alone(step, Runtime(s, {}))
         info(f"{path}: added {tag}" if outcome.wrote else f"{path}: already lists {tag}; unchanged")
         return
     if tag is not None:
         raise BadInput("--tag applies to --update only", "drop --tag or add --update")
-    text = changelog.full(all_releases(repo, s, all_paths=all_paths, tags=tags), s)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    path = resolve_path(output)
-    _guard_overwrite(repo, path, text)
-    from release.files import atomic_write
-
-    atomic_write(path, text)
-    info(f"{path}: {len(tags)} releases")
+    with _lookup(s, github) as lookup:
+        if output is None:
+            changelog.print_full(releases, s, lookup)
+            return
+        path = resolve_path(output)
+        changed, count = changelog.write_full(path, releases, s,
+                                              lambda p: _guard_overwrite(repo, p), lookup)
+    info(f"{path}: {count} releases" + ("" if changed else "; unchanged"))
 
 
 @click.command("github-release")
@@ -157,11 +217,12 @@ def changelog_cmd(ctx: click.Context, output: Path | None, update: bool, tag: st
 @all_paths_option
 @since_prerelease_option
 @json_option
+@github_option
 @click.pass_context
 def github_release_cmd(ctx: click.Context, tag: str, asset: tuple[Path, ...], force: bool,
-                       all_paths: bool, since_prerelease: bool, as_json: bool) -> None:
+                       all_paths: bool, since_prerelease: bool, as_json: bool,
+                       github: bool) -> None:
     """Create or update the GitHub release of a tag with its notes and assets."""
-    from release.executor import run_steps
     from release.gitrepo import GitRepo
     from release.notes import collect, release_tags
     from release.steps.github import github_step
@@ -171,12 +232,14 @@ def github_release_cmd(ctx: click.Context, tag: str, asset: tuple[Path, ...], fo
     tags = release_tags(repo, s.tag_prefix)
     release = collect(repo, s, tag, since_prerelease=since_prerelease, all_paths=all_paths,
                       tags=tags)
-    step = github_step(s, release, tags, [resolve_path(a) for a in asset], force=force)
+    from release.render import render_github_body
+
+    with _lookup(s, github) as lookup:
+        body = render_github_body(release, s, lookup) if lookup is not None else None
+    step = github_step(s, release, tags, [resolve_path(a) for a in asset], force=force,
+                       body=body)
     rt = runtime(s)
-    try:
-        (outcome,) = run_steps([step], rt)
-    finally:
-        rt.close()
+    outcome = run_alone(step, rt)
     if as_json:
         emit_json(outcome.details)
         return

@@ -21,6 +21,7 @@ from release.commands.common import (
     json_option,
     plain_http_option,
     registry_login_options,
+    run_alone,
     runtime,
     settings,
     sign_options,
@@ -61,7 +62,6 @@ def push_cmd(ctx: click.Context, tag: str | None, to: str | None, plain_http: bo
              archive: Path | None, username: str | None, password_stdin: bool,
              as_json: bool) -> None:
     """Push the packaged chart; a re-run is safe (same content: 'already published')."""
-    from release.executor import run_steps
     from release.render import web_url
     from release.steps.build import archive_step, package_step, sign_step
     from release.steps.push import push_step
@@ -84,10 +84,7 @@ def push_cmd(ctx: click.Context, tag: str | None, to: str | None, plain_http: bo
         prov = sign_step(package, str(key), keyring, passphrase_file).prov if sign else None
         step = push_step(package, s.registry, prov=prov, plain_http=plain_http, force=force,
                          source=web_url(s))
-        try:
-            (outcome,) = run_steps([step], rt)
-        finally:
-            rt.close()
+        outcome = run_alone(step, rt)
     if as_json:
         emit_json(outcome.details)
         return
@@ -107,6 +104,34 @@ def _push_target(s: Settings, tag: str | None) -> ReleaseTarget:
         raise BadInput("the chart has uncommitted changes, so the archive would not match any "
                        "commit", "commit or stash the changes under the chart directory first")
     return release_target
+
+
+@click.command("artifacthub")
+@to_option
+@plain_http_option
+@registry_login_options
+@json_option
+@click.pass_context
+def artifacthub_cmd(ctx: click.Context, to: str | None, plain_http: bool, username: str | None,
+                    password_stdin: bool, as_json: bool) -> None:
+    """Push artifacthub-repo.yml to the chart's `artifacthub.io` tag (idempotent)."""
+    from release.chart import load_metadata
+    from release.errors import BadInput
+    from release.steps.artifacthub import artifacthub_step
+
+    s = settings(ctx, registry=to)
+    step = artifacthub_step(s, str(load_metadata(s.chart_dir)["name"]), plain_http=plain_http)
+    if step is None:
+        raise BadInput(f"there is no artifacthub-repo.yml in {s.root}",
+                       "create it (owners, optional repositoryID): "
+                       "https://artifacthub.io/docs/topics/repositories/")
+    rt = runtime(s, username, password_stdin)
+    outcome = run_alone(step, rt)
+    if as_json:
+        emit_json(outcome.as_json())
+        return
+    info(f"{outcome.status}: {outcome.detail}")
+    click.echo(f"{step.ref.oci}@{step.digest}")
 
 
 @click.command("verify")
@@ -268,4 +293,4 @@ def _chart_at_tag(s: Settings, tag: str) -> tuple[str, str]:
 
 
 # The commands this module adds to `ameide-release`.
-COMMANDS = (push_cmd, verify_cmd)
+COMMANDS = (push_cmd, verify_cmd, artifacthub_cmd)

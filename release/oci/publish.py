@@ -180,25 +180,6 @@ def publish_upload(upload: ChartUpload, client: RegistryClient, *,
                       skipped=tuple(skipped))
 
 
-def push_chart(
-    package: PackageLike,
-    registry: str,
-    *,
-    credentials: Credentials | None = None,
-    plain_http: bool = False,
-    force: bool = False,
-    prov: Path | None = None,
-    client: RegistryClient | None = None,
-    **client_options: Any,
-) -> PushResult:
-    """`prepare_upload` + `publish_upload` with a client of its own (or the given one)."""
-    upload = prepare_upload(package, registry, plain_http=plain_http, prov=prov)
-    if client is not None:
-        return publish_upload(upload, client, force=force)
-    with registry_client(upload.ref, credentials, push=True, **client_options) as own:
-        return publish_upload(upload, own, force=force)
-
-
 def registry_client(ref: ChartRef, credentials: Credentials | None, *, push: bool = False,
                     **client_options: Any) -> RegistryClient:
     """The client for `ref`'s registry; `push` asks for pull,push tokens for its repository."""
@@ -324,8 +305,3 @@ def _first_difference(manifest: dict[str, Any], blobs: dict[str, bytes],
     if extra:
         return f"unexpected layers: {', '.join(extra)}"
     return None
-
-
-def expected_digest(package: PackageLike, prov: Path | None = None) -> str:
-    """The manifest digest a push of `package` produces (no network)."""
-    return build_artifact(package.path, package.metadata, package.created, prov).digest

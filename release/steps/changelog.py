@@ -15,6 +15,7 @@ from release.steps.base import Runtime, StepCheck, StepOutcome
 if TYPE_CHECKING:
     from release.config import Settings
     from release.notes import Release
+    from release.render import Lookup
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,9 @@ class ChangelogStep:
 
 
 def changelog_step(settings: Settings, release: Release, path: Path | None = None,
-                   ) -> ChangelogStep:
-    """The entry of `release` for the changelog at `path` (default: the `changelog` setting)."""
+                   lookup: Lookup | None = None) -> ChangelogStep:
+    """The entry of `release` for the changelog at `path` (default: the `changelog` setting);
+    `lookup` adds GitHub logins and labels (`--github`)."""
     from release.changelog import has_release, read_changelog
     from release.render import render_changelog_entry
 
@@ -61,5 +63,5 @@ def changelog_step(settings: Settings, release: Release, path: Path | None = Non
     target = path or settings.changelog_path
     text = read_changelog(target)
     return ChangelogStep(target, release.tag, str(release.version),
-                         render_changelog_entry(release, settings),
+                         render_changelog_entry(release, settings, lookup),
                          has_release(text, release.tag, str(release.version)))

@@ -64,7 +64,9 @@ class GitHubStep:
 
 
 def github_step(settings: Settings, release: Release, tags: Sequence[ReleaseTag],
-                assets: Sequence[Path], *, force: bool = False) -> GitHubStep:
+                assets: Sequence[Path], *, force: bool = False,
+                body: str | None = None) -> GitHubStep:
+    """`body` replaces the rendered notes (`github-release --github` renders them with logins)."""
     from release.ghrelease import spec_github_release
 
-    return GitHubStep(spec_github_release(release, settings, tags, assets), force)
+    return GitHubStep(spec_github_release(release, settings, tags, assets, body), force)

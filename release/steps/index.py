@@ -1,7 +1,8 @@
 """The index step: the release's entry in the Helm repository `index.yaml` (`helm repo add`).
 
 The entry (metadata, digest, `created`, the URL of the archive) is computed when the step is
-made. It is written into a local checkout of the repository's branch (`--index-dir`); without
+made. It is written into a local checkout of the repository's branch (`--index-dir`), together
+with `index.html`, the page people read, generated from the index (`release.pages`); without
 one, the release workflow's pages job writes it, and the step only reads the published
 `<helm-repo-url>/index.yaml` when asked to check.
 """
@@ -66,13 +67,19 @@ class IndexStep:
 
     def run(self, runtime: Runtime) -> StepOutcome:
         from release.index import merge_into
+        from release.pages import write_index_html
 
         if self.index_dir is None:
             return StepOutcome(self.name, "skipped", self.describe(), False)
         result = merge_into(self.index_dir, self.entry)
+        page = self.index_dir / "index.html"
+        before = page.read_bytes() if page.is_file() else None
+        write_index_html(self.index_dir, runtime.settings)  # the page people read, kept in step
+        page_changed = page.read_bytes() != before
         return StepOutcome(self.name, result.status,
-                           f"{result.path} {result.status} {result.version}",
-                           result.status == "added", {},
+                           f"{result.path} {result.status} {result.version}"
+                           + ("; index.html rewritten" if page_changed else ""),
+                           result.status == "added" or page_changed, {},
                            {"index": str(result.path), "name": result.name,
                             "version": result.version, "digest": f"sha256:{result.digest}",
                             "url": result.url, "status": result.status})

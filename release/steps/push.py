@@ -56,7 +56,9 @@ class PushStep:
                                 force=self.force)
         return StepOutcome(self.name, result.status, result.message(),
                            result.status != "already-published",
-                           {"oci-reference": self.reference, "manifest-digest": result.digest},
+                           {"oci-reference": self.reference, "manifest-digest": result.digest,
+                            "oci-repository": f"{self.upload.ref.host}/"
+                                              f"{self.upload.ref.repository}"},
                            result.as_dict())
 
 

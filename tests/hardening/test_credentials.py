@@ -16,12 +16,12 @@ from release.ghrelease import asset_specs, sync_github_release
 from release.github import GitHub
 from release.oci.client import RegistryClient
 from release.oci.credentials import Credentials
-from release.oci.publish import push_chart
 from release.package import PackageResult
 from release.retry import RetryPolicy
 from tests.conftest import CliResult
 from tests.fakegithub import API, TOKEN, FakeGitHub
 from tests.hostile import Answer, Listener, Scripted, Seen, self_signed
+from tests.pushing import push_chart
 
 SECRET = "hunter2-" + "registry-secret"
 CREDS = Credentials("robot", SECRET, "the test")

@@ -15,10 +15,11 @@ import httpx
 import pytest
 
 from release.errors import Conflict
-from release.oci.publish import PushResult, prepare_upload, push_chart
+from release.oci.publish import PushResult, prepare_upload
 from release.package import PackageResult
 from release.retry import RetryPolicy
 from tests.hostile import Answer, Scripted, Seen
+from tests.pushing import push_chart
 from tests.registry_fixtures import Registry
 
 pytestmark = pytest.mark.registry

@@ -143,3 +143,23 @@ def test_without_package_builds_the_tag(gitrepo: GitBuilder, tmp_path: Path,
     assert entry["created"] == datetime.fromtimestamp(commit_time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert entry["urls"] == [
         "https://github.com/ameideio/ameide-core/releases/download/v1.2.3/demo-1.2.3.tgz"]
+
+
+def test_the_page_for_people_is_written_beside_the_index(gitrepo: GitBuilder, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str],
+                                                         ) -> None:
+    from tests.charts import DEMO
+
+    gitrepo.commit("feat(chart): demo", dict(DEMO))
+    gitrepo.tag("v1.2.3")
+    site = tmp_path / "site"
+    site.mkdir()
+    code, _, err = run(["--repo", str(gitrepo.root), "index", "--tag", "v1.2.3",
+                        "--index-dir", str(site)], capsys)
+    assert code == 0, err
+    page = (site / "index.html").read_text()
+    assert "demo" in page and "1.2.3" in page and "helm install" in page
+    before = (site / "index.html").stat().st_mtime_ns
+    code, _, err = run(["--repo", str(gitrepo.root), "index", "--tag", "v1.2.3",
+                        "--index-dir", str(site)], capsys)
+    assert code == 0 and (site / "index.html").stat().st_mtime_ns == before  # not rewritten

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from release import index as ix
+from release.package import read_archive
 from tests.index.conftest import ChartFactory, sha256_hex
 
 
@@ -68,14 +69,14 @@ def site() -> Iterator[Site]:
 
 def publish(site: Site, pages: Path, tgz: Path, created: int) -> ix.IndexResult:
     """What a release does: asset on the release URL, entry merged into the pages index."""
-    metadata = ix.archive_metadata(tgz)
-    tag = f"v{metadata['version']}"
-    filename = f"{metadata['name']}-{metadata['version']}.tgz"
+    package = read_archive(tgz)
+    tag = f"v{package.version}"
+    filename = f"{package.name}-{package.version}.tgz"
     base = f"{site.base}/releases/download/{tag}"
     site.files[f"/releases/download/{tag}/{filename}"] = tgz
     site.files["/index.yaml"] = pages / "index.yaml"
-    return ix.update_index(pages, metadata, ix.sha256_file(tgz), created,
-                           ix.join_url(base, filename))
+    return ix.merge_into(pages, ix.index_entry(package.metadata, package.digest, created,
+                                               ix.join_url(base, filename)))
 
 
 def test_helm_reads_the_index_and_pulls_each_version(site: Site, tmp_path: Path,
@@ -158,7 +159,8 @@ def test_helm_reads_back_every_string_as_written(site: Site, tmp_path: Path) -> 
                 "description": "line one\nline two: with colon # and hash",
                 "keywords": [t for t in TRICKY if t],
                 "annotations": {f"k{i}": t for i, t in enumerate(TRICKY)}}
-    ix.update_index(pages, metadata, "ab" * 32, 1_700_000_000, f"{site.base}/demo-1.0.0.tgz")
+    ix.merge_into(pages, ix.index_entry(metadata, "ab" * 32, 1_700_000_000,
+                                        f"{site.base}/demo-1.0.0.tgz"))
 
     [entry] = helm_python.repo_index(site.base)["entries"]["demo"]
 

@@ -11,6 +11,7 @@ import yaml
 
 from release import index as ix
 from release.errors import BadInput, Conflict, SystemFailure
+from release.package import read_archive
 from tests.index.conftest import ChartFactory, sha256_hex
 
 T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
@@ -18,10 +19,10 @@ T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
 
 def add(index_dir: Path, tgz: Path, created: int = T0, base: str = "https://example.test/c"
         ) -> ix.IndexResult:
-    metadata = ix.archive_metadata(tgz)
-    filename = f"{metadata['name']}-{metadata['version']}.tgz"
-    return ix.update_index(index_dir, metadata, ix.sha256_file(tgz), created,
-                           ix.join_url(base, filename))
+    package = read_archive(tgz)
+    filename = f"{package.name}-{package.version}.tgz"
+    return ix.merge_into(index_dir, ix.index_entry(package.metadata, package.digest, created,
+                                                   ix.join_url(base, filename)))
 
 
 def read(index_dir: Path) -> dict[str, Any]:
@@ -339,6 +340,6 @@ def test_archive_metadata_errors(tmp_path: Path) -> None:
     bogus = tmp_path / "x.tgz"
     bogus.write_bytes(b"not a tarball")
     with pytest.raises(BadInput, match="not a gzipped chart archive"):
-        ix.archive_metadata(bogus)
+        read_archive(bogus)
     with pytest.raises(BadInput, match="does not exist"):
-        ix.archive_metadata(tmp_path / "missing.tgz")
+        read_archive(tmp_path / "missing.tgz")

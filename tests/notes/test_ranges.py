@@ -257,7 +257,7 @@ def test_all_releases_matches_collect_for_every_tag(gitrepo: GitBuilder) -> None
     repo = GitRepo(g.root)
     for kw in ({}, {"all_paths": True}, {"since_prerelease": True}):
         settings = make_settings(g)
-        every = all_releases(repo, settings, **kw)  # type: ignore[arg-type]
+        every = list(all_releases(repo, settings, **kw))  # type: ignore[arg-type]
         assert [r.tag for r in every] == ["v1.0.1", "v1.0.0", "v0.2.1", "v0.2.0",
                                           "v0.2.0-rc.1", "v0.1.0"]
         for r in every:
@@ -269,4 +269,4 @@ def test_all_releases_matches_collect_for_every_tag(gitrepo: GitBuilder) -> None
 
 def test_all_releases_without_tags(gitrepo: GitBuilder) -> None:
     gitrepo.commit("feat: a")
-    assert all_releases(GitRepo(gitrepo.root), make_settings(gitrepo)) == []
+    assert list(all_releases(GitRepo(gitrepo.root), make_settings(gitrepo))) == []

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from release.commits import Change
+from release.config import load_settings
 from release.errors import BadInput
 from release.gitrepo import GitRepo
+from release.markdown import md_escape
 from release.notes import Release, all_releases, collect
 from release.render import (
+    Renderer,
     artifacthub_changes,
-    md_escape,
     render_changelog,
     render_github_body,
     render_notes,
-    sections,
     shorten,
 )
 from tests.gitutil import GitBuilder
@@ -66,19 +68,20 @@ def test_shorten() -> None:
     assert len(long) == 300 and long.endswith("…")
 
 
-def test_section_order_and_scope_grouping() -> None:
+def test_section_order_and_scope_grouping(tmp_path: Path) -> None:
     def c(t: str, scope: str | None, s: str, **kw: object) -> Change:
         return Change("f" * 40, t, scope, s, **kw)  # type: ignore[arg-type]
 
-    secs = sections([c("chore", None, "c1"), c("fix", "zeta", "f1"), c("fix", None, "f2"),
+    renderer = Renderer(load_settings(tmp_path, {"github-repository": "o/r"}, environ={}))
+    secs = renderer.sections([c("chore", None, "c1"), c("fix", "zeta", "f1"), c("fix", None, "f2"),
                      c("fix", "Alpha", "f3"), c("feat", "x", "n1", breaking=True,
                                                  breaking_text="bt"),
                      c("other", None, "o1", conventional=False), c("deps", None, "d1"),
-                     c("perf", None, "p1")], URL)
+                     c("perf", None, "p1")])
     assert [s.title for s in secs] == ["Breaking changes", "Features", "Bug fixes",
                                        "Performance", "Chores", "Deps", "Other"]
     assert [e.subject for e in secs[2].entries] == ["f2", "f3", "f1"]
-    assert secs[0].entries[0].text == "bt"
+    assert secs[0].entries[0].text == "n1" and secs[0].entries[0].description == "bt"
 
 
 def test_notes_golden(shown: GitBuilder, golden: Callable[[str, str], None]) -> None:
@@ -86,7 +89,7 @@ def test_notes_golden(shown: GitBuilder, golden: Callable[[str, str], None]) -> 
     release = collect(GitRepo(shown.root), s, "v1.1.0")
     text = render_notes(release, s)
     golden("notes-v1.1.0.md", text)
-    assert "<script>" not in text and "\\<script\\>" in text
+    assert not re.search(r"(?<!\\)<", text) and "\\<script>alert(1)\\</script>" in text
     assert "outside the chart" not in text
     assert text.index("### Breaking changes") < text.index("### Features") < text.index(
         "### Bug fixes") < text.index("### Performance") < text.index("### Documentation")
@@ -168,3 +171,23 @@ def test_artifacthub_changes(shown: GitBuilder, golden: Callable[[str, str], Non
     empty = Release(tag="v9.9.9", version=None, sha="0" * 40, date=None, previous_tag=None,
                     previous_version=None)
     assert yaml.safe_load(artifacthub_changes(empty, s)) == []
+
+
+def test_bundled_python_equals_the_bundled_templates(shown: GitBuilder) -> None:
+    """Without a templates directory the bundled templates run as plain Python; through Jinja
+    (an empty templates directory falls back to them) the bytes are the same."""
+    shown.commit("feat!: go\n\nBREAKING CHANGE: all gone. To migrate, come back.\n\n"
+                 "Co-authored-by: Zed <zed@example.org>\nFixes #4")
+    shown.tag("v2.0.0")
+    (shown.root / "tpl").mkdir()
+    plain = make_settings(shown, github_repository="o/r")
+    jinja = make_settings(shown, github_repository="o/r", templates="tpl")
+    repo = GitRepo(shown.root)
+    releases = list(all_releases(repo, plain))
+    assert render_changelog(releases, plain) == render_changelog(releases, jinja)
+    assert render_changelog([], plain) == render_changelog([], jinja)
+    unreleased = collect(repo, plain, None)
+    for r in [*releases, unreleased]:
+        assert render_notes(r, plain) == render_notes(r, jinja)
+        assert render_github_body(r, plain) == render_github_body(r, jinja)
+    assert "**Migration:** To migrate, come back." in render_notes(releases[0], jinja)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from release.oci.publish import expected_digest
 from release.package import PackageResult, build
 from tests.oci.conftest import COMMIT_TIME, write_chart
+from tests.pushing import expected_digest
 from tests.registry_fixtures import TEST_PASSWORD, TEST_USER, Fault, FaultProxy, Registry
 
 pytestmark = pytest.mark.registry

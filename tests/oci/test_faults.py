@@ -9,9 +9,9 @@ from collections.abc import Callable
 import pytest
 
 from release.errors import ReleaseError
-from release.oci.publish import expected_digest, push_chart
 from release.package import PackageResult
 from release.retry import RetryPolicy
+from tests.pushing import expected_digest, push_chart
 from tests.registry_fixtures import Fault, FaultProxy, Registry
 
 pytestmark = pytest.mark.registry

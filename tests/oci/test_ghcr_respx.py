@@ -19,9 +19,9 @@ from release.oci.auth import parse_challenge
 from release.oci.client import CHUNK_SIZE, RegistryClient
 from release.oci.content import Blob
 from release.oci.credentials import Credentials
-from release.oci.publish import push_chart
 from release.package import PackageResult
 from release.retry import RetryPolicy
+from tests.pushing import push_chart
 
 GHCR = "https://ghcr.io"
 REPO = "ameideio/charts/demo"

@@ -16,11 +16,12 @@ from release.errors import Conflict, RemoteError
 from release.oci.artifact import CHART_MEDIA_TYPE, CONFIG_MEDIA_TYPE
 from release.oci.client import RegistryClient
 from release.oci.credentials import Credentials
-from release.oci.publish import expected_digest, push_chart, verify_chart
+from release.oci.publish import verify_chart
 from release.oci.reference import chart_ref
 from release.package import PackageResult, read_archive
 from release.retry import RetryPolicy
 from tests.oci.conftest import COMMIT_TIME
+from tests.pushing import expected_digest, push_chart
 from tests.registry_fixtures import TEST_PASSWORD, TEST_USER, Fault, FaultProxy, Registry
 
 pytestmark = pytest.mark.registry

@@ -25,9 +25,8 @@ from tests.trust.browser import Browser
 
 HOSTILE = "<script>window.__pwned = 1; document.title = 'pwned'</script>" \
           "<img src=x onerror=\"window.__pwned = 2\">"
-IDENTITY = (r"^https://github\.com/ameideio/ameide-core/\.github/workflows/release\.yml"
-            r"@refs/tags/v{}$")
-RC_TAG = r"1\.1\.0-rc\.1"
+IDENTITY = (r"^https://github\.com/ameideio/ameide-core/\.github/workflows/"
+            r"(release\.yml|release-pr\.yml)@refs/(tags/.+|heads/(main|release-.*))$")
 
 
 def settings(tmp_path: Path, **flags: str) -> Settings:
@@ -78,7 +77,7 @@ def test_commands_links_and_marks(tmp_path: Path) -> None:
         "helm repo update ameide-core\n"
         "helm install ameide-operators ameide-core/ameide-operators --version 1.1.0-rc.1",
         "cosign verify ghcr.io/ameideio/charts/ameide-operators:1.1.0-rc.1 \\\n"
-        "  --certificate-identity-regexp '" + IDENTITY.format(RC_TAG) + "' \\\n"
+        "  --certificate-identity-regexp '" + IDENTITY + "' \\\n"
         "  --certificate-oidc-issuer https://token.actions.githubusercontent.com",
         "gh attestation verify oci://ghcr.io/ameideio/charts/ameide-operators:0.9.0 "
         "-R ameideio/ameide-core",
@@ -134,7 +133,8 @@ def test_repository_url(tmp_path: Path) -> None:
     assert default_repository_url(settings(tmp_path)) == "https://ameideio.github.io/ameide-core"
     assert default_repository_url(settings(tmp_path, **{"github-repository": "Org/org.github.io"})
                                   ) == "https://org.github.io"
-    ghes = settings(tmp_path, **{"github-api": "https://ghe.example.com/api/v3"})
+    ghes = settings(tmp_path, **{"github-api": "https://ghe.example.com/api/v3",
+                                 "helm-repo-url": ""})
     with pytest.raises(BadInput, match="GitHub Enterprise"):
         render_index_html(new_index(), ghes)
     page = render_index_html(index_of({"c": [entry("1.0.0")]}), ghes,
@@ -145,6 +145,10 @@ def test_repository_url(tmp_path: Path) -> None:
         render_index_html(new_index(), ghes, repository_url="http://charts.example.com")
     assert "No chart has been published here yet." in render_index_html(new_index(),
                                                                        settings(tmp_path))
+    # the helm-repo-url setting names where the repository is served
+    custom = settings(tmp_path, **{"helm-repo-url": "https://charts.example.org/ameide"})
+    assert "helm repo add ameide-core https://charts.example.org/ameide\n" in html.unescape(
+        render_index_html(index_of({"c": [entry("1.0.0")]}), custom))
 
 
 # --- in a real browser -----------------------------------------------------------------------

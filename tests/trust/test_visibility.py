@@ -15,7 +15,7 @@ import pytest
 import respx
 
 from release.oci.credentials import Credentials
-from release.oci.publish import prepare_upload, push_chart
+from release.oci.publish import prepare_upload
 from release.oci.reference import ChartRef, chart_ref
 from release.oci.visibility import anonymous_access
 from release.package import PackageResult, build
@@ -25,6 +25,7 @@ from tests.conftest import CliResult
 from tests.fakegithub import TOKEN, FakeGitHub
 from tests.gitutil import GitBuilder
 from tests.oci.conftest import CHART_YAML, COMMIT_TIME, write_chart
+from tests.pushing import push_chart
 from tests.registry_fixtures import TEST_PASSWORD, TEST_USER, Registry
 
 pytestmark = pytest.mark.registry

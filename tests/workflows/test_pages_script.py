@@ -46,12 +46,14 @@ import subprocess, sys
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from release import index as ix
+from release.package import read_archive
 def git(*args, cwd={clone!r}):
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 git("clone", "-q", "-b", "gh-pages", {origin!r}, {clone!r}, cwd="/")
 p = Path({package!r})
-ix.update_index(Path({clone!r}), ix.archive_metadata(p), ix.sha256_file(p), 1700000000,
-                "https://charts.example/demo-1.1.0.tgz")
+a = read_archive(p)
+ix.merge_into(Path({clone!r}), ix.index_entry(a.metadata, a.digest, 1700000000,
+                                              "https://charts.example/demo-1.1.0.tgz"))
 git("add", "index.yaml")
 git("-c", "user.name=c", "-c", "user.email=c@x", "commit", "-qm", "index: add v1.1.0")
 git("push", "-q", "origin", "gh-pages")
@@ -131,7 +133,8 @@ def test_first_release_creates_gh_pages(setup: Setup) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "creating it" in proc.stdout
     assert setup.versions() == ["1.0.0"]
-    assert setup.git("ls-tree", "--name-only", "gh-pages").split() == ["index.yaml"]
+    assert setup.git("ls-tree", "--name-only", "gh-pages").split() == ["index.html",
+                                                                        "index.yaml"]
     assert setup.git("log", "--format=%P|%s|%an", "gh-pages").strip() == \
         "|index: add v1.0.0|github-actions[bot]"
     # the checkout it ran in is untouched: same refs, same branch, clean tree
@@ -154,7 +157,8 @@ def test_next_release_adds_on_top_and_keeps_other_files(setup: Setup) -> None:
 
     assert proc.returncode == 0, proc.stderr
     assert setup.versions() == ["1.2.3", "1.0.0"]
-    assert setup.git("ls-tree", "--name-only", "gh-pages").split() == ["README.md", "index.yaml"]
+    assert setup.git("ls-tree", "--name-only", "gh-pages").split() == ["README.md", "index.html",
+                                                                        "index.yaml"]
     assert setup.git("log", "--format=%s", "gh-pages").split("\n")[:3] == [
         "index: add v1.2.3", "readme", "index: add v1.0.0"]
 

