@@ -154,6 +154,7 @@ def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
     """Pull the published chart, check every digest, compare with a rebuild of the tag, and
     list the signatures and attestations that name its digest."""
     from release.errors import BadInput, Conflict
+    from release.ghactions import signing_identity_regexp
     from release.oci.protections import find_protections, verify_commands
     from release.oci.publish import verify_chart
     from release.oci.reference import chart_ref
@@ -184,7 +185,9 @@ def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
             requests = client.requests
         finally:
             rt.close()
-    commands = verify_commands(ref, result.digest or "", web_url(s))
+    repo_web = web_url(s)
+    commands = verify_commands(ref, result.digest or "", repo_web,
+                               signing_identity_regexp(repo_web, list(s["release-branches"])))
     if as_json:
         emit_json({**result.as_dict(), "requests": requests,
                    "protections": report.as_json() if report else None,

@@ -424,18 +424,16 @@ def _text(value: Any) -> str:
     return "".join(c if c.isprintable() else "?" for c in text)
 
 
-def verify_commands(ref: ChartRef, digest: str, web_url: str) -> dict[str, str]:
-    """The commands that check what this tool cannot: the keyless signature of `digest` made by
-    this repository's release workflows (`cosign verify`), and its build provenance (`gh
-    attestation verify`). `web_url` is the repository's web address (github.com or GitHub
-    Enterprise)."""
+def verify_commands(ref: ChartRef, digest: str, web_url: str, identity: str) -> dict[str, str]:
+    """The commands that check what this tool cannot: the keyless signature of `digest`
+    (`cosign verify`, with `identity` the certificate identity regexp of the workflows that
+    sign: `ghactions.signing_identity_regexp`) and its build provenance (`gh attestation
+    verify`). `web_url` is the repository's web address, on github.com or GitHub Enterprise
+    (whose Actions tokens come from `https://HOST/_services/token`)."""
     from urllib.parse import urlsplit
 
     parts = urlsplit(web_url)
     owner_repo, host = parts.path.strip("/"), parts.netloc
-    # "." is the only regexp metacharacter a host, an owner or a repository name can hold
-    escaped = f"{host}/{owner_repo}".replace(".", r"\.")
-    identity = rf"^https://{escaped}/\.github/workflows/release(-pr)?\.yml@refs/.*$"
     issuer = ("https://token.actions.githubusercontent.com" if host == "github.com"
               else f"https://{host}/_services/token")
     image = f"{ref.host}/{ref.repository}"

@@ -38,7 +38,10 @@ from tests.trust.cosign_layouts import (
 
 pytestmark = pytest.mark.registry
 
-IDENTITY = r"'^https://github\.com/o/r/\.github/workflows/release(-pr)?\.yml@refs/.*$'"
+# the identity the release workflows sign with (ghactions.signing_identity_regexp), as README's
+# "Signatures and provenance" and index.html show it
+IDENTITY = (r"'^https://github\.com/o/r/\.github/workflows/(release\.yml|release-pr\.yml)"
+            r"@refs/(tags/.+|heads/(main|release-.*))$'")
 ISSUER = "--certificate-oidc-issuer https://token.actions.githubusercontent.com"
 # what `verify` itself costs on an open registry: HEAD the tag, GET the manifest, config, chart
 VERIFY_REQUESTS = 4
@@ -412,11 +415,11 @@ def test_the_verify_commands_for_github_enterprise() -> None:
     from release.oci.reference import ChartRef
 
     ref = ChartRef("registry.ghe.example", "team/charts/demo", "1.2.3_build.1")
-    commands = verify_commands(ref, "sha256:" + "e" * 64, "https://ghe.example/team/app.v2")
+    commands = verify_commands(ref, "sha256:" + "e" * 64, "https://ghe.example/team/app",
+                               "^IDENTITY$")
     assert commands["cosign"] == (
         f"cosign verify registry.ghe.example/team/charts/demo@sha256:{'e' * 64} "
-        r"--certificate-identity-regexp '^https://ghe\.example/team/app\.v2/\.github/workflows/"
-        r"release(-pr)?\.yml@refs/.*$' --certificate-oidc-issuer "
+        "--certificate-identity-regexp '^IDENTITY$' --certificate-oidc-issuer "
         "https://ghe.example/_services/token")
     assert commands["gh"] == ("gh attestation verify oci://registry.ghe.example/team/charts/demo:"
-                              "1.2.3_build.1 -R team/app.v2")
+                              "1.2.3_build.1 -R team/app")
