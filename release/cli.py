@@ -39,6 +39,7 @@ SETTING_FLAGS = {
     "contributors": "humans | all | none: the contributors line of the notes (all: bots too).",
     "sections": "Notes sections in order, comma-separated 'type: Title' entries.",
     "label-sections": "With --github: 'label: type' entries, comma-separated.",
+    "expect-public": "true | false: a package anonymous users cannot pull fails publish (exit 4).",
 }
 
 

@@ -22,7 +22,8 @@ from release.errors import BadInput
 
 ENV_PREFIX = "AMEIDE_RELEASE_"
 
-# key -> default. Lists are comma-separated in the environment.
+# key -> default. Lists are comma-separated in the environment; booleans are true/false
+# (TOML booleans in pyproject.toml, the words "true" and "false" in the environment and flags).
 DEFAULTS: dict[str, Any] = {
     "chart": "chart",
     "registry": "oci://ghcr.io/ameideio/charts",
@@ -48,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
                  "test: Tests", "style: Style", "chore: Chores", "*", "other: Other"],
     # "label: section" — with --github, a pull request carrying the label goes to that section.
     "label-sections": [],
+    "expect-public": False,
 }
 
 CHOICES: dict[str, tuple[str, ...]] = {"non-conventional": ("other", "drop"),
@@ -89,6 +91,10 @@ class Settings:
         return str(self.values["github-repository"])
 
     @property
+    def expect_public(self) -> bool:
+        return bool(self.values["expect-public"])
+
+    @property
     def github_api(self) -> str:
         return str(self.values["github-api"]).rstrip("/")
 
@@ -103,6 +109,15 @@ def env_name(key: str) -> str:
 
 def _coerce(key: str, value: Any, origin: str) -> Any:
     default = DEFAULTS[key]
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value in ("true", "false"):
+            return value == "true"
+        shown = value[:20] if isinstance(value, str) else type(value).__name__
+        raise BadInput(f"{origin}: '{key}' must be true or false, got {shown!r}",
+                       f"write it as {key} = true in pyproject.toml, or true/false in the "
+                       "environment and on the command line")
     if isinstance(default, list):
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]

@@ -25,6 +25,8 @@ YAML_DEPTH_MAX = 200  # nesting; Go's yaml.v3 and libyaml have similar guards
 MANIFEST_MAX = 4 * MiB  # distribution and GHCR refuse bigger manifests; we read no more
 TOKEN_RESPONSE_MAX = 1 * MiB  # a token service answer
 ERROR_BODY_MAX = 64 * 1024  # what we read of an error answer to explain it
+SIGNATURE_LAYER_MAX = 1 * MiB  # one signature or attestation layer (a SLSA bundle is ~10 KiB)
+SIGNATURE_READS_MAX = 64  # manifests and layers `verify` reads to list what protects a digest
 
 # --- GitHub ----------------------------------------------------------------------------------------
 GITHUB_RESPONSE_MAX = 16 * MiB  # one REST answer (a release with 1,000 assets is ~1 MiB)

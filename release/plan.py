@@ -113,13 +113,14 @@ def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
     `release` (the notes data) is computed from the target unless given (a dev chart's)."""
     from release.lint import load_engine
     from release.notes import collect
-    from release.render import render_notes
+    from release.render import render_notes, web_url
     from release.steps.artifacthub import artifacthub_step
     from release.steps.build import lint_step, package_step, sign_step
     from release.steps.changelog import changelog_step
     from release.steps.github import github_step
     from release.steps.index import index_step
     from release.steps.push import push_step
+    from release.steps.visibility import visibility_step
     from release.version import image_tags
 
     opts = options or PlanOptions()
@@ -137,15 +138,18 @@ def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
         sign = (sign_step(package.package, opts.sign_key, opts.keyring, opts.passphrase_file)
                 if opts.sign_key else None)
         prov = sign.prov if sign else None
+        source = web_url(settings)  # the manifest's image.source when Chart.yaml names none
         if dev:  # a chart per commit: no tag, index, CHANGELOG or release
             later: list[Step] = [push_step(package.package, str(settings["dev-registry"]),
                                            prov=prov, plain_http=opts.plain_http,
-                                           force=opts.force)]
+                                           force=opts.force, source=source)]
         else:
             hub = artifacthub_step(settings, package.package.name, plain_http=opts.plain_http)
+            push = push_step(package.package, settings.registry, prov=prov,
+                             plain_http=opts.plain_http, force=opts.force, source=source)
             later = [
-                push_step(package.package, settings.registry, prov=prov,
-                          plain_http=opts.plain_http, force=opts.force),
+                push,
+                visibility_step(push, settings),
                 *([hub] if hub else []),
                 index_step(settings, target.tag, package.package, index_dir=opts.index_dir,
                            base_url=opts.index_url),

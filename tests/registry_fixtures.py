@@ -82,6 +82,10 @@ class TokenServer:
     field_name: str = "token"  # or "access_token"
     expire_all: bool = False  # hand out tokens that are already expired
     bad_token: str | None = None  # hand out this string instead of a signed token
+    # Namespaces whose packages are private: an anonymous token request for them is refused
+    # ("refuse", GHCR's 401) or answered with a token granting nothing ("empty", Docker Hub's
+    # way, so the registry itself says 401). Every other namespace allows anonymous pulls.
+    private: dict[str, str] = field(default_factory=dict)
     port: int = 0
     requests: list[dict[str, Any]] = field(default_factory=list)
 
@@ -132,6 +136,16 @@ class TokenServer:
                   "nbf": now - 5, "iat": now, "jti": uuid.uuid4().hex, "access": access}
         return jwt.encode(claims, self._key_pem, algorithm="RS256", headers={"x5c": [self._x5c]})
 
+    def private_mode(self, scopes: list[str]) -> str | None:
+        """How an anonymous request for `scopes` is answered: None (granted) or the mode of the
+        private namespace one of them names."""
+        for scope in " ".join(scopes).split():
+            name = ":".join(scope.split(":")[1:-1])
+            for namespace, mode in self.private.items():
+                if name.startswith(namespace + "/"):
+                    return mode
+        return None
+
     def start(self) -> None:
         outer = self
 
@@ -173,8 +187,14 @@ class TokenServer:
                 elif auth:
                     self._reply(401, {"details": "unsupported authorization"})
                     return
-                token = outer.bad_token or outer.make_token(scopes, user or "anonymous",
-                                                            expired=outer.expire_all)
+                mode = None if user else outer.private_mode(scopes)
+                if mode == "refuse":
+                    self._reply(401, {"errors": [{"code": "UNAUTHORIZED",
+                                                  "message": "authentication required"}]})
+                    return
+                token = outer.bad_token or outer.make_token(
+                    [] if mode == "empty" else scopes, user or "anonymous",
+                    expired=outer.expire_all)
                 self._reply(200, {outer.field_name: token, "expires_in": outer.lifetime})
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)

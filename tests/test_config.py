@@ -93,7 +93,7 @@ def test_every_setting_has_a_global_flag(tmp_path: Path) -> None:
              "notes-paths": "x/,y/", "helm-repo-url": "https://charts.example",
              "release-branches": "main,release-*", "dev-registry": "oci://127.0.0.1:5000/dev",
              "release-pr-branch": "release/next", "mentions": "code", "contributors": "all",
-             "label-sections": "sec: v"}
+             "label-sections": "sec: v", "expect-public": "true"}
     args = ["--repo", str(tmp_path)]
     for key in DEFAULTS:
         args += [f"--{key}", valid.get(key, "v")]
@@ -104,3 +104,30 @@ def test_every_setting_has_a_global_flag(tmp_path: Path) -> None:
     data = json.loads(result.output)
     assert {k: v["source"] for k, v in data.items()} == {k: f"flag --{k}" for k in DEFAULTS}
     assert data["notes-paths"]["value"] == ["x/", "y/"]
+
+
+def test_expect_public_is_a_boolean_in_every_layer(tmp_path: Path) -> None:
+    assert load_settings(tmp_path, environ={}).expect_public is False
+    write_pyproject(tmp_path, "expect-public = true")
+    assert load_settings(tmp_path, environ={}).expect_public is True
+    s = load_settings(tmp_path, environ={"AMEIDE_RELEASE_EXPECT_PUBLIC": "false"})
+    assert s.expect_public is False and s.sources["expect-public"] == \
+        "env AMEIDE_RELEASE_EXPECT_PUBLIC"
+    assert load_settings(tmp_path, flags={"expect-public": "false"}, environ={}).expect_public \
+        is False
+    for layer in ({"environ": {"AMEIDE_RELEASE_EXPECT_PUBLIC": "yes"}},
+                  {"flags": {"expect-public": "True"}, "environ": {}}):
+        with pytest.raises(BadInput, match="'expect-public' must be true or false"):
+            load_settings(tmp_path, **layer)  # type: ignore[arg-type]
+    write_pyproject(tmp_path, "expect-public = 1")
+    with pytest.raises(BadInput, match=r"pyproject\.toml: 'expect-public' must be true or "
+                                       r"false, got 'int'"):
+        load_settings(tmp_path, environ={})
+
+
+def test_config_shows_booleans_as_written(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["--repo", str(tmp_path), "--expect-public", "true",
+                                      "config"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("expect-public"))
+    assert line.split()[1] == "true" and line.endswith("(flag --expect-public)")

@@ -79,8 +79,8 @@ def test_dry_run_online_says_what_publish_would_do_and_only_reads(
     first = online("--json")
     assert first.code == 0, first
     assert verdicts(first) == {"package": "local", "lint": "local", "push": "would create",
-                               "index": "would create", "changelog": "would create",
-                               "github": "would create"}
+                               "visibility": "would create", "index": "would create",
+                               "changelog": "would create", "github": "would create"}
     only_reads()
     assert not (pages / "index.yaml").exists()
 
@@ -94,8 +94,8 @@ def test_dry_run_online_says_what_publish_would_do_and_only_reads(
     again = online("--json")
     assert again.code == 0, again
     assert verdicts(again) == {"package": "local", "lint": "local", "push": "already done",
-                               "index": "already done", "changelog": "already done",
-                               "github": "already done"}
+                               "visibility": "already done", "index": "already done",
+                               "changelog": "already done", "github": "already done"}
     only_reads()
     text = online()
     assert "[already done]" in text.out and "[would" not in text.out

@@ -118,11 +118,14 @@ def test_release_rerun_and_hotfix(project: GitBuilder, token_registry: Registry,
     result = json.loads(again.out)
     assert result["already_done"] is True
     assert [s["status"] for s in result["steps"]] == [
-        "built", "ok", "already-published", "present", "unchanged", "unchanged"]
+        "built", "ok", "already-published", "public", "present", "unchanged", "unchanged"]
     assert all(c.startswith("GET ") for c in github.calls[calls_before:])
     assert len(github.calls) - calls_before == 1
     assert token_registry.manifest_digest(repository, "1.2.3") == manifest_digest
-    assert len(token_registry.token_server.requests) - token_requests_before <= 1  # type: ignore[union-attr]
+    # at most one token for the push's check, and one anonymous one for the visibility check
+    asked = token_registry.token_server.requests[token_requests_before:]  # type: ignore[union-attr]
+    assert len([r for r in asked if r["has_auth"]]) <= 1
+    assert len([r for r in asked if not r["has_auth"]]) == 1
     assert (project.root / "CHANGELOG.md").read_text() == changelog_before
     assert (pages / "index.yaml").read_text() == index_before
 

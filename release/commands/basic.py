@@ -21,7 +21,8 @@ def config_cmd(ctx: click.Context, as_json: bool) -> None:
         return
     width = max(len(k) for k, _, _ in rows)
     for key, value, source in rows:
-        shown = ",".join(value) if isinstance(value, list) else value
+        shown = ",".join(value) if isinstance(value, list) else \
+            str(value).lower() if isinstance(value, bool) else value
         click.echo(f"{key:<{width}}  {shown!s:<40}  ({source})")
 
 

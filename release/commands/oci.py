@@ -1,7 +1,9 @@
 """`push` and `verify`: publish the packaged chart to an OCI registry and check what is there.
 
 Exit codes: 0 pushed / already published / verified, 2 bad input, 3 the registry holds different
-content under the tag (nothing was written), 4 the registry failed or refused.
+content under the tag (nothing was written), or `verify --require-signature` found no signature
+naming the digest, 4 the registry failed or refused (or `verify --anonymous` found the package
+private while `expect-public` is true).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from release.commands.common import (
 
 if TYPE_CHECKING:
     from release.config import Settings
+    from release.oci.protections import ProtectionReport
     from release.target import ReleaseTarget
 
 
@@ -59,6 +62,7 @@ def push_cmd(ctx: click.Context, tag: str | None, to: str | None, plain_http: bo
              archive: Path | None, username: str | None, password_stdin: bool,
              as_json: bool) -> None:
     """Push the packaged chart; a re-run is safe (same content: 'already published')."""
+    from release.render import web_url
     from release.steps.build import archive_step, package_step, sign_step
     from release.steps.push import push_step
 
@@ -78,7 +82,8 @@ def push_cmd(ctx: click.Context, tag: str | None, to: str | None, plain_http: bo
         else:
             package = package_step(_push_target(s, tag), s, Path(tmp)).package
         prov = sign_step(package, str(key), keyring, passphrase_file).prov if sign else None
-        step = push_step(package, s.registry, prov=prov, plain_http=plain_http, force=force)
+        step = push_step(package, s.registry, prov=prov, plain_http=plain_http, force=force,
+                         source=web_url(s))
         outcome = run_alone(step, rt)
     if as_json:
         emit_json(outcome.details)
@@ -134,19 +139,36 @@ def artifacthub_cmd(ctx: click.Context, to: str | None, plain_http: bool, userna
 @to_option
 @plain_http_option
 @archive_option
+@click.option("--require-signature", is_flag=True,
+              help="Exit 3 unless a signature naming the published digest is found (found, not "
+                   "cryptographically checked: the output says how to check it).")
+@click.option("--anonymous", is_flag=True,
+              help="Only check that anyone can pull the tag, without credentials: public or "
+                   "private (no rebuild, no pull).")
 @registry_login_options
 @json_option
 @click.pass_context
 def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
-               archive: Path | None, username: str | None, password_stdin: bool,
-               as_json: bool) -> None:
-    """Pull the published chart, check every digest and compare with a rebuild of the tag."""
-    from release.errors import Conflict
+               archive: Path | None, require_signature: bool, anonymous: bool,
+               username: str | None, password_stdin: bool, as_json: bool) -> None:
+    """Pull the published chart, check every digest, compare with a rebuild of the tag, and
+    list the signatures and attestations that name its digest."""
+    from release.errors import BadInput, Conflict
+    from release.ghactions import signing_identity_regexp
+    from release.oci.protections import find_protections, verify_commands
     from release.oci.publish import verify_chart
     from release.oci.reference import chart_ref
+    from release.render import web_url
     from release.steps.build import archive_step, package_step
 
+    if anonymous and (require_signature or username or password_stdin):
+        raise BadInput("--anonymous checks without credentials and reads no signatures",
+                       "drop --require-signature, --username and --password-stdin, or run "
+                       "verify twice")
     s = settings(ctx, registry=to)
+    if anonymous:
+        _verify_anonymous(s, tag, archive, plain_http, as_json)
+        return
     rt = runtime(s, username, password_stdin)
     with tempfile.TemporaryDirectory(prefix="ameide-release-verify-") as tmp:
         if archive is not None:
@@ -156,18 +178,121 @@ def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
             expected = package_step(release_target, s, Path(tmp)).package
         ref = chart_ref(s.registry, expected.name, expected.version, plain_http=plain_http)
         try:
-            result = verify_chart(ref, expected, client=rt.registry(ref, push=False))
+            client = rt.registry(ref, push=False)
+            result = verify_chart(ref, expected, client=client, source=web_url(s))
+            report = find_protections(client, ref.repository, result.digest) \
+                if result.match and result.digest else None
+            requests = client.requests
         finally:
             rt.close()
+    repo_web = web_url(s)
+    commands = verify_commands(ref, result.digest or "", repo_web,
+                               signing_identity_regexp(repo_web, list(s["release-branches"])))
     if as_json:
-        emit_json(result.as_dict())
+        emit_json({**result.as_dict(), "requests": requests,
+                   "protections": report.as_json() if report else None,
+                   "not_verified_here": NOT_VERIFIED_HERE, "verify_commands": commands})
     if not result.match:
         raise Conflict(f"oci://{result.reference} ({result.digest}) differs from the rebuild "
                        f"of {tag}: {result.difference}",
                        "find out who published it; never overwrite a release silently")
+    assert report is not None
     if not as_json:
         info(f"verified oci://{result.reference}: {result.digest} matches the rebuild of {tag}")
+        for line in _protection_lines(report, commands):
+            info(line)
+    if require_signature and not report.signatures:
+        raise Conflict(f"no signature naming {result.digest} was found for "
+                       f"oci://{result.reference} ({_found_summary(report)})",
+                       "sign the digest in the release workflow (cosign sign --yes "
+                       "REF@DIGEST), or drop --require-signature")
+    if not as_json:
         click.echo(f"oci://{result.reference}@{result.digest}")
+
+
+NOT_VERIFIED_HERE = (
+    "found in the registry, not cryptographically verified: checking a keyless (Fulcio/Rekor) "
+    "signature or attestation needs the network to sigstore, which this tool does not use; "
+    "run the commands below")
+
+
+def _found_summary(report: ProtectionReport) -> str:
+    if not report.found:
+        return "nothing found"
+    kinds = [f"{p.kind} in the {p.place}" + ("" if p.names_digest else " naming another digest"
+                                             if p.names else " naming no digest")
+             for p in report.found]
+    return "found: " + "; ".join(kinds[:5]) + (f"; {len(kinds) - 5} more" if len(kinds) > 5
+                                                else "")
+
+
+def _protection_lines(report: ProtectionReport, commands: dict[str, str]) -> list[str]:
+    """The report for people: where was looked, what was found, and what is left to check."""
+    lines = [f"protections of {report.digest}:",
+             "  referrers API: " + ("yes" if report.referrers_api else "no")
+             + f"; referrers tag {report.referrers_tag}; legacy tags: "
+             + (", ".join(report.legacy_tags) or "none")]
+    for p in report.found:
+        names = "names this digest" if p.names_digest else \
+            f"names {', '.join(p.names[:3])}, NOT this digest" if p.names else \
+            "names no digest"
+        where = f"{p.place} {p.where}"
+        detail = [p.media_type] + ([f"predicate {p.predicate_type}"] if p.predicate_type else [])
+        lines.append(f"  {p.kind:<11}  {names}  ({where}; {'; '.join(detail)}"
+                     + (f"; {p.note}" if p.note else "") + ")")
+    if not report.found:
+        lines.append("  no signature or attestation found")
+    lines += [f"  note: {note}" for note in report.notes]
+    count = len(report.signatures)
+    lines.append(f"signed: {count} signature(s) name this digest" if count
+                 else "signed: no signature names this digest")
+    lines += [f"not verified here: {NOT_VERIFIED_HERE}:", f"  {commands['cosign']}",
+              f"  {commands['gh']}"]
+    return lines
+
+
+def _verify_anonymous(s: Settings, tag: str, archive: Path | None, plain_http: bool,
+                      as_json: bool) -> None:
+    """`verify --anonymous`: the anonymous pull check alone (release.oci.visibility)."""
+    from release.errors import RemoteError
+    from release.oci.reference import chart_ref
+    from release.oci.visibility import MAKE_PUBLIC, anonymous_access
+
+    if archive is not None:
+        from release.steps.build import archive_step
+
+        package = archive_step(archive).package
+        name, version = package.name, package.version
+    else:
+        name, version = _chart_at_tag(s, tag)
+    access = anonymous_access(chart_ref(s.registry, name, version, plain_http=plain_http))
+    if as_json:
+        emit_json(access.as_json())
+    else:
+        info(access.detail)
+    if access.state != "public" and s.expect_public:
+        raise RemoteError(f"{access.reference} is not public ({access.state}) and expect-public "
+                          "is true", MAKE_PUBLIC)
+    if not as_json:
+        click.echo(access.state)
+
+
+def _chart_at_tag(s: Settings, tag: str) -> tuple[str, str]:
+    """The chart name in Chart.yaml at the tag's commit, and the tag's version: the reference
+    the release was published under, without packaging it."""
+    from release import limits
+    from release.chart import validate_metadata
+    from release.errors import BadInput
+    from release.yamlread import parse_yaml
+
+    repo, release_target = target(s, tag, must_exist=True)
+    path = f"{repo.relpath(s.chart_dir)}/Chart.yaml"
+    data = repo.read_blob(release_target.commit, path, limits.CHART_FILE_MAX)
+    if data is None:
+        raise BadInput(f"{path} does not exist at {tag}", "check --chart and the tag")
+    metadata = parse_yaml(data.decode("utf-8", "replace"), f"{path} at {tag}")
+    validate_metadata(metadata, f"{path} at {tag}")
+    return str(metadata["name"]), str(release_target.version)
 
 
 # The commands this module adds to `ameide-release`.

@@ -4,7 +4,11 @@ The bytes follow Helm 4 (`helm push`): the config is the chart metadata serialis
 encoding/json writes Helm's Metadata struct (field order, omitted empties, `<>&` escaped), the
 manifest has no top-level mediaType, and the annotations are Helm's (title, version,
 description, url, source, authors, created) plus Chart.yaml's own, which may override all but
-title and version. `created` is the commit time, so one commit gives one manifest digest on every
+title and version. One addition: a chart without `sources` still gets
+`org.opencontainers.image.source` (the repository's web address, given by the caller), because
+GHCR links a package to its repository by that annotation — with it, the repository's workflows
+may write the package and its page links back; Helm's own bytes are kept whenever Chart.yaml
+names a source. `created` is the commit time, so one commit gives one manifest digest on every
 machine and every run; with the same `created`, our manifest is byte-identical to Helm's.
 """
 
@@ -64,8 +68,10 @@ def helm_config(metadata: Mapping[str, Any]) -> bytes:
     return go_json(out)
 
 
-def helm_annotations(metadata: Mapping[str, Any], created: int) -> dict[str, str]:
-    """Manifest annotations as `helm push` writes them."""
+def helm_annotations(metadata: Mapping[str, Any], created: int,
+                     source: str | None = None) -> dict[str, str]:
+    """Manifest annotations as `helm push` writes them; `source` stands in for Chart.yaml's
+    `sources[0]` when the chart names none (see the module docstring)."""
     out: dict[str, str] = {}
 
     def put(key: str, value: Any) -> None:
@@ -78,8 +84,8 @@ def helm_annotations(metadata: Mapping[str, Any], created: int) -> dict[str, str
     put("url", metadata.get("home"))
     put("created", rfc3339(created))
     sources = metadata.get("sources") or []
-    if isinstance(sources, list) and sources:
-        put("source", sources[0])
+    first = sources[0] if isinstance(sources, list) and sources else None
+    put("source", source if _empty(first) else first)
     authors = []
     for m in metadata.get("maintainers") or []:
         if isinstance(m, Mapping) and m.get("name"):
@@ -115,8 +121,9 @@ class Artifact:
 
 
 def build_artifact(archive: Path, metadata: Mapping[str, Any], created: int,
-                   prov: Path | None = None) -> Artifact:
-    """Config + chart layer (+ provenance layer) → manifest bytes, deterministically."""
+                   prov: Path | None = None, source: str | None = None) -> Artifact:
+    """Config + chart layer (+ provenance layer) → manifest bytes, deterministically; `source`
+    is the repository address used when Chart.yaml names no source."""
     config = Blob.from_bytes(helm_config(metadata), CONFIG_MEDIA_TYPE)
     layers = [Blob.from_file(archive, CHART_MEDIA_TYPE)]
     if prov is not None:
@@ -125,7 +132,7 @@ def build_artifact(archive: Path, metadata: Mapping[str, Any], created: int,
         "schemaVersion": 2,
         "config": config.descriptor(),
         "layers": [b.descriptor() for b in layers],
-        "annotations": helm_annotations(metadata, created),
+        "annotations": helm_annotations(metadata, created, source),
     }
     return Artifact(config, tuple(layers), go_json(manifest))
 

@@ -36,6 +36,11 @@ _PARAM = re.compile(r'([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\
 _REPO_PATH = re.compile(r"^/v2/(.+)/(?:manifests|blobs|tags)/")
 
 
+class TokenRefused(RemoteError):
+    """The token service refused the credentials, or refused anonymous access: for an anonymous
+    client this is the registry's way of saying "private" (`release.oci.visibility`)."""
+
+
 @dataclass(frozen=True)
 class Challenge:
     scheme: str  # "basic" or "bearer"
@@ -237,7 +242,7 @@ class RegistryAuth(httpx.Auth):
 
     def _read_token(self, response: httpx.Response, body: bytes, scope: str) -> str:
         if response.status_code in (401, 403):
-            raise RemoteError(
+            raise TokenRefused(
                 f"the token service of {self.name} refused {self.describe()} "
                 f"(HTTP {response.status_code})",
                 "check the username and password or token, and that it may access "

@@ -26,7 +26,14 @@ import httpx
 from release import limits
 from release.errors import BadInput, RemoteError
 from release.oci.auth import RegistryAuth, TokenCache
-from release.oci.content import MANIFEST_TYPES, MAX_MANIFEST, OCI_MANIFEST, Blob, sha256_digest
+from release.oci.content import (
+    MANIFEST_TYPES,
+    MAX_MANIFEST,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    Blob,
+    sha256_digest,
+)
 from release.oci.credentials import Credentials
 from release.origin import origin_of, show_origin
 from release.retry import RetryPolicy
@@ -196,14 +203,52 @@ class RegistryClient:
         return digest
 
     def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
+        found = self._read_manifest(repository, reference, ok=(200,))
+        assert found is not None
+        return found
+
+    def find_manifest(self, repository: str, reference: str) -> tuple[bytes, str] | None:
+        """The manifest under a tag or digest, or None when the registry has none (404): the
+        signature tags and the referrers fallback tag are absent more often than not."""
+        return self._read_manifest(repository, reference, ok=(200, 404))
+
+    def _read_manifest(self, repository: str, reference: str,
+                       ok: tuple[int, ...]) -> tuple[bytes, str] | None:
         r = self._send("GET", self._url(repository, "manifests", reference),
-                       f"reading the manifest of {repository}:{reference}", ok=(200,),
+                       f"reading the manifest of {repository}:{reference}", ok=ok,
                        headers={"Accept": ", ".join(MANIFEST_TYPES)}, max_body=MAX_MANIFEST)
+        if r.status_code == 404:
+            return None
         media_type = r.headers.get("Content-Type", "").split(";")[0].strip()
         if reference.startswith("sha256:") and sha256_digest(r.content) != reference:
             raise RemoteError(f"{self.host} returned a manifest that does not match {reference}",
                               "the registry or a proxy corrupted it; re-run or report it")
         return r.content, media_type
+
+    def manifest_access(self, repository: str, reference: str) -> int:
+        """HEAD a manifest and answer its status (200, 401, 403 or 404) instead of raising on a
+        refusal: how an anonymous client tells a public package from a private one."""
+        r = self._send("HEAD", self._url(repository, "manifests", reference),
+                       f"checking {repository}:{reference}", ok=(200, 401, 403, 404),
+                       headers={"Accept": ", ".join(MANIFEST_TYPES)})
+        return r.status_code
+
+    def list_referrers(self, repository: str, digest: str) -> tuple[bytes, bool] | None:
+        """The OCI 1.1 referrers list of `digest` (an image index, read up to 4 MiB) and whether
+        the registry says more pages follow (`Link: …; rel="next"`); None when the registry has
+        no referrers API. Like go-containerregistry, only a 200 answer with the image-index
+        media type counts as the API; any other answer (distribution 2.8 and GHCR answer 404)
+        means "read the referrers tag instead". Answers worth retrying are retried first."""
+        self._checked_digest(digest, "a referrers query")
+        ok = tuple(s for s in range(200, 600) if not self.retry.retryable_status(s))
+        r = self._send("GET", self._url(repository, "referrers", digest),
+                       f"listing the referrers of {digest[:19]}", ok=ok,
+                       headers={"Accept": OCI_INDEX}, max_body=MAX_MANIFEST)
+        media_type = r.headers.get("Content-Type", "").split(";")[0].strip()
+        if r.status_code != 200 or media_type != OCI_INDEX:
+            return None
+        links = ",".join(r.headers.get_list("Link")).replace(" ", "")
+        return r.content, 'rel="next"' in links or "rel=next" in links
 
     def put_manifest(self, repository: str, reference: str, body: bytes,
                      media_type: str = OCI_MANIFEST) -> str:

@@ -20,6 +20,7 @@ MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.list.v2+json",
 )
 OCI_MANIFEST = MANIFEST_TYPES[0]
+OCI_INDEX = MANIFEST_TYPES[1]
 MiB = 1024 * 1024
 MAX_MANIFEST = limits.MANIFEST_MAX
 

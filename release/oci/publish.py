@@ -112,12 +112,13 @@ class ChartUpload:
 
 
 def prepare_upload(package: PackageLike, registry: str, *, plain_http: bool = False,
-                   prov: Path | None = None) -> ChartUpload:
-    """Reference and artifact bytes, with every local check done before any network."""
+                   prov: Path | None = None, source: str | None = None) -> ChartUpload:
+    """Reference and artifact bytes, with every local check done before any network. `source`:
+    the repository address the manifest names when Chart.yaml has no `sources`."""
     ref = chart_ref(registry, package.name, package.version, plain_http=plain_http)
     if not package.path.is_file():
         raise BadInput(f"chart archive {package.path} does not exist", "package the chart first")
-    artifact = build_artifact(package.path, package.metadata, package.created, prov)
+    artifact = build_artifact(package.path, package.metadata, package.created, prov, source)
     if artifact.chart_layer.digest != package.digest:
         raise BadInput(f"{package.path} changed after it was packaged",
                        "package again; never edit a built archive")
@@ -211,12 +212,15 @@ def verify_chart(
     credentials: Credentials | None = None,
     client: RegistryClient | None = None,
     download_to: Path | None = None,
+    source: str | None = None,
     **client_options: Any,
 ) -> VerifyResult:
-    """Pull and check the published artifact; compare it with `expected` when given."""
+    """Pull and check the published artifact; compare it with `expected` when given (`source`:
+    as for `prepare_upload`)."""
     if client is None:
         with registry_client(ref, credentials, **client_options) as own:
-            return verify_chart(ref, expected, client=own, download_to=download_to)
+            return verify_chart(ref, expected, client=own, download_to=download_to,
+                                source=source)
     digest = client.manifest_digest(ref.repository, ref.tag)
     if digest is None:
         raise BadInput(f"{ref} is not published", "push it first (ameide-release push)")
@@ -244,7 +248,7 @@ def verify_chart(
         atomic_write(target, blobs[CHART_MEDIA_TYPE])
     difference = None
     if expected is not None:
-        difference = _first_difference(manifest, blobs, expected)
+        difference = _first_difference(manifest, blobs, expected, source)
     return VerifyResult(str(ref), digest, difference is None, difference, client.requests,
                         tuple(checked))
 
@@ -278,7 +282,7 @@ def _verdict(ref: ChartRef, digest: str, client: RegistryClient, why: str) -> Ve
 
 
 def _first_difference(manifest: dict[str, Any], blobs: dict[str, bytes],
-                      expected: PackageLike) -> str | None:
+                      expected: PackageLike, source: str | None) -> str | None:
     chart = blobs[CHART_MEDIA_TYPE]
     if sha256_digest(chart) != expected.digest:
         return (f"chart archive: published {sha256_digest(chart)}, "
@@ -286,7 +290,7 @@ def _first_difference(manifest: dict[str, Any], blobs: dict[str, bytes],
     config = helm_config(expected.metadata)
     if blobs[CONFIG_MEDIA_TYPE] != config:
         return "config blob (chart metadata) differs from the rebuilt Chart.yaml"
-    want = helm_annotations(expected.metadata, expected.created)
+    want = helm_annotations(expected.metadata, expected.created, source)
     have = manifest.get("annotations")
     if not isinstance(have, dict):
         have = {}

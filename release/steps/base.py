@@ -4,7 +4,8 @@ A step is a value built by one function (its module's `*_step` builder) with eve
 already decided — digests included — and three behaviours:
 - `describe()` / `as_json()`: what `dry-run` prints;
 - `check(runtime)`: reads only, and says whether running it would create something, find it
-  already done, or conflict with what is published (`dry-run --online`);
+  already done, conflict with what is published (exit 3), or fail (a check the release must
+  pass, e.g. an expected public package that is private) (`dry-run --online`);
 - `run(runtime)`: asks "already done?" first, then acts; what `publish` and the step's own
   command execute.
 `Runtime` builds the registry and GitHub clients on first use, with the credentials given once,
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
     from release.oci.credentials import Credentials
     from release.oci.reference import ChartRef
 
-Verdict = Literal["would create", "already done", "would conflict", "local", "skipped"]
+Verdict = Literal["would create", "already done", "would conflict", "would fail", "local",
+                  "skipped"]
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,12 @@ class PushStep:
 
 
 def push_step(package: PackageLike, registry: str, *, prov: Path | None = None,
-              plain_http: bool = False, force: bool = False) -> PushStep:
-    """The push of `package` (and its `.prov`, when signed) to `registry` (oci://host/ns)."""
+              plain_http: bool = False, force: bool = False,
+              source: str | None = None) -> PushStep:
+    """The push of `package` (and its `.prov`, when signed) to `registry` (oci://host/ns);
+    `source` is the repository's web address, named in the manifest when Chart.yaml has no
+    `sources` (so GHCR links the package)."""
     from release.oci.publish import prepare_upload
 
-    return PushStep(prepare_upload(package, registry, plain_http=plain_http, prov=prov), force)
+    return PushStep(prepare_upload(package, registry, plain_http=plain_http, prov=prov,
+                                   source=source), force)

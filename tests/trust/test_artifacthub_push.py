@@ -92,7 +92,9 @@ def test_publish_pushes_it_and_dry_run_online_reports_it(
         published = cli(*base, "publish", "--tag", "v0.1.0", "--plain-http", "--json")
         assert published.code == 0, published
         steps = [s["name"] for s in json.loads(published.out)["steps"]]
-        assert steps.index("artifacthub") == steps.index("push") + 1
+        # after the push and its anonymous pull check (the visibility step)
+        assert steps.index("artifacthub") == steps.index("visibility") + 1 == \
+            steps.index("push") + 2
     assert token_registry.manifest_digest(f"{namespace}/demo", "artifacthub.io") is not None
 
 
