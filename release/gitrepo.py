@@ -159,13 +159,16 @@ class GitRepo:
 
     # --- tags ----------------------------------------------------------------------------
     def tags(self, merged_into: str | None = None) -> list[TagRef]:
-        """Tags of commits (annotated ones peeled; tags of trees or blobs are no releases), all
-        or those reachable from `merged_into`, in one cheap `for-each-ref` that reads no commit."""
+        """Tags of commits (annotated ones peeled, tags of tags too; tags of trees or blobs are
+        no releases), all or those reachable from `merged_into`, in one `for-each-ref` that
+        reads no commit. A tag of a tag (rare: git warns when one is made) is peeled in one
+        more `cat-file`, so the common listing stays a single process."""
         fmt = "%(refname:strip=2) %(objectname) %(*objectname) %(*objecttype) %(objecttype)"
         args = ["for-each-ref", f"--format={fmt}"]
         if merged_into:
             args.append(f"--merged={self.rev_parse(merged_into)}")
         out: list[TagRef] = []
+        nested: list[tuple[str, str]] = []
         for line in self.git(*args, "refs/tags").splitlines():
             parts = line.split(" ")
             if len(parts) != 5:
@@ -173,6 +176,17 @@ class GitRepo:
             name, obj, peeled, peeled_type, obj_type = parts
             if (peeled_type or obj_type) == "commit":
                 out.append(TagRef(name, peeled or obj))
+            elif peeled_type == "tag":
+                nested.append((name, peeled))
+        if nested:
+            query = "".join(f"{sha}^{{}}\n" for _, sha in nested).encode()
+            answers = self._run(self.root, ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+                                query).decode("ascii", "replace").splitlines()
+            for (name, _), answer in zip(nested, answers, strict=False):
+                sha, _, kind = answer.partition(" ")
+                if kind == "commit":
+                    out.append(TagRef(name, sha))
+            out.sort(key=lambda t: t.name)
         return out
 
     def tag_commit(self, tag: str) -> str | None:

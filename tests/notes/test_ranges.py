@@ -270,3 +270,26 @@ def test_all_releases_matches_collect_for_every_tag(gitrepo: GitBuilder) -> None
 def test_all_releases_without_tags(gitrepo: GitBuilder) -> None:
     gitrepo.commit("feat: a")
     assert list(all_releases(GitRepo(gitrepo.root), make_settings(gitrepo))) == []
+
+
+def test_tags_of_every_kind_peel_to_their_commit_or_are_no_release(gitrepo: GitBuilder) -> None:
+    """Lightweight, annotated and tag-of-a-tag name their commit; tags of a tree or blob, even
+    annotated or release-shaped, are no releases; `merged_into` keeps only reachable ones."""
+    first = gitrepo.commit("feat: one", files={"chart/a.txt": "a"})
+    gitrepo.tag("v1.0.0")
+    gitrepo.tag("v1.1.0", annotated=True)
+    gitrepo.git("-c", "advice.nestedTag=false", "tag", "-a", "-m", "nested", "v1.2.0",
+                "v1.1.0")
+    gitrepo.git("tag", "v9.0.0", "HEAD^{tree}")
+    gitrepo.git("tag", "-a", "-m", "tree", "v9.1.0", "HEAD^{tree}")
+    gitrepo.git("tag", "-a", "-m", "blob", "v9.2.0", "HEAD:chart/a.txt")
+    gitrepo.git("branch", "side")
+    gitrepo.checkout("side")
+    second = gitrepo.commit("feat: side")
+    gitrepo.tag("v2.0.0", annotated=True)
+    gitrepo.checkout("main")
+    repo = GitRepo(gitrepo.root)
+    assert {(t.name, t.sha) for t in repo.tags()} == {
+        ("v1.0.0", first), ("v1.1.0", first), ("v1.2.0", first), ("v2.0.0", second)}
+    assert {t.name for t in repo.tags(merged_into="HEAD")} == {"v1.0.0", "v1.1.0", "v1.2.0"}
+    assert [t.name for t in release_tags(repo, "v")] == ["v1.0.0", "v1.1.0", "v1.2.0", "v2.0.0"]
