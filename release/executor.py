@@ -150,8 +150,8 @@ def publish_dev(settings: Settings, options: PlanOptions, runtime: Runtime,
     import tempfile
     from pathlib import Path
 
-    from release.plan import dev_target, make_plan
-    from release.target import open_repo
+    from release.plan import make_plan
+    from release.target import dev_target, open_repo
 
     repo = open_repo(settings)
     target, release = dev_target(settings, repo)

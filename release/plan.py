@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from release.config import Settings
-    from release.gitrepo import GitRepo
     from release.notes import Release
     from release.package import PackageResult
     from release.steps.base import Step
@@ -124,16 +123,17 @@ def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
     from release.version import image_tags
 
     opts = options or PlanOptions()
-    pool = ThreadPoolExecutor(max_workers=1)
-    pool.submit(load_engine)  # Helm's engine loads while the archive is built
-    if release is None:
-        release = collect(target.repo, settings, target.tag, rev=target.commit,
-                          planned=not target.tag_exists, tags=target.tags)
     dev = opts.channel == "dev"
-    package = package_step(target, settings, workdir, release,
-                           app_version=target.commit if dev else None)
-    # Helm's engine lints in native code while the other steps are planned here.
-    with pool:
+    # One worker: Helm's engine (a Go library, ~80 ms) loads while the notes are read and the
+    # archive is built, then lints in native code while the other steps are planned here. The
+    # pool is closed on every path, an error in planning included.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(load_engine)
+        if release is None:
+            release = collect(target.repo, settings, target.tag, rev=target.commit,
+                              planned=not target.tag_exists, tags=target.tags)
+        package = package_step(target, settings, workdir, release,
+                               app_version=target.commit if dev else None)
         linting = pool.submit(lint_step, package.package, f"the chart of {target.tag}")
         sign = (sign_step(package.package, opts.sign_key, opts.keyring, opts.passphrase_file)
                 if opts.sign_key else None)
@@ -170,27 +170,3 @@ def make_plan(target: ReleaseTarget, settings: Settings, workdir: Path,
         steps=tuple(steps),
     )
 
-
-def dev_target(settings: Settings, repo: GitRepo) -> tuple[ReleaseTarget, Release]:
-    """The dev chart of HEAD: `X.Y.Z-dev.N+<short sha>`, X.Y.Z the next release, N the commits
-    since the last release. Never tagged; its notes are the unreleased changes."""
-    import dataclasses
-
-    import semver
-
-    from release.notes import collect, release_tags
-    from release.target import ReleaseTarget, next_version
-
-    tags = release_tags(repo, settings.tag_prefix)
-    head = repo.head()
-    decided = next_version(settings, repo, tags)
-    since = repo.count_commits(head, next((t.sha for t in tags
-                                           if t.name == decided.previous_tag), None))
-    final = decided.version.finalize_version()
-    version = semver.Version(final.major, final.minor, final.patch,
-                             prerelease=f"dev.{since}", build=head[:7])
-    display = f"{settings.tag_prefix}{version}"
-    target = ReleaseTarget(tag=display, version=version, commit=head, tag_exists=False,
-                           head=head, repo=repo, tags=tuple(tags), decided_by=decided)
-    unreleased = collect(repo, settings, None, rev=head, tags=tags)
-    return target, dataclasses.replace(unreleased, tag=display, version=version)

@@ -4,7 +4,8 @@ A `ReleaseTarget` is the tag parsed into its version, the commit it is (or, for 
 be created, would be) at, and the repository, opened once with its release tags read once; every
 step of a plan takes it instead of re-parsing a raw tag string. `next_version` decides the
 version of a release nobody named: from the conventional commits since the previous release, or
-the next pre-release number of a channel (`rc` → `1.3.0-rc.1`, then `rc.2`).
+the next pre-release number of a channel (`rc` → `1.3.0-rc.1`, then `rc.2`). `dev_target` is
+the untagged chart of HEAD that `publish --channel dev` releases.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
     from release.commits import Change
     from release.config import Settings
-    from release.notes import ReleaseTag
+    from release.notes import Release, ReleaseTag
 
 _CHANNEL = re.compile(r"[a-z][a-z0-9-]{0,19}")
 
@@ -163,3 +164,27 @@ def resolve_target(settings: Settings, repo: GitRepo, tag: str | None, *,
     return ReleaseTarget(tag=tag, version=version, commit=commit or head,
                          tag_exists=commit is not None, head=head, repo=repo, tags=tuple(tags),
                          decided_by=decided_by)
+
+
+def dev_target(settings: Settings, repo: GitRepo) -> tuple[ReleaseTarget, Release]:
+    """The dev chart of HEAD: `X.Y.Z-dev.N+<short sha>`, X.Y.Z the next release, N the commits
+    since the last release. Never tagged; its notes are the unreleased changes."""
+    import dataclasses
+
+    import semver
+
+    from release.notes import collect, release_tags
+
+    tags = release_tags(repo, settings.tag_prefix)
+    head = repo.head()
+    decided = next_version(settings, repo, tags)
+    since = repo.count_commits(head, next((t.sha for t in tags
+                                           if t.name == decided.previous_tag), None))
+    final = decided.version.finalize_version()
+    version = semver.Version(final.major, final.minor, final.patch,
+                             prerelease=f"dev.{since}", build=head[:7])
+    display = f"{settings.tag_prefix}{version}"
+    target = ReleaseTarget(tag=display, version=version, commit=head, tag_exists=False,
+                           head=head, repo=repo, tags=tuple(tags), decided_by=decided)
+    unreleased = collect(repo, settings, None, rev=head, tags=tags)
+    return target, dataclasses.replace(unreleased, tag=display, version=version)
