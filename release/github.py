@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Generator, Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 from urllib.parse import quote
 
 import httpx
@@ -33,6 +33,10 @@ PERMISSION_FIX = ("give the token write access to the repository's contents (wor
                   "read and write)")
 
 
+@overload
+def token_from_env(environ: Mapping[str, str]) -> str: ...
+@overload
+def token_from_env(environ: Mapping[str, str], *, required: bool) -> str | None: ...
 def token_from_env(environ: Mapping[str, str], *, required: bool = True) -> str | None:
     """GITHUB_TOKEN, else GH_TOKEN; a missing token is bad input when `required`."""
     for name in ("GITHUB_TOKEN", "GH_TOKEN"):

@@ -169,6 +169,7 @@ def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
     if anonymous:
         _verify_anonymous(s, tag, archive, plain_http, as_json)
         return
+    repo_web = web_url(s)
     rt = runtime(s, username, password_stdin)
     with tempfile.TemporaryDirectory(prefix="ameide-release-verify-") as tmp:
         if archive is not None:
@@ -179,13 +180,12 @@ def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
         ref = chart_ref(s.registry, expected.name, expected.version, plain_http=plain_http)
         try:
             client = rt.registry(ref, push=False)
-            result = verify_chart(ref, expected, client=client, source=web_url(s))
+            result = verify_chart(ref, expected, client=client, source=repo_web)
             report = find_protections(client, ref.repository, result.digest) \
                 if result.match and result.digest else None
             requests = client.requests
         finally:
             rt.close()
-    repo_web = web_url(s)
     commands = verify_commands(ref, result.digest or "", repo_web,
                                signing_identity_regexp(repo_web, list(s["release-branches"])))
     if as_json:

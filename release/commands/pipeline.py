@@ -228,7 +228,6 @@ def release_pr_cmd(ctx: click.Context, base: str | None, remote: str, prerelease
         raise BadInput("HEAD is detached and no --base was given",
                        "pass --base BRANCH (in Actions: --base \"$GITHUB_REF_NAME\")")
     token = token_from_env(os.environ)
-    assert token is not None
     web = urlsplit(web_url(s))
     rt = runtime(s, username, password_stdin)
     try:
