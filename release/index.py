@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -63,7 +63,7 @@ Status = Literal["added", "present"]
 
 @dataclass(frozen=True)
 class IndexResult:
-    """What `update_index` did: `added` the entry, or found it already `present`."""
+    """What `merge_into` did: `added` the entry, or found it already `present`."""
 
     path: Path
     name: str
@@ -71,6 +71,7 @@ class IndexResult:
     digest: str  # bare sha256 hex, as in the index
     url: str
     status: Status
+    index: Mapping[str, Any] = field(repr=False, compare=False)  # the document as it now is
 
 
 # --- values ----------------------------------------------------------------------------------
@@ -366,4 +367,4 @@ def merge_into(index_dir: Path, entry: Mapping[str, Any]) -> IndexResult:
     if status == "added":
         atomic_write(path, dump_index(index))
     return IndexResult(path=path, name=entry["name"], version=entry["version"],
-                       digest=entry["digest"], url=entry["urls"][0], status=status)
+                       digest=entry["digest"], url=entry["urls"][0], status=status, index=index)

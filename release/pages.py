@@ -324,13 +324,15 @@ def render_index_html(index: Mapping[str, Any], settings: Settings, *,
 
 
 def write_index_html(index_dir: Path, settings: Settings, *,
+                     index: Mapping[str, Any] | None = None,
                      repository_url: str | None = None) -> Path:
-    """Render `<index_dir>/index.yaml` into `<index_dir>/index.html`, atomically (and only when
-    it changes); returns it."""
+    """Render `<index_dir>/index.yaml` (or `index`, that file as the caller just wrote it) into
+    `<index_dir>/index.html`, atomically (and only when it changes); returns it."""
     if not index_dir.is_dir():
         raise BadInput(f"index directory {index_dir} does not exist",
                        "check out the gh-pages branch there first")
-    index = load_index(index_dir / INDEX_FILE)
+    if index is None:
+        index = load_index(index_dir / INDEX_FILE)
     path = index_dir / PAGE_FILE
     page = render_index_html(index, settings, repository_url=repository_url)
     if not path.is_file() or path.read_text(encoding="utf-8") != page:

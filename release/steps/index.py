@@ -74,7 +74,8 @@ class IndexStep:
         result = merge_into(self.index_dir, self.entry)
         page = self.index_dir / "index.html"
         before = page.read_bytes() if page.is_file() else None
-        write_index_html(self.index_dir, runtime.settings)  # the page people read, kept in step
+        # the page people read, kept in step with the index just merged (not read again)
+        write_index_html(self.index_dir, runtime.settings, index=result.index)
         page_changed = page.read_bytes() != before
         return StepOutcome(self.name, result.status,
                            f"{result.path} {result.status} {result.version}"
