@@ -23,7 +23,6 @@ as a number or a boolean, by YAML 1.1 (go-yaml v2, PyYAML) or 1.2 (go-yaml v3) r
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -36,7 +35,7 @@ from release.errors import BadInput
 from release.render import shorten, web_url
 from release.version import tag_name
 from release.yamlread import YamlLimitError, load_yaml_documents, parse_yaml, read_text_file
-from release.yamlwrite import yaml11_plain
+from release.yamlwrite import block_yaml, quote_yaml, yaml11_plain
 
 if TYPE_CHECKING:
     from release.config import Settings
@@ -55,16 +54,6 @@ MAX_NODES = 200_000  # values written as YAML in one annotation (aliases count e
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
 # YAML 1.1 reads these plain words as booleans or null, even as keys
 _WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
-# printable for JSON but not for YAML (C1 controls, line separators, BOM, non-characters)
-_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _quote(text: str) -> str:
-    """A double-quoted scalar: JSON string syntax is valid YAML in both 1.1 and 1.2."""
-    text = _SURROGATE.sub("\ufffd", text)  # undecodable bytes from git become U+FFFD
-    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}",
-                            json.dumps(text, ensure_ascii=False))
 
 
 def _scalar(value: Any) -> str:
@@ -72,7 +61,7 @@ def _scalar(value: Any) -> str:
     if plain is not None:
         return plain
     if isinstance(value, str):
-        return _quote(value)
+        return quote_yaml(value)
     if isinstance(value, dict):
         return "{}"
     if isinstance(value, list):
@@ -84,51 +73,18 @@ def _scalar(value: Any) -> str:
 def _key(key: Any) -> str:
     if isinstance(key, str):
         plain = _PLAIN_KEY.fullmatch(key) and key.lower() not in _WORDS
-        return key if plain else _quote(key)
+        return key if plain else quote_yaml(key)
     if isinstance(key, dict | list | tuple):
         raise BadInput("a mapping key that is itself a list or mapping cannot be written",
                        "use text keys")
     return _scalar(key)
 
 
-def _nested(value: Any) -> bool:
-    return isinstance(value, dict | list) and len(value) > 0
-
-
-def _block(value: dict[Any, Any] | list[Any], indent: int, out: list[str],
-           budget: list[int]) -> None:
-    if indent > 2 * MAX_DEPTH:
-        raise BadInput(f"a value nests deeper than {MAX_DEPTH} levels", "flatten it")
-    budget[0] -= len(value)
-    if budget[0] < 0:
-        raise BadInput(f"a value holds more than {MAX_NODES} items (aliases count every use)",
-                       "make it smaller")
-    pad = " " * indent
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if _nested(item):
-                out.append(f"{pad}{_key(key)}:")
-                _block(item, indent + 2, out, budget)
-            else:
-                out.append(f"{pad}{_key(key)}: {_scalar(item)}")
-        return
-    for item in value:
-        if _nested(item):
-            first = len(out)
-            _block(item, indent + 2, out, budget)
-            out[first] = f"{pad}- {out[first][indent + 2:]}"
-        else:
-            out.append(f"{pad}- {_scalar(item)}")
-
-
 def to_yaml_text(value: Any) -> str:
     """Block-style YAML text ending in a newline, keys in the order given: the same value always
     gives the same bytes. Bounded in depth and size (example files are outside input)."""
-    if not _nested(value):
-        return _scalar(value) + "\n"
-    out: list[str] = []
-    _block(value, 0, out, [MAX_NODES])
-    return "\n".join(out) + "\n"
+    return block_yaml(value, scalar=_scalar, key=_key, sort_keys=False, indent_lists=True,
+                      max_depth=MAX_DEPTH, max_nodes=MAX_NODES)
 
 
 # --- changes ---------------------------------------------------------------------------------
@@ -456,7 +412,7 @@ def _render_entry(key: str, value: str, indent: int, newline: str) -> list[str]:
         and not lines[0].startswith(" ") and all(line.strip() or not line for line in lines)
     )
     if not literal:
-        return [f"{head} {_quote(value)}{newline}"]
+        return [f"{head} {quote_yaml(value)}{newline}"]
     body = [f"{pad}  {line}{newline}" if line else newline for line in lines]
     return [f"{head} |{newline}", *body]
 

@@ -14,7 +14,6 @@ bytes, and the file is replaced atomically so a crash never leaves half an index
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from release.errors import BadInput, Conflict, RemoteError
 from release.files import atomic_write
 from release.timefmt import rfc3339
 from release.yamlread import YamlLimitError, load_yaml, read_text_file
-from release.yamlwrite import yaml11_plain
+from release.yamlwrite import block_yaml, quote_yaml, yaml11_plain
 
 API_VERSION = "v1"
 INDEX_FILE = "index.yaml"
@@ -259,16 +258,13 @@ def fetch_index(repo_url: str) -> dict[str, Any] | None:
         raise RemoteError(str(exc), "check helm-repo-url") from None
 
 
-# The writer is our own, for bytes that depend on nothing but the data (no YAML library version
-# or line-width setting can change them) and for speed. Helm reads YAML 1.1 (go-yaml v2), where
-# plain `yes`, `on`, `0o17`, `1:20` or `2024-01-01` would come back as bools, numbers or times:
-# a string is written plain only when it is plainly text, otherwise JSON-style double-quoted
-# (JSON string syntax is valid YAML).
+# Helm's index layout (`release.yamlwrite`): keys sorted, a list under a key at the key's
+# column, and text plain only when YAML 1.1 cannot read it as anything but text (`yes`, `on`,
+# `0o17`, `1:20`, `2024-01-01` are quoted).
 _YAML11_WORDS = frozenset([
     "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~",
 ])
 _PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@+-]*(?::[A-Za-z0-9_./@+-]+)*")
-_UNSAFE_CHARS = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
 
 
 def _scalar(value: Any) -> str:
@@ -282,40 +278,14 @@ def _scalar(value: Any) -> str:
     text = str(value)
     if _PLAIN.fullmatch(text) and text.lower() not in _YAML11_WORDS:
         return text
-    quoted = json.dumps(text, ensure_ascii=False)
-    return _UNSAFE_CHARS.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
-
-
-def _is_block(value: Any) -> bool:
-    return isinstance(value, dict | list) and len(value) > 0
-
-
-def _emit(value: dict[Any, Any] | list[Any], indent: int, out: list[str]) -> None:
-    pad = " " * indent
-    if isinstance(value, dict):
-        for key in sorted(value, key=str):
-            item = value[key]
-            if _is_block(item):
-                out.append(f"{pad}{_scalar(str(key))}:")
-                # Helm style: a list under a key is not indented further, a mapping is.
-                _emit(item, indent + 2 if isinstance(item, dict) else indent, out)
-            else:
-                out.append(f"{pad}{_scalar(str(key))}: {_scalar(item)}")
-        return
-    for item in value:
-        if _is_block(item):
-            first = len(out)
-            _emit(item, indent + 2, out)
-            out[first] = f"{pad}- {out[first][indent + 2:]}"
-        else:
-            out.append(f"{pad}- {_scalar(item)}")
+    return quote_yaml(text)
 
 
 def dump_index(index: Mapping[str, Any]) -> bytes:
     """Canonical bytes: keys sorted (as Helm writes them), entries already sorted by version."""
-    out: list[str] = []
-    _emit(dict(index), 0, out)
-    return ("\n".join(out) + "\n").encode("utf-8")
+    return block_yaml(dict(index), scalar=_scalar, key=lambda k: _scalar(str(k)),
+                      sort_keys=True, indent_lists=False, max_depth=limits.YAML_DEPTH_MAX,
+                      max_nodes=limits.YAML_NODES_MAX).encode("utf-8")
 
 
 # --- merging ---------------------------------------------------------------------------------

@@ -256,6 +256,19 @@ def test_strings_yaml_1_1_would_misread_are_quoted(site: Path, make_chart: Chart
     assert entry["appVersion"] == "1.2.3" and isinstance(entry["version"], str)
 
 
+@pytest.mark.parametrize("char", ["\ufffe", "\uffff", "\u2028", "\x85", "\ufeff"])
+def test_characters_yaml_cannot_hold_raw_are_escaped_and_read_back(
+        site: Path, make_chart: ChartFactory, char: str) -> None:
+    """A keyword holding a character YAML forbids raw (non-characters, C1 controls, line
+    separators, BOM) is written escaped: the next release can still read the index."""
+    package = read_archive(make_chart("demo", "1.2.3"))  # Helm's packager drops them itself
+    metadata = {**package.metadata, "keywords": [f"x{char}y"]}
+    ix.merge_into(site, ix.index_entry(metadata, package.digest, T0, "https://example.test/a.tgz"))
+    add(site, make_chart("demo", "1.2.4"))
+    assert read(site)["entries"]["demo"][1]["keywords"] == [f"x{char}y"]
+    assert char not in (site / "index.yaml").read_text(encoding="utf-8")
+
+
 def test_only_fields_helm_knows_go_into_an_entry() -> None:
     """Helm parses index.yaml strictly: an unknown field would break `helm repo update`."""
     entry = ix.index_entry(
