@@ -21,6 +21,10 @@ INDEX_DOCUMENT_MAX = 64 * MiB  # a Helm repository index.yaml (a 3,000-version i
 YAML_NODES_MAX = 1_000_000  # nodes after expanding aliases: a billion-laughs document stops here
 YAML_DEPTH_MAX = 200  # nesting; Go's yaml.v3 and libyaml have similar guards
 
+# --- git history (commit messages are anyone's text) --------------------------------------------
+COMMIT_FIELD_MAX = 256 * 1024  # bytes of one commit's message (or name, email) read; the rest is
+# skipped. GitHub caps a pull request body at 65,536 characters, so a squash merge fits easily.
+
 # --- registries (distribution, GHCR) -------------------------------------------------------------
 MANIFEST_MAX = 4 * MiB  # distribution and GHCR refuse bigger manifests; we read no more
 TOKEN_RESPONSE_MAX = 1 * MiB  # a token service answer
