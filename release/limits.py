@@ -25,6 +25,11 @@ YAML_DEPTH_MAX = 200  # nesting; Go's yaml.v3 and libyaml have similar guards
 COMMIT_FIELD_MAX = 256 * 1024  # bytes of one commit's message (or name, email) read; the rest is
 # skipped. GitHub caps a pull request body at 65,536 characters, so a squash merge fits easily.
 
+# --- the project's own release-notes templates (run sandboxed) ------------------------------------
+TEMPLATE_MAX = 256 * 1024  # bytes of one template file
+TEMPLATE_WORK_MAX = 10_000_000  # range() items and repeated characters one render may produce
+RENDERED_MAX = 64 * MiB  # characters one template renders (a 53k-commit changelog is ~10 MiB)
+
 # --- registries (distribution, GHCR) -------------------------------------------------------------
 MANIFEST_MAX = 4 * MiB  # distribution and GHCR refuse bigger manifests; we read no more
 TOKEN_RESPONSE_MAX = 1 * MiB  # a token service answer
