@@ -84,11 +84,23 @@ class GitRepo:
     def __init__(self, path: Path | str) -> None:
         path = Path(path)
         try:
-            top = self._git(path, "rev-parse", "--show-toplevel").strip()
+            top, _, shallow = self._git(path, "rev-parse", "--show-toplevel",
+                                        "--is-shallow-repository").strip().partition("\n")
         except GitError:
             raise BadInput(f"{path} is not inside a git repository",
                            "run in a git checkout or pass --repo DIR") from None
         self.root = Path(top)
+        self.shallow = shallow.strip() == "true"
+
+    def require_history(self) -> None:
+        """Refuse a shallow clone where the whole history is read: ranges would stop at the
+        clone's boundary and everyone before it would look new, so the notes, the changelog and
+        the next version would be wrong without any error."""
+        if self.shallow:
+            raise BadInput(f"{self.root} is a shallow clone: release notes, versions and the "
+                           "changelog need the whole history",
+                           "git fetch --unshallow --tags (in Actions: actions/checkout with "
+                           "fetch-depth: 0)")
 
     @staticmethod
     def _run(cwd: Path, args: Sequence[str], input_: bytes | None = None,

@@ -462,6 +462,7 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
       were tagged at `rev` now (for `dry-run`; the version decides the previous release).
     - `tag` None: the unreleased changes at `rev` since the highest release reachable from it.
     """
+    repo.require_history()
     prefix = settings.tag_prefix
     all_tags = list(tags) if tags is not None else release_tags(repo, prefix)
     version: semver.Version | None = None
@@ -592,6 +593,7 @@ def all_releases(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
     two-colour walk that stops once only the base's commits remain queued. See `ReleaseStream`
     for releases finished while git still reads.
     """
+    repo.require_history()
     scope = scope_from(repo, settings, all_paths=all_paths, since_prerelease=since_prerelease)
     glob = settings.tag_prefix + "*"
     stream = repo.iter_log((), paths=scope.paths, tags_glob=glob)

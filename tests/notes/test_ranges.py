@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from release.errors import BadInput
 from release.gitrepo import GitRepo
 from release.notes import Release, all_releases, collect, release_tags
+from tests.conftest import CliResult
 from tests.gitutil import GitBuilder
 from tests.notes.conftest import make_settings
 
@@ -293,3 +298,27 @@ def test_tags_of_every_kind_peel_to_their_commit_or_are_no_release(gitrepo: GitB
         ("v1.0.0", first), ("v1.1.0", first), ("v1.2.0", first), ("v2.0.0", second)}
     assert {t.name for t in repo.tags(merged_into="HEAD")} == {"v1.0.0", "v1.1.0", "v1.2.0"}
     assert [t.name for t in release_tags(repo, "v")] == ["v1.0.0", "v1.1.0", "v1.2.0", "v2.0.0"]
+
+
+@pytest.mark.parametrize("command", [["notes", "--tag", "v1.1.0"], ["notes"], ["changelog"],
+                                     ["next"], ["dry-run"]])
+def test_a_shallow_clone_is_refused_not_half_read(gitrepo: GitBuilder, tmp_path: Path,
+                                                  cli: Callable[..., CliResult],
+                                                  command: list[str]) -> None:
+    """A depth-1 clone gave one-commit notes, no compare links and everyone as new, exit 0."""
+    from tests.charts import DEMO
+
+    gitrepo.commit("feat: chart", dict(DEMO))
+    gitrepo.tag("v1.0.0")
+    gitrepo.commit("fix: one")
+    gitrepo.commit("fix: two")
+    gitrepo.tag("v1.1.0")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "--no-single-branch",
+                    f"file://{gitrepo.root}", str(clone)], check=True)
+    subprocess.run(["git", "-C", str(clone), "fetch", "-q", "--depth", "1", "--tags"], check=True)
+    result = cli("--repo", str(clone), *command)
+    assert result.code == 2 and "shallow clone" in result.err and "fetch-depth: 0" in result.err
+    assert result.err.count("\n") == 1, result
+    subprocess.run(["git", "-C", str(clone), "fetch", "-q", "--unshallow", "--tags"], check=True)
+    assert cli("--repo", str(clone), *command).code == 0
