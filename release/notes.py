@@ -38,7 +38,7 @@ from release.commits import REVERT, Change, parse_commit
 from release.contributors import Person, co_authors, identity, is_bot, ordered
 from release.errors import BadInput
 from release.gitrepo import GitRepo, LogRecord, LogStream, TagRef
-from release.version import SEMVER_RE, try_parse_tag
+from release.version import precedence_key, tag_key, try_parse_tag
 
 if TYPE_CHECKING:
     import semver
@@ -104,17 +104,10 @@ class Release:
         }
 
 
-def _key(major: int, minor: int, patch: int, pre: str | None) -> tuple[Any, ...]:
-    if not pre:
-        return (major, minor, patch, 1, ())
-    ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
-    return (major, minor, patch, 0, ids)
-
-
 def version_key(version: semver.Version) -> tuple[Any, ...]:
     """SemVer precedence as a plain tuple (semver's own comparisons are slow in bulk sorts)."""
     pre = version.prerelease
-    return _key(version.major, version.minor, version.patch, str(pre) if pre else None)
+    return precedence_key(version.major, version.minor, version.patch, str(pre) if pre else None)
 
 
 def release_tags(repo: GitRepo, prefix: str,
@@ -123,17 +116,10 @@ def release_tags(repo: GitRepo, prefix: str,
     lowest version first (same rule as `release.version.parse_tag`: prefix + strict SemVer, no
     build metadata)."""
     out: list[ReleaseTag] = []
-    match = SEMVER_RE.fullmatch
-    cut = len(prefix)
     for info in refs if refs is not None else repo.tags():
-        if not info.name.startswith(prefix):
-            continue
-        text = info.name[cut:]
-        m = match(text)
-        if m is None or m.group(5):
-            continue
-        key = _key(int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4))
-        out.append(ReleaseTag(info.name, info.sha, key, text))
+        parsed = tag_key(info.name, prefix)
+        if parsed is not None:
+            out.append(ReleaseTag(info.name, info.sha, *parsed))
     out.sort(key=lambda t: t.key)
     return out
 

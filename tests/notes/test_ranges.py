@@ -322,3 +322,16 @@ def test_a_shallow_clone_is_refused_not_half_read(gitrepo: GitBuilder, tmp_path:
     assert result.err.count("\n") == 1, result
     subprocess.run(["git", "-C", str(clone), "fetch", "-q", "--unshallow", "--tags"], check=True)
     assert cli("--repo", str(clone), *command).code == 0
+
+
+def test_a_tag_helm_cannot_load_is_no_release(gitrepo: GitBuilder) -> None:
+    """`v18446744073709551616.0.0` was listed by changelog, taken by notes as the release at
+    HEAD and bumped by next: release_tags follows parse_tag's rule (numbers up to 2^64-1)."""
+    gitrepo.commit("feat: one")
+    gitrepo.tag("v1.0.0")
+    gitrepo.commit("fix: two")
+    gitrepo.tag("v18446744073709551616.0.0")
+    gitrepo.tag("v18446744073709551615.0.0")
+    gitrepo.tag("v1.0.1+build")
+    repo = GitRepo(gitrepo.root)
+    assert [t.name for t in release_tags(repo, "v")] == ["v1.0.0", "v18446744073709551615.0.0"]
