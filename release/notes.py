@@ -476,7 +476,7 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
     with repo.iter_log([sha], [prev.sha] if prev else [], paths=scope.paths) as stream:
         history = History.read(stream, scope)
     changes, kept = history.release_changes(range(len(history.shas)))
-    if found is not None:
+    if tag is not None:  # a planned release is dated by the commit its tag will be on
         at = history.index.get(sha)
         date = _date(history.times[at] if at is not None else repo.commit_time(sha))
     found_people = history.contributors(kept)
