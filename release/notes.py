@@ -440,13 +440,16 @@ def find_tag(tags: Sequence[ReleaseTag], name: str) -> ReleaseTag | None:
 
 def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: str = "HEAD",
             planned: bool = False, since_prerelease: bool = False, all_paths: bool = False,
-            tags: Sequence[ReleaseTag] | None = None) -> Release:
+            tags: Sequence[ReleaseTag] | None = None, people: bool = True) -> Release:
     """One release's range and changes. Pure reads: no side effects.
 
     - `tag` names an existing release tag: the notes of that release.
     - `tag` names a release that does not exist yet and `planned`: the notes it would get if it
       were tagged at `rev` now (for `dry-run`; the version decides the previous release).
     - `tag` None: the unreleased changes at `rev` since the highest release reachable from it.
+
+    `people=False` skips the contributors (whose first-contribution walk can read the whole
+    history) for a caller that only wants the changes, such as the next version.
     """
     repo.require_history()
     prefix = settings.tag_prefix
@@ -479,7 +482,7 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
     if tag is not None:  # a planned release is dated by the commit its tag will be on
         at = history.index.get(sha)
         date = _date(history.times[at] if at is not None else repo.commit_time(sha))
-    found_people = history.contributors(kept)
+    found_people = history.contributors(kept) if people else {}
     first: set[int] = set()
     if prev is not None and found_people:
         emails = {history.emails[pid]: pid for pid in found_people}
