@@ -440,13 +440,15 @@ def find_tag(tags: Sequence[ReleaseTag], name: str) -> ReleaseTag | None:
 
 def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: str = "HEAD",
             planned: bool = False, since_prerelease: bool = False, all_paths: bool = False,
-            tags: Sequence[ReleaseTag] | None = None, people: bool = True) -> Release:
+            tags: Sequence[ReleaseTag] | None = None, people: bool = True,
+            tag_at_rev: bool = False) -> Release:
     """One release's range and changes. Pure reads: no side effects.
 
     - `tag` names an existing release tag: the notes of that release.
     - `tag` names a release that does not exist yet and `planned`: the notes it would get if it
       were tagged at `rev` now (for `dry-run`; the version decides the previous release).
-    - `tag` None: the unreleased changes at `rev` since the highest release reachable from it.
+    - `tag` None: the unreleased changes at `rev` since the highest release reachable from it,
+      or with `tag_at_rev` the release tagged at `rev` when there is one (`notes` without flags).
 
     `people=False` skips the contributors (whose first-contribution walk can read the whole
     history) for a caller that only wants the changes, such as the next version.
@@ -473,6 +475,10 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
             version, sha = found.version, found.sha
     else:
         sha = repo.rev_parse(rev)
+        if tag_at_rev:
+            found = next((t for t in reversed(all_tags) if t.sha == sha), None)  # highest
+            if found is not None:
+                tag, version = found.name, found.version
 
     prev = previous_release(repo, all_tags, sha, version, since_prerelease=since_prerelease)
     scope = scope_from(repo, settings, all_paths=all_paths, since_prerelease=since_prerelease)
