@@ -28,6 +28,7 @@ import contextlib
 import functools
 import gc
 import heapq
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -177,6 +178,10 @@ def scope_from(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
     for p in settings["notes-paths"]:
         spec = p if root == repo.root.resolve() else repo.relpath(root / p)
         spec = spec.removeprefix("./")
+        up = os.path.normpath(spec)
+        if Path(p).is_absolute() or up == ".." or up.startswith("../"):
+            raise BadInput(f"notes-paths holds {p[:100]!r}, which is outside the repository",
+                           "list paths inside it, relative to the project, e.g. chart/")
         if spec in ("", ".", "/"):
             return Scope(None, drop, since_prerelease)  # the whole repository
         if p.endswith("/") and not spec.endswith("/"):
@@ -464,12 +469,11 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
         if found is None:
             version = try_parse_tag(tag, prefix)
             if version is None:
-                raise BadInput(f"tag {tag!r} is not a release tag ({prefix!r} + SemVer)",
+                raise BadInput(f"tag {tag[:100]!r} is not a release tag ({prefix!r} + SemVer)",
                                f"use the form {prefix}1.2.3 or {prefix}1.2.3-rc.1")
             if not planned:
                 raise BadInput(f"release tag {tag!r} does not exist in {repo.root}",
-                               "create the tag first, fetch tags (git fetch --tags) "
-                               "or use --unreleased")
+                               "create the tag first, or fetch the tags (git fetch --tags)")
             sha = repo.rev_parse(rev)
         else:
             version, sha = found.version, found.sha

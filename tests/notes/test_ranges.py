@@ -335,3 +335,13 @@ def test_a_tag_helm_cannot_load_is_no_release(gitrepo: GitBuilder) -> None:
     gitrepo.tag("v1.0.1+build")
     repo = GitRepo(gitrepo.root)
     assert [t.name for t in release_tags(repo, "v")] == ["v1.0.0", "v18446744073709551615.0.0"]
+
+
+@pytest.mark.parametrize("paths", ["../elsewhere/", "/etc/", "chart/../../x"])
+def test_notes_paths_outside_the_repository_are_a_setting_error(
+        gitrepo: GitBuilder, cli: Callable[..., CliResult], paths: str) -> None:
+    """This was 'git log failed … check the repository's state'."""
+    gitrepo.commit("feat: one")
+    gitrepo.tag("v1.0.0")
+    result = cli("--repo", str(gitrepo.root), "--notes-paths", paths, "notes")
+    assert result.code == 2 and "notes-paths" in result.err and "outside" in result.err, result
