@@ -327,16 +327,18 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 def read_bounded(response: httpx.Response, limit: int, what: str) -> bytes:
     """The body of a streamed response, refusing more than `limit` bytes (a `Content-Length`
-    over the limit is refused before reading) and checking the deadline between chunks."""
+    over the limit is refused before reading) and checking the deadline between chunks. A
+    HEAD has no body: its `Content-Length` is the size a GET would send (a 2 MiB blob's), so it
+    is not held against the limit."""
     if hasattr(response, "_content"):  # already read (within a limit) by an auth flow
         return response.content
+    if response.request.method == "HEAD":
+        response._content = b""
+        return b""
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
         raise RemoteError(f"{what} is {int(declared)} bytes, over the {limit}-byte limit",
                           "this is not what the protocol sends; the server is misbehaving")
-    if response.request.method == "HEAD":
-        response._content = b""
-        return b""
     data = bytearray()
     for chunk in response.iter_bytes():
         data += chunk

@@ -230,6 +230,26 @@ def test_odd_manifest_shapes_are_reported_not_crashed_on(manifest: bytes, why: s
     assert not result.match and why in str(result.difference)
 
 
+def test_a_head_is_not_refused_for_the_size_a_get_would_send(fast_retry: RetryPolicy) -> None:
+    """HEAD answers declare the GET's length and send nothing: a 1 MiB manifest (big
+    annotations) and a token challenge with a long error page are still one HEAD each."""
+    digest = "sha256:" + "c" * 64
+    declared = {"Content-Length": str(1 << 20)}
+
+    def handle(seen: Seen) -> Answer:
+        if seen.path.startswith("/token"):
+            return Answer(200, {"Content-Type": "application/json"}, b'{"token": "t"}')
+        if "authorization" not in seen.headers:
+            return Answer(401, {**declared, "WWW-Authenticate":
+                                f'Bearer realm="http://{server.netloc}/token",service="s"'})
+        return Answer(200, {**declared, "Docker-Content-Digest": digest})
+
+    with Scripted(handle) as server, RegistryClient(server.netloc, plain_http=True,
+                                                     retry=fast_retry) as client:
+        assert client.manifest_digest("ns/demo", "1.0.0") == digest
+    assert [s.method for s in server.seen] == ["HEAD", "GET", "HEAD"]
+
+
 @pytest.mark.parametrize("digest", ["../../v2/other", "sha256:xyz", "md5:" + "a" * 32])
 def test_a_malformed_digest_header_never_reaches_a_url(digest: str) -> None:
     with Scripted(lambda seen: Answer(200, {"Docker-Content-Digest": digest})) as server, \

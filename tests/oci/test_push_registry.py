@@ -234,3 +234,28 @@ def test_read_archive_recovers_the_commit_time(package: PackageResult) -> None:
     assert (again.digest, again.name, again.version, again.created) == (
         package.digest, "demo", "0.1.0", COMMIT_TIME)
     assert expected_digest(again) == expected_digest(package)
+
+
+def test_a_re_run_skips_a_big_blob_the_registry_already_has(
+        open_registry: Registry, namespace: str, make_package: Callable[..., PackageResult],
+        fault_proxy: Callable[..., FaultProxy]) -> None:
+    """A HEAD's Content-Length is the size of what a GET would send: asking whether a 2 MiB
+    blob is there must not be refused as a 2 MiB answer. The first run dies writing the tag
+    (its blobs are uploaded), the re-run finds the big blob and skips it, the third run finds
+    the tag."""
+    big = make_package(padding=2 * 1024 * 1024)
+    assert big.size > 2 * 1024 * 1024
+    proxy = fault_proxy(open_registry.host)
+    # HEAD tag, POST+PUT config, HEAD chart blob (≥ 1 MiB), POST+PUT chart, PUT manifest (6)
+    proxy.reset({6: Fault("status", 400)})
+    with pytest.raises(RemoteError, match="writing"):
+        push_chart(big, proxy.oci(namespace), plain_http=True)
+    assert [s.method for s in proxy.seen] == ["HEAD", "POST", "PUT", "HEAD", "POST", "PUT",
+                                              "PUT"]
+    proxy.reset()
+    again = push_chart(big, proxy.oci(namespace), plain_http=True)
+    assert again.status == "pushed" and again.skipped == (big.digest,)
+    assert [s.method for s in proxy.seen] == ["HEAD", "POST", "PUT", "HEAD", "PUT", "HEAD"]
+    third = push_chart(big, proxy.oci(namespace), plain_http=True)
+    assert third.status == "already-published" and third.digest == again.digest
+    open_registry.assert_tags_complete(f"{namespace}/demo")
