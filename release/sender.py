@@ -382,12 +382,17 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 def new_client(*, transport: httpx.BaseTransport | None = None,
                verify: ssl.SSLContext | str | bool = True, auth: httpx.Auth | None = None,
-               timeout: httpx.Timeout | None = None) -> httpx.Client:
+               timeout: httpx.Timeout | None = None,
+               on_request: Callable[[httpx.Request], None] | None = None) -> httpx.Client:
     """An httpx client whose network transports (proxies from the environment included)
-    honour the deadlines. Redirects are followed per request (`HttpSender.send`)."""
+    honour the deadlines. Redirects are followed per request (`HttpSender.send`). httpx
+    mounts the proxies HTTP(S)_PROXY / NO_PROXY name only when it makes the transports itself:
+    production passes no `transport` (tests do). `on_request` sees every request sent, the
+    ones an auth flow adds (token requests) included."""
     client = httpx.Client(transport=transport, verify=verify, auth=auth,
                           timeout=timeout or default_timeout(),
-                          follow_redirects=False, max_redirects=5)
+                          follow_redirects=False, max_redirects=5,
+                          event_hooks={"request": [on_request]} if on_request else None)
     for mounted in [client._transport, *client._mounts.values()]:
         if mounted is not None:
             install_deadlines(mounted)

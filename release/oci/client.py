@@ -37,13 +37,7 @@ from release.oci.content import (
 from release.oci.credentials import Credentials
 from release.origin import origin_of, show_origin
 from release.retry import RetryPolicy
-from release.sender import (
-    HttpSender,
-    Interrupted,
-    Reply,
-    default_timeout,
-    install_deadlines,
-)
+from release.sender import HttpSender, Interrupted, Reply, new_client
 
 MiB = 1024 * 1024
 CHUNK_SIZE = 4 * MiB  # GHCR answers 416 to bigger PATCH chunks
@@ -51,21 +45,6 @@ MONOLITHIC_LIMIT = 4 * MiB  # blobs above this go up in chunks
 HEAD_THRESHOLD = 1 * MiB  # below this, asking "is it there?" costs as much as uploading it
 MAX_BLOB = limits.CHART_DECOMPRESSED_MAX  # no blob of a Helm chart artifact can be larger
 DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
-
-
-class CountingTransport(httpx.BaseTransport):
-    """Counts every request that reaches the network (token requests and redirects too)."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-        self.count = 0
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.count += 1
-        return self.inner.handle_request(request)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 _GHCR_WRITE_DENIED = re.compile(r"permission_denied:\s*write_package", re.IGNORECASE)
@@ -99,11 +78,9 @@ class RegistryClient:
         self.retry = retry or RetryPolicy()
         self.auth = RegistryAuth(credentials, self.origin, push_repositories=push_repositories,
                                  cache=TokenCache(), retry=self.retry)
-        self.transport = CountingTransport(transport or httpx.HTTPTransport(verify=verify))
-        install_deadlines(self.transport.inner)
-        self.http = httpx.Client(transport=self.transport, auth=self.auth,
-                                 timeout=timeout or default_timeout(),
-                                 follow_redirects=False, max_redirects=5)
+        self.requests = 0  # every request sent: token requests and redirect hops too
+        self.http = new_client(transport=transport, verify=verify, auth=self.auth,
+                               timeout=timeout, on_request=self._count)
         self.sender = HttpSender(self.http, label=f"registry {host}", origins=(self.origin,),
                                  describe=self._error, retry=self.retry,
                                  request_deadline=request_deadline)
@@ -112,9 +89,8 @@ class RegistryClient:
         self.head_threshold = head_threshold
         self.resumed_chunks = 0
 
-    @property
-    def requests(self) -> int:
-        return self.transport.count
+    def _count(self, request: httpx.Request) -> None:
+        self.requests += 1
 
     def close(self) -> None:
         self.http.close()
