@@ -319,8 +319,11 @@ class RegistryClient:
                 r, failure = None, exc.reply
             if r is not None and r.status_code == 202:
                 location = self._location(r)
-                offset = _range_end(r) if r.headers.get("Range") else end
-                stalled = 0
+                reached = _range_end(r) if r.headers.get("Range") else end
+                # An accepted chunk the registry does not count is no progress: resend from
+                # what it says it has, and give up after as many tries as any other stall.
+                stalled = 0 if reached > offset else stalled + 1
+                offset = self._checked_offset(reached, blob, stalled, r)
                 continue
             # The chunk failed or was refused: ask the registry how much it has, resume there.
             # (distribution's `_state` only opens the session at the offset it names: if the
@@ -333,19 +336,26 @@ class RegistryClient:
                     f"{self.host} refused a {end - offset}-byte chunk with HTTP 416",
                     "the registry limits chunk sizes (GHCR: 4 MiB); lower the chunk size")
             stalled = stalled + 1 if resumed == offset else 0
-            if stalled >= self.retry.max_tries:
-                raise Interrupted("uploading chunks made no progress", failure)
-            if r is None:
+            if stalled < self.retry.max_tries and r is None:
                 self.sender._pause(self.retry.delay(max(stalled, 1), failure.headers if failure
                                                     else None), "resuming an upload")
-            if not 0 <= resumed <= blob.size:
-                raise Interrupted("the registry reported an impossible upload offset", failure)
-            offset = resumed
+            offset = self._checked_offset(resumed, blob, stalled, failure)
         url = location.copy_merge_params({"digest": blob.digest})
         r = self._send("PUT", url, f"finishing the upload of {blob.digest[:19]}", ok=(201, 204),
                        headers={"Content-Type": "application/octet-stream"}, content=b"",
                        retry=False)
         self._check_blob_digest(r, blob)
+
+    def _checked_offset(self, offset: int, blob: Blob, stalled: int,
+                        reply: Reply | None) -> int:
+        """Where the registry says the upload stands, unless it is stuck there (`stalled`
+        answers in a row without progress) or names an offset the blob does not have: then the
+        upload restarts from a HEAD in `push_blob` (`Interrupted`)."""
+        if stalled >= self.retry.max_tries:
+            raise Interrupted("uploading chunks made no progress", reply)
+        if not 0 <= offset <= blob.size:
+            raise Interrupted("the registry reported an impossible upload offset", reply)
+        return offset
 
     def _upload_status(self, location: httpx.URL, repository: str) -> tuple[int, httpx.URL]:
         try:

@@ -250,6 +250,35 @@ def test_a_head_is_not_refused_for_the_size_a_get_would_send(fast_retry: RetryPo
     assert [s.method for s in server.seen] == ["HEAD", "GET", "HEAD"]
 
 
+@pytest.mark.parametrize("answered", ["0-0", "bytes=0-99999"])
+def test_chunk_answers_that_make_no_progress_end_the_upload(answered: str,
+                                                            fast_retry: RetryPolicy) -> None:
+    """A registry that accepts every chunk (202) but says it holds nothing (`Range: 0-0`), or
+    more than the blob: the upload gives up after its tries instead of sending chunks until the
+    step's deadline. (A runaway loop is cut at 200 chunks by the server.)"""
+    from release.oci.content import Blob
+
+    blob = Blob.from_bytes(b"x" * 3000, "application/octet-stream")
+
+    def handle(seen: Seen) -> Answer:
+        if seen.method == "HEAD":
+            return Answer(404)
+        if seen.method == "POST":
+            return Answer(202, {"Location": "/v2/ns/demo/blobs/uploads/u"})
+        if sum(s.method == "PATCH" for s in server.seen) > 200:
+            return Answer(400, {}, b'{"errors":[{"code":"RUNAWAY"}]}')
+        return Answer(202, {"Location": "/v2/ns/demo/blobs/uploads/u", "Range": answered})
+
+    with Scripted(handle) as server, RegistryClient(
+            server.netloc, plain_http=True, retry=fast_retry, chunk_size=1000,
+            monolithic_limit=1000) as client, pytest.raises(RemoteError) as err:
+        client.push_blob("ns/demo", blob)
+    assert "RUNAWAY" not in str(err.value)
+    assert f"failed {limits.RETRY_TRIES} times" in str(err.value)
+    patches = sum(s.method == "PATCH" for s in server.seen)
+    assert patches <= limits.RETRY_TRIES * limits.RETRY_TRIES
+
+
 @pytest.mark.parametrize("digest", ["../../v2/other", "sha256:xyz", "md5:" + "a" * 32])
 def test_a_malformed_digest_header_never_reaches_a_url(digest: str) -> None:
     with Scripted(lambda seen: Answer(200, {"Docker-Content-Digest": digest})) as server, \
