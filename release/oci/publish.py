@@ -161,12 +161,8 @@ def publish_upload(upload: ChartUpload, client: RegistryClient, *,
             f"({artifact.digest}); nothing was written",
             "published versions are immutable: bump the version, or run `ameide-release "
             "verify` to see what differs (--force overwrites)")
-    uploaded: list[str] = []
-    skipped: list[str] = []
-    for blob in artifact.blobs:
-        outcome = client.push_blob(ref.repository, blob)
-        (uploaded if outcome == "uploaded" else skipped).append(blob.digest)
-    digest = client.put_manifest(ref.repository, ref.tag, artifact.manifest, artifact.media_type)
+    uploaded, skipped = upload_artifact(client, ref.repository, ref.tag, artifact)
+    digest = artifact.digest
     # The protocol has no conditional tag write: read the tag back, so that of two publishers
     # racing for one version the one whose manifest the tag does not hold says so.
     now = client.manifest_digest(ref.repository, ref.tag)
@@ -176,8 +172,21 @@ def publish_upload(upload: ChartUpload, client: RegistryClient, *,
                        "run `ameide-release verify` to see what was published; bump the "
                        "version if it is not your build")
     return PushResult(str(ref), digest, "overwritten" if current else "pushed",
-                      client.requests, previous_digest=current, uploaded=tuple(uploaded),
-                      skipped=tuple(skipped))
+                      client.requests, previous_digest=current, uploaded=uploaded,
+                      skipped=skipped)
+
+
+def upload_artifact(client: RegistryClient, repository: str, tag: str,
+                    artifact: Artifact) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Write `artifact` under `tag`: every blob first, the manifest last, so a tag never
+    points at a missing blob. Returns the digests of the blobs (uploaded, already there)."""
+    uploaded: list[str] = []
+    skipped: list[str] = []
+    for blob in artifact.blobs:
+        outcome = client.push_blob(repository, blob)
+        (uploaded if outcome == "uploaded" else skipped).append(blob.digest)
+    client.put_manifest(repository, tag, artifact.manifest, artifact.media_type)
+    return tuple(uploaded), tuple(skipped)
 
 
 def registry_client(ref: ChartRef, credentials: Credentials | None, *, push: bool = False,
