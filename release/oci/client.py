@@ -264,10 +264,10 @@ class RegistryClient:
                               "the registry or a proxy corrupted it; re-run or report it")
         return r.content
 
-    def push_blob(self, repository: str, blob: Blob, *, check_first: bool | None = None) -> str:
-        """Make sure the registry has `blob`: "present" (skipped) or "uploaded"."""
-        if check_first is None:
-            check_first = blob.size >= self.head_threshold
+    def push_blob(self, repository: str, blob: Blob) -> str:
+        """Make sure the registry has `blob`: "present" (skipped) or "uploaded". A blob under
+        `head_threshold` is uploaded without asking first (the HEAD costs as much)."""
+        check_first = blob.size >= self.head_threshold
         attempt = 0
         while True:
             attempt += 1

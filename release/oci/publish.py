@@ -214,22 +214,10 @@ def _same_but_signature(published: bytes, artifact: Artifact) -> bool:
     return theirs is not None and theirs == _without_provenance(artifact.manifest)
 
 
-def verify_chart(
-    ref: ChartRef,
-    expected: PackageLike | None,
-    *,
-    credentials: Credentials | None = None,
-    client: RegistryClient | None = None,
-    download_to: Path | None = None,
-    source: str | None = None,
-    **client_options: Any,
-) -> VerifyResult:
+def verify_chart(ref: ChartRef, expected: PackageLike | None, client: RegistryClient, *,
+                 source: str | None = None) -> VerifyResult:
     """Pull and check the published artifact; compare it with `expected` when given (`source`:
     as for `prepare_upload`)."""
-    if client is None:
-        with registry_client(ref, credentials, **client_options) as own:
-            return verify_chart(ref, expected, client=own, download_to=download_to,
-                                source=source)
     digest = client.manifest_digest(ref.repository, ref.tag)
     if digest is None:
         raise BadInput(f"{ref} is not published", "push it first (ameide-release push)")
@@ -250,11 +238,6 @@ def verify_chart(
         checked.append(desc["digest"])
     if CHART_MEDIA_TYPE not in blobs:
         return _verdict(ref, digest, client, "the manifest has no Helm chart layer")
-    if download_to is not None:
-        from release.files import atomic_write
-
-        target = download_to / f"{ref.repository.rsplit('/', 1)[-1]}-{ref.tag}.tgz"
-        atomic_write(target, blobs[CHART_MEDIA_TYPE])
     difference = None
     if expected is not None:
         difference = _first_difference(manifest, blobs, expected, source)
