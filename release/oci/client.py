@@ -196,8 +196,13 @@ class RegistryClient:
         if r.status_code == 404:
             return None
         media_type = r.headers.get("Content-Type", "").split(";")[0].strip()
-        if reference.startswith("sha256:") and sha256_digest(r.content) != reference:
-            raise RemoteError(f"{self.host} returned a manifest that does not match {reference}",
+        # The bytes must be what was asked for (a digest) or what the registry says they are
+        # (its Docker-Content-Digest for a tag), so the digest of a tag can be taken from them.
+        claimed = reference if reference.startswith("sha256:") else \
+            str(r.headers.get("Docker-Content-Digest", "")).strip()
+        if claimed.startswith("sha256:") and sha256_digest(r.content) != claimed:
+            raise RemoteError(f"{self.host} returned a manifest for {repository}:{reference[:80]} "
+                              f"that does not match {claimed[:80]}",
                               "the registry or a proxy corrupted it; re-run or report it")
         return r.content, media_type
 

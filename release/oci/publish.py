@@ -218,10 +218,11 @@ def verify_chart(ref: ChartRef, expected: PackageLike | None, client: RegistryCl
                  source: str | None = None) -> VerifyResult:
     """Pull and check the published artifact; compare it with `expected` when given (`source`:
     as for `prepare_upload`)."""
-    digest = client.manifest_digest(ref.repository, ref.tag)
-    if digest is None:
+    found = client.find_manifest(ref.repository, ref.tag)  # one GET: the digest is the bytes'
+    if found is None:
         raise BadInput(f"{ref} is not published", "push it first (ameide-release push)")
-    body, _ = client.get_manifest(ref.repository, digest)
+    body, _ = found
+    digest = sha256_digest(body)
     parsed = _descriptors(body)
     if isinstance(parsed, str):
         return _verdict(ref, digest, client, parsed)

@@ -279,6 +279,24 @@ def test_chunk_answers_that_make_no_progress_end_the_upload(answered: str,
     assert patches <= limits.RETRY_TRIES * limits.RETRY_TRIES
 
 
+def test_a_manifest_that_is_not_what_its_digest_header_says_is_refused(
+        fast_retry: RetryPolicy) -> None:
+    """verify reads the tag's manifest in one GET and takes its digest from the bytes: a
+    registry (or proxy) whose Docker-Content-Digest names other bytes is caught there."""
+    body = b'{"schemaVersion": 2}'
+
+    def handle(seen: Seen) -> Answer:
+        return Answer(200, {"Docker-Content-Digest": "sha256:" + "e" * 64,
+                            "Content-Type": "application/vnd.oci.image.manifest.v1+json"}, body)
+
+    with Scripted(handle) as server, RegistryClient(server.netloc, plain_http=True,
+                                                     retry=fast_retry) as client, \
+            pytest.raises(RemoteError, match="does not match sha256:eeee"):
+        verify_chart(chart_ref(f"oci://{server.netloc}/ns", "demo", "1.0.0", plain_http=True),
+                     None, client)
+    assert [s.method for s in server.seen] == ["GET"]
+
+
 @pytest.mark.parametrize("digest", ["../../v2/other", "sha256:xyz", "md5:" + "a" * 32])
 def test_a_malformed_digest_header_never_reaches_a_url(digest: str) -> None:
     with Scripted(lambda seen: Answer(200, {"Docker-Content-Digest": digest})) as server, \
