@@ -27,6 +27,7 @@ from release import limits
 from release.errors import BadInput, RemoteError
 from release.oci.auth import RegistryAuth, TokenCache
 from release.oci.content import (
+    DIGEST_RE,
     MANIFEST_TYPES,
     MAX_MANIFEST,
     OCI_INDEX,
@@ -44,7 +45,6 @@ CHUNK_SIZE = 4 * MiB  # GHCR answers 416 to bigger PATCH chunks
 MONOLITHIC_LIMIT = 4 * MiB  # blobs above this go up in chunks
 HEAD_THRESHOLD = 1 * MiB  # below this, asking "is it there?" costs as much as uploading it
 MAX_BLOB = limits.CHART_DECOMPRESSED_MAX  # no blob of a Helm chart artifact can be larger
-DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
 
 
 _GHCR_WRITE_DENIED = re.compile(r"permission_denied:\s*write_package", re.IGNORECASE)

@@ -31,7 +31,7 @@ from release.oci.artifact import (
     helm_config,
     manifest_too_big,
 )
-from release.oci.content import MAX_MANIFEST, sha256_digest
+from release.oci.content import MAX_MANIFEST, Descriptor, parse_descriptor, sha256_digest
 from release.oci.reference import ChartRef, chart_ref
 
 if TYPE_CHECKING:  # the HTTP stack is imported when a request is about to be made
@@ -227,21 +227,21 @@ def verify_chart(ref: ChartRef, expected: PackageLike | None, client: RegistryCl
     if isinstance(parsed, str):
         return _verdict(ref, digest, client, parsed)
     manifest, config_desc, layers = parsed
-    if config_desc["mediaType"] != CONFIG_MEDIA_TYPE:
+    if config_desc.media_type != CONFIG_MEDIA_TYPE:
         return _verdict(ref, digest, client,
-                        f"config media type is {config_desc['mediaType'][:100]!r}, not Helm's")
+                        f"config media type is {config_desc.media_type[:100]!r}, not Helm's")
     blobs: dict[str, bytes] = {}
     checked = []
     for desc in [config_desc, *layers]:
-        if desc["mediaType"] not in (CONFIG_MEDIA_TYPE, CHART_MEDIA_TYPE, PROV_MEDIA_TYPE):
+        if desc.media_type not in (CONFIG_MEDIA_TYPE, CHART_MEDIA_TYPE, PROV_MEDIA_TYPE):
             continue  # unknown layers are reported below, never downloaded
-        blobs[desc["mediaType"]] = client.get_blob(ref.repository, desc["digest"], desc["size"])
-        checked.append(desc["digest"])
+        blobs[desc.media_type] = client.get_blob(ref.repository, desc.digest, desc.size)
+        checked.append(desc.digest)
     if CHART_MEDIA_TYPE not in blobs:
         return _verdict(ref, digest, client, "the manifest has no Helm chart layer")
     difference = None
     if expected is not None:
-        difference = _first_difference(manifest, blobs, expected, source)
+        difference = _first_difference(manifest, layers, blobs, expected, source)
     return VerifyResult(str(ref), digest, difference is None, difference, client.requests,
                         tuple(checked))
 
@@ -249,7 +249,7 @@ def verify_chart(ref: ChartRef, expected: PackageLike | None, client: RegistryCl
 _MAX_LAYERS = 16  # a Helm chart has one or two
 
 
-def _descriptors(body: bytes) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]] | str:
+def _descriptors(body: bytes) -> tuple[dict[str, Any], Descriptor, list[Descriptor]] | str:
     """The manifest's config and layer descriptors, each checked for shape; or why not."""
     try:
         manifest = json.loads(body)
@@ -262,20 +262,21 @@ def _descriptors(body: bytes) -> tuple[dict[str, Any], dict[str, Any], list[dict
         return "the manifest is not an OCI image manifest (no config and layers)"
     if len(layers) > _MAX_LAYERS:
         return f"the manifest has {len(layers)} layers; a Helm chart has one or two"
-    for desc in [config, *layers]:
-        if not (isinstance(desc, dict) and isinstance(desc.get("mediaType"), str)
-                and isinstance(desc.get("digest"), str) and isinstance(desc.get("size"), int)
-                and not isinstance(desc.get("size"), bool)):
-            return "the manifest holds a descriptor without mediaType, digest and size"
-    return manifest, config, layers
+    parsed = [parse_descriptor(desc) for desc in [config, *layers]]
+    for desc in parsed:
+        if isinstance(desc, str):
+            return f"the manifest holds a descriptor without mediaType, digest and size ({desc})"
+    checked = [d for d in parsed if not isinstance(d, str)]
+    return manifest, checked[0], checked[1:]
 
 
 def _verdict(ref: ChartRef, digest: str, client: RegistryClient, why: str) -> VerifyResult:
     return VerifyResult(str(ref), digest, False, why, client.requests)
 
 
-def _first_difference(manifest: dict[str, Any], blobs: dict[str, bytes],
-                      expected: PackageLike, source: str | None) -> str | None:
+def _first_difference(manifest: dict[str, Any], layers: list[Descriptor],
+                      blobs: dict[str, bytes], expected: PackageLike,
+                      source: str | None) -> str | None:
     chart = blobs[CHART_MEDIA_TYPE]
     if sha256_digest(chart) != expected.digest:
         return (f"chart archive: published {sha256_digest(chart)}, "
@@ -293,7 +294,7 @@ def _first_difference(manifest: dict[str, Any], blobs: dict[str, bytes],
     prov = blobs.get(PROV_MEDIA_TYPE)
     if prov is not None and expected.digest.removeprefix("sha256:").encode() not in prov:
         return "the provenance layer does not name the chart archive's digest"
-    layer_types = [str(d["mediaType"])[:100] for d in manifest["layers"]]
+    layer_types = [d.media_type[:100] for d in layers]
     extra = [t for t in layer_types if t not in (CHART_MEDIA_TYPE, PROV_MEDIA_TYPE)]
     if extra:
         return f"unexpected layers: {', '.join(extra)}"
