@@ -260,7 +260,7 @@ class HttpSender:
                         f"could not reach {self.label} after {attempt} tries ({what}: "
                         f"{type(exc).__name__})",
                         "check the network and the server's health, then re-run") from None
-                self._pause(self.retry.delay(attempt), what)
+                self.pause(self.retry.delay(attempt), what)
                 continue
             if reply.status_code in ok:
                 return reply
@@ -274,14 +274,11 @@ class HttpSender:
             if wait > self.max_wait:
                 raise RemoteError(f"{self.label}: retry allowed in {int(wait)} s only ({what})",
                                   "re-run after that; nothing was lost")
-            self._pause(wait, what)
+            self.pause(wait, what)
 
-    def _pause(self, seconds: float, what: str) -> None:
-        step = _STEP.get()
-        if step is not None and time.monotonic() + seconds >= step[0]:
-            raise RemoteError(f"{step[1]} would run past its time limit waiting to retry {what}",
-                              "the server is unhealthy; re-run later (re-runs are safe)")
-        self.retry.pause(seconds)
+    def pause(self, seconds: float, what: str) -> None:
+        """Wait before trying `what` again (`pause_before_retry` with this sender's policy)."""
+        pause_before_retry(self.retry, seconds, what)
 
     def _once(self, method: str, url: httpx.URL, headers: Mapping[str, str] | None,
               content: bytes | None, json_body: Any, max_body: int, follow_redirects: bool,
@@ -319,6 +316,17 @@ class HttpSender:
             raise RemoteError(f"{self.label} redirected to a {target.scheme or 'relative'} URL "
                               f"while {what}", "the server is misbehaving; report it")
         return target
+
+
+def pause_before_retry(retry: RetryPolicy, seconds: float, what: str) -> None:
+    """The one way a retry waits, whatever is retried (a request, an upload, a token fetch):
+    a wait that would end past the step's deadline ends the step now, in one line, instead of
+    sleeping into it."""
+    step = _STEP.get()
+    if step is not None and time.monotonic() + seconds >= step[0]:
+        raise RemoteError(f"{step[1]} would run past its time limit waiting to retry {what}",
+                          "the server is unhealthy; re-run later (re-runs are safe)")
+    retry.pause(seconds)
 
 
 _MAX_REDIRECTS = 5

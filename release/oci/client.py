@@ -291,8 +291,8 @@ class RegistryClient:
                         f"{self.host}: uploading blob {blob.digest[:19]} failed {attempt} times "
                         f"({exc}: {status})",
                         "the registry is unhealthy; re-run later (re-runs are safe)") from None
-                self.sender._pause(self.retry.delay(attempt, exc.reply.headers if exc.reply
-                                                   else None), f"uploading {blob.digest[:19]}")
+                self.sender.pause(self.retry.delay(attempt, exc.reply.headers if exc.reply
+                                                  else None), f"uploading {blob.digest[:19]}")
 
     def _start_upload(self, repository: str) -> httpx.URL:
         r = self._send("POST", self._url(repository, "blobs", "uploads/"),
@@ -342,8 +342,8 @@ class RegistryClient:
                     "the registry limits chunk sizes (GHCR: 4 MiB); lower the chunk size")
             stalled = stalled + 1 if resumed == offset else 0
             if stalled < self.retry.max_tries and r is None:
-                self.sender._pause(self.retry.delay(max(stalled, 1), failure.headers if failure
-                                                    else None), "resuming an upload")
+                self.sender.pause(self.retry.delay(max(stalled, 1), failure.headers if failure
+                                                   else None), "resuming an upload")
             offset = self._checked_offset(resumed, blob, stalled, failure)
         url = location.copy_merge_params({"digest": blob.digest})
         r = self._send("PUT", url, f"finishing the upload of {blob.digest[:19]}", ok=(201, 204),

@@ -339,6 +339,27 @@ def test_a_hostile_token_service_answer_is_bounded(fast_retry: RetryPolicy) -> N
             client.manifest_digest("ns/demo", "1.0.0")
 
 
+def test_a_token_service_asking_to_retry_past_the_step_deadline_is_not_waited_for() -> None:
+    """A token service answering 503 Retry-After: 60 within a step that has 1 s left: the
+    step ends now with one line, as for the registry's own retries, instead of sleeping."""
+    from release.sender import step_deadline
+
+    def handle(seen: Seen) -> Answer:
+        if seen.path.startswith("/token"):
+            return Answer(503, {"Retry-After": "60"})
+        return Answer(401, {"WWW-Authenticate": f'Bearer realm="http://{server.netloc}/token",'
+                                                'service="s"'})
+
+    waited: list[float] = []
+    with Scripted(handle) as server, RegistryClient(
+            server.netloc, plain_http=True, retry=RetryPolicy(sleep=waited.append)) as client, \
+            step_deadline(1.0, "the push step"), pytest.raises(RemoteError) as err:
+        client.manifest_digest("ns/demo", "1.0.0")
+    assert "the push step would run past its time limit" in str(err.value)
+    assert waited == [] and [s.path.split("?")[0] for s in server.seen] == [
+        "/v2/ns/demo/manifests/1.0.0", "/token"]
+
+
 def test_registry_down_is_exit_4_in_one_line_for_dry_run_online(
         cli: Callable[..., CliResult], gitrepo: object, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.gitutil import GitBuilder
