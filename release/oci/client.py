@@ -108,19 +108,24 @@ class RegistryClient:
               retry: bool = True, max_body: int = limits.ERROR_BODY_MAX) -> Reply:
         reply = self.sender.send(method, url, what=what, ok=ok, headers=headers,
                                  content=content, retry=retry, max_body=max_body)
-        if _is_html(reply):
-            raise RemoteError(
-                f"{self.host} answered an HTML page (HTTP {reply.status_code}) while {what}",
-                "check the registry address; a proxy, captive portal or login page is "
-                "answering instead of the registry API")
+        html = self._html_page(reply, what)
+        if html is not None:
+            raise html
         return reply
 
+    def _html_page(self, reply: Reply, what: str) -> RemoteError | None:
+        """A web page where the registry API should answer, accepted or not: say so."""
+        if not str(reply.headers.get("Content-Type", "")).lower().startswith("text/html"):
+            return None
+        return RemoteError(
+            f"{self.host} answered an HTML page (HTTP {reply.status_code}) while {what}",
+            "check the registry address; a proxy, captive portal or login page is answering "
+            "instead of the registry API")
+
     def _error(self, response: Reply, what: str, attempt: int) -> RemoteError:
-        if _is_html(response):
-            return RemoteError(
-                f"{self.host} answered an HTML page (HTTP {response.status_code}) while {what}",
-                "check the registry address; a proxy, captive portal or login page is "
-                "answering instead of the registry API")
+        html = self._html_page(response, what)
+        if html is not None:
+            return html
         status = response.status_code
         codes, message = _error_body(response)
         detail = f"HTTP {status}" + (f" {','.join(codes)}" if codes else "")
@@ -405,10 +410,6 @@ def _range_end(response: Reply) -> int:
     except (IndexError, ValueError):
         return 0
     return end + 1 if end > 0 else 0
-
-
-def _is_html(response: Reply) -> bool:
-    return str(response.headers.get("Content-Type", "")).lower().startswith("text/html")
 
 
 def _error_body(response: Reply) -> tuple[list[str], str]:
