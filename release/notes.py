@@ -29,7 +29,6 @@ import functools
 import gc
 import heapq
 import os
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ from release.commits import REVERT, Change, parse_commit
 from release.contributors import Person, co_authors, identity, is_bot, ordered
 from release.errors import BadInput
 from release.gitrepo import GitRepo, LogRecord, LogStream, TagRef
+from release.timefmt import utc_day
 from release.version import precedence_key, tag_key, try_parse_tag
 
 if TYPE_CHECKING:
@@ -123,10 +123,6 @@ def release_tags(repo: GitRepo, prefix: str,
             out.append(ReleaseTag(info.name, info.sha, *parsed))
     out.sort(key=lambda t: t.key)
     return out
-
-
-def _date(epoch: int) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(epoch))
 
 
 def _candidates(tags: Sequence[ReleaseTag], below: tuple[Any, ...] | None, final: bool,
@@ -491,7 +487,7 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
     changes, kept = history.release_changes(range(len(history.shas)))
     if tag is not None:  # a planned release is dated by the commit its tag will be on
         at = history.index.get(sha)
-        date = _date(history.times[at] if at is not None else repo.commit_time(sha))
+        date = utc_day(history.times[at] if at is not None else repo.commit_time(sha))
     found_people = history.contributors(kept) if people else {}
     first: set[int] = set()
     if prev is not None and found_people:
@@ -662,7 +658,7 @@ def _release_at(history: History, tags: Sequence[ReleaseTag], pos: int,
             raise
         return None
     return Release(
-        tag=tag.name, version=tag.version, sha=tag.sha, date=_date(history.times[tip]),
+        tag=tag.name, version=tag.version, sha=tag.sha, date=utc_day(history.times[tip]),
         previous_tag=prev.name if prev else None,
         previous_version=prev.version if prev else None,
         changes=tuple(changes), commits=len(kept), people=history.persons(found, first))
