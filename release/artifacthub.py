@@ -283,13 +283,9 @@ def _storage_version(doc: dict[str, Any], path: Path) -> dict[str, Any]:
     return chosen
 
 
-def crd_entries(crd_dir: Path) -> list[dict[str, str]]:
+def _crd_entries(crds: list[tuple[Path, dict[str, Any]]]) -> list[dict[str, str]]:
     """`artifacthub.io/crds`: kind, version (the storage one), name, displayName and the
     schema's top-level description, one per CustomResourceDefinition, files in path order."""
-    return _crd_entries(_crds(crd_dir))
-
-
-def _crd_entries(crds: list[tuple[Path, dict[str, Any]]]) -> list[dict[str, str]]:
     entries = []
     for path, doc in crds:
         kind = _field(doc, ("spec", "names", "kind"), str, path)
@@ -305,15 +301,11 @@ def _crd_entries(crds: list[tuple[Path, dict[str, Any]]]) -> list[dict[str, str]
     return entries
 
 
-def crd_examples(examples_dir: Path, crd_dir: Path) -> list[dict[str, Any]]:
+def _crd_examples(examples_dir: Path, crds: list[tuple[Path, dict[str, Any]]],
+                  crd_dir: Path) -> list[dict[str, Any]]:
     """`artifacthub.io/crdsExamples`: every example custom resource, files in path order, each
     checked to be of a kind and served version that a CRD in `crd_dir` defines (the schema check
     itself is jsonschema's, in the tests: a runtime dependency for it is not worth it)."""
-    return _crd_examples(examples_dir, _crds(crd_dir), crd_dir)
-
-
-def _crd_examples(examples_dir: Path, crds: list[tuple[Path, dict[str, Any]]],
-                  crd_dir: Path) -> list[dict[str, Any]]:
     served: set[tuple[str, str]] = set()
     for path, doc in crds:
         group = _field(doc, ("spec", "group"), str, path)

@@ -289,39 +289,6 @@ def package_commit(settings: Settings, repo: GitRepo, commit: str, version: str 
         return build(tree / chart_rel, out_dir, mtime, version, app_version, annotate=annotate)
 
 
-def build_with_helm_binary(settings: Settings, tag: str | None, out_dir: Path) -> PackageResult:
-    """`helm package` through the helm binary (GitHub runners have it); not reproducible."""
-    import shutil
-    import subprocess
-
-    helm = shutil.which("helm")
-    if helm is None:
-        raise BadInput("--packager helm needs the helm binary, which is not on PATH",
-                       "install Helm or use the default --packager builtin")
-    metadata = load_metadata(settings.chart_dir)
-    version = _tag_version(settings, tag)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [helm, "package", str(settings.chart_dir), "--destination", str(out_dir)]
-    if version:
-        cmd += ["--version", version, "--app-version", version]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise BadInput(f"helm package failed: {last}", "fix the chart (helm lint) and retry")
-    final_version = version or str(metadata["version"])
-    path = out_dir / f"{metadata['name']}-{final_version}.tgz"
-    data = path.read_bytes()
-    with tarfile.open(path, "r:gz") as tar:
-        files = tuple(sorted(m.name for m in tar.getmembers() if m.isfile()))
-    return PackageResult(
-        path=path, digest="sha256:" + hashlib.sha256(data).hexdigest(), size=len(data),
-        name=str(metadata["name"]), version=final_version,
-        app_version=version or str(metadata.get("appVersion") or final_version),
-        metadata={**metadata, "version": final_version}, created=int(path.stat().st_mtime),
-        files=files,
-    )
-
-
 def read_archive(path: Path) -> PackageResult:
     """An existing chart archive, described like a fresh package: Chart.yaml's metadata, the
     digest of its bytes, and `created` = its newest entry's mtime (our archives pin every mtime

@@ -324,8 +324,7 @@ def render_index_html(index: Mapping[str, Any], settings: Settings, *,
 
 
 def write_index_html(index_dir: Path, settings: Settings, *,
-                     index: Mapping[str, Any] | None = None,
-                     repository_url: str | None = None) -> Path:
+                     index: Mapping[str, Any] | None = None) -> Path:
     """Render `<index_dir>/index.yaml` (or `index`, that file as the caller just wrote it) into
     `<index_dir>/index.html`, atomically (and only when it changes); returns it."""
     if not index_dir.is_dir():
@@ -334,7 +333,7 @@ def write_index_html(index_dir: Path, settings: Settings, *,
     if index is None:
         index = load_index(index_dir / INDEX_FILE)
     path = index_dir / PAGE_FILE
-    page = render_index_html(index, settings, repository_url=repository_url)
+    page = render_index_html(index, settings)
     if not path.is_file() or path.read_text(encoding="utf-8") != page:
         atomic_write(path, page)
     return path

@@ -243,29 +243,3 @@ def test_package_cli_warns_on_dirty_chart(demo: GitBuilder, cli: Callable[..., C
     (demo.root / "chart/values.yaml").write_text("replicas: 3\n")
     result = cli("--repo", str(demo.root), "package", "--out", str(tmp_path))
     assert result.code == 0 and "uncommitted changes" in result.err
-
-
-def test_packager_helm_binary(demo: GitBuilder, cli: Callable[..., CliResult], tmp_path: Path,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    missing = cli("--repo", str(demo.root), "package", "--packager", "helm", "--out", str(tmp_path))
-    assert missing.code == 2 and "helm binary" in missing.err
-    # A stand-in `helm` that records its arguments and packages with Helm's engine.
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    log = tmp_path / "args.txt"
-    script = bindir / "helm"
-    script.write_text(
-        f"#!{sys.executable}\nimport sys, helm_python\n"
-        f"open({str(log)!r}, 'w').write(' '.join(sys.argv[1:]))\n"
-        "a = sys.argv[1:]\nhelm_python.package(a[1], destination=a[a.index('--destination') + 1],"
-        " version=a[a.index('--version') + 1], app_version=a[a.index('--app-version') + 1])\n"
-    )
-    script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
-    result = cli("--repo", str(demo.root), "package", "--packager", "helm", "--tag", "v3.1.0",
-                 "--out", str(tmp_path / "o"), "--json")
-    assert result.code == 0, result
-    assert "--version 3.1.0 --app-version 3.1.0" in log.read_text()
-    data = json.loads(result.out)
-    assert data["version"] == "3.1.0" and Path(data["path"]).is_file()

@@ -21,8 +21,6 @@ from release.artifacthub import (
     apply_annotations,
     change_entries,
     chart_images,
-    crd_entries,
-    crd_examples,
     release_annotations,
     to_yaml_text,
 )
@@ -188,6 +186,18 @@ def history(gitrepo: GitBuilder) -> GitBuilder:
     return gitrepo
 
 
+def crd_annotations(chart: Path, crd_dir: Path | None = None, examples_dir: Path | None = None,
+                    ) -> tuple[Any, Any]:
+    """(`artifacthub.io/crds`, `artifacthub.io/crdsExamples`) as `release_annotations` makes
+    them for the chart in `chart`, parsed back (None when left out)."""
+    release = Release(tag="v1.2.3", version=semver.Version.parse("1.2.3"), sha="b" * 40,
+                      date=None, previous_tag=None, previous_version=None)
+    out = release_annotations(release, make_settings(chart), chart, crd_dir, examples_dir)
+    crds, examples = (out.get(f"artifacthub.io/{key}") for key in ("crds", "crdsExamples"))
+    return (yaml.safe_load(crds) if crds else None,
+            yaml.safe_load(examples) if examples else None)
+
+
 def annotations_of(repo: GitBuilder, tag: str, dirs: tuple[Path, Path, Path]) -> dict[str, str]:
     settings = make_settings(repo.root)
     release = collect(GitRepo(repo.root), settings, tag)
@@ -238,13 +248,13 @@ def test_generated_annotations_validate_and_mark_prereleases(
 
 
 def test_crds_and_examples_come_from_their_directories(dirs: tuple[Path, Path, Path]) -> None:
-    _, crds, examples = dirs
-    assert crd_entries(crds) == [
+    entries, examples = crd_annotations(*dirs)
+    assert entries == [
         {"kind": "Widget", "version": "v1", "name": "widgets.test.io", "displayName": "Widget",
          "description": "A widget of some size."},
         {"kind": "Gadget", "version": "v1", "name": "gadgets.test.io", "displayName": "Gadget"},
     ]
-    assert crd_examples(examples, crds) == [yaml.safe_load(GOOD_WIDGET)]
+    assert examples == [yaml.safe_load(GOOD_WIDGET)]
 
 
 def _crd_validator(crd: dict[str, Any], version: str) -> Any:
@@ -273,7 +283,7 @@ def _example_errors(examples: list[dict[str, Any]], crd_dir: Path) -> dict[str, 
 def test_each_example_is_checked_against_its_crd_schema(dirs: tuple[Path, Path, Path]) -> None:
     _, crds, examples = dirs
     (examples / "wrong.yml").write_text(BAD_WIDGET, encoding="utf-8")
-    found = yaml.safe_load(to_yaml_text(crd_examples(examples, crds)))
+    _, found = crd_annotations(*dirs)
     errors = _example_errors(found, crds)
     assert errors["small"] == []
     assert sorted(errors["wrong"]) == ["spec.color: 'green' is not one of ['red', 'blue']",
@@ -289,17 +299,17 @@ def test_each_example_is_checked_against_its_crd_schema(dirs: tuple[Path, Path, 
 ], ids=["unserved-version", "unknown-kind", "not-a-mapping", "syntax", "duplicate-key"])
 def test_an_example_without_its_crd_is_refused(dirs: tuple[Path, Path, Path], doc: str,
                                                needle: str) -> None:
-    _, crds, examples = dirs
+    examples = dirs[2]
     (examples / "odd.yaml").write_text(doc, encoding="utf-8")
     with pytest.raises(BadInput, match=re.escape(needle)):
-        crd_examples(examples, crds)
+        crd_annotations(*dirs)
 
 
 def test_real_chart_examples_validate_against_the_real_crds() -> None:
     """Compares against the real files: chart/examples and chart/crds as they are today."""
-    examples = crd_examples(CHART / "examples", CHART / "files" / "crds")
+    crds, examples = crd_annotations(CHART)  # files/crds and examples, found in the chart
     kinds = {e["kind"] for e in examples}
-    assert kinds == {c["kind"] for c in crd_entries(CHART / "files" / "crds")}
+    assert kinds == {c["kind"] for c in crds}
     assert _example_errors(examples, CHART / "files" / "crds") == {e["metadata"]["name"]: []
                                                          for e in examples}
 
@@ -489,10 +499,10 @@ def test_values_round_trip_through_yaml_1_1(value: Any, expected: Any) -> None:
 ], ids=["binary", "deep", "alias-bomb"])
 def test_hostile_examples_are_refused(dirs: tuple[Path, Path, Path], text: str,
                                       needle: str) -> None:
-    _, crds, examples = dirs
+    examples = dirs[2]
     (examples / "widget.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(BadInput, match=needle):
-        to_yaml_text(crd_examples(examples, crds))
+        crd_annotations(*dirs)
 
 
 @pytest.mark.parametrize(("values", "needle"), [
@@ -507,4 +517,4 @@ def test_odd_values_are_refused(values: str, needle: str) -> None:
 
 def test_missing_directories_are_named(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match=r"CRD directory .* does not exist"):
-        crd_entries(tmp_path / "nope")
+        crd_annotations(tmp_path, tmp_path / "nope")
