@@ -34,7 +34,7 @@ from release.commits import REVERT, Change, parse_header
 from release.errors import BadInput
 from release.render import shorten, web_url
 from release.version import tag_name
-from release.yamlread import YamlLimitError, load_yaml_documents, parse_yaml, read_text_file
+from release.yamlread import parse_yaml, parse_yaml_documents, read_text_file
 from release.yamlwrite import block_yaml, quote_yaml, yaml11_plain
 
 if TYPE_CHECKING:
@@ -245,18 +245,8 @@ def _yaml_files(directory: Path, what: str) -> list[Path]:
 
 
 def _documents(path: Path) -> Iterator[Any]:
-    import yaml
-
     text = read_text_file(path, "the file", max_bytes=MAX_FILE)
-    try:
-        docs = load_yaml_documents(text)
-    except YamlLimitError as exc:
-        raise BadInput(f"{path} is refused: {exc}", "write plain YAML") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise BadInput(f"{path}{where} is not valid YAML", "fix the syntax") from None
-    yield from (doc for doc in docs if doc is not None)
+    yield from (doc for doc in parse_yaml_documents(text, str(path)) if doc is not None)
 
 
 def _field(doc: Any, path: Sequence[str], kind: type, origin: Path) -> Any:

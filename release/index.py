@@ -23,13 +23,12 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 import semver
-from yaml import YAMLError
 
 from release import limits
 from release.errors import BadInput, Conflict, RemoteError
 from release.files import atomic_write
 from release.timefmt import rfc3339
-from release.yamlread import YamlLimitError, load_yaml, read_text_file
+from release.yamlread import parse_yaml, read_text_file
 from release.yamlwrite import block_yaml, quote_yaml, yaml11_plain
 
 API_VERSION = "v1"
@@ -195,14 +194,7 @@ def new_index() -> dict[str, Any]:
 def parse_index(text: str, source: str = INDEX_FILE) -> dict[str, Any]:
     """Parse and check the shape of an index; anything odd is a one-line `BadInput`."""
     fix = "restore it from the branch history (e.g. git checkout gh-pages -- index.yaml)"
-    try:
-        data = load_yaml(text, max_bytes=limits.INDEX_DOCUMENT_MAX)
-    except YamlLimitError as exc:
-        raise BadInput(f"{source} is refused: {exc}", fix) from None
-    except YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        raise BadInput(f"{source} is not valid YAML{line}", fix) from None
+    data = parse_yaml(text, source, max_bytes=limits.INDEX_DOCUMENT_MAX, fix=fix)
     if data is None:
         raise BadInput(f"{source} is empty", fix)
     if not isinstance(data, dict):

@@ -11,14 +11,16 @@ result later.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from typing import Any
 
 from release import limits
 from release.errors import BadInput
 
 
-class YamlLimitError(ValueError):
+class _LimitError(ValueError):
     """The document is over one of the limits (see `release.limits`)."""
 
 
@@ -69,15 +71,15 @@ def _measure(root: Any, max_nodes: int, max_depth: int) -> None:
             children = _children(node)
             total = 1 + sum(sizes[id(c)] for c in children)
             if total > max_nodes:
-                raise YamlLimitError(f"it expands to more than {max_nodes} nodes (aliases)")
+                raise _LimitError(f"it expands to more than {max_nodes} nodes (aliases)")
             sizes[key] = total
             continue
         if key in sizes:
             continue
         if key in active:
-            raise YamlLimitError("it holds a recursive alias")
+            raise _LimitError("it holds a recursive alias")
         if depth > max_depth:
-            raise YamlLimitError(f"it nests deeper than {max_depth} levels")
+            raise _LimitError(f"it nests deeper than {max_depth} levels")
         if not isinstance(node, yaml.CollectionNode):
             sizes[key] = 1
             continue
@@ -98,11 +100,11 @@ def _children(node: Any) -> list[Any]:
     return []
 
 
-def load_yaml(text: str, *, max_bytes: int = limits.YAML_DOCUMENT_MAX) -> Any:
+def _load_one(text: str, *, max_bytes: int = limits.YAML_DOCUMENT_MAX) -> Any:
     """Parse one document; raises yaml.YAMLError (with `problem_mark`) on bad syntax and
-    `YamlLimitError` when the document is over a limit."""
+    `_LimitError` when the document is over a limit."""
     if len(text) > max_bytes:
-        raise YamlLimitError(f"it is over {max_bytes} bytes")
+        raise _LimitError(f"it is over {max_bytes} bytes")
     loader = _loader()(text)
     try:
         node = loader.get_single_node()
@@ -114,11 +116,11 @@ def load_yaml(text: str, *, max_bytes: int = limits.YAML_DOCUMENT_MAX) -> Any:
         loader.dispose()
 
 
-def load_yaml_documents(text: str, *, max_bytes: int = limits.YAML_DOCUMENT_MAX) -> list[Any]:
+def _load_documents(text: str, *, max_bytes: int = limits.YAML_DOCUMENT_MAX) -> list[Any]:
     """Every document of a YAML stream (a CRD file may hold several), each measured like
-    `load_yaml`'s."""
+    `_load_one`'s."""
     if len(text) > max_bytes:
-        raise YamlLimitError(f"it is over {max_bytes} bytes")
+        raise _LimitError(f"it is over {max_bytes} bytes")
     loader = _loader()(text)
     out = []
     try:
@@ -131,24 +133,42 @@ def load_yaml_documents(text: str, *, max_bytes: int = limits.YAML_DOCUMENT_MAX)
     return out
 
 
-def parse_yaml(text: str, origin: str, *, max_bytes: int = limits.YAML_DOCUMENT_MAX) -> Any:
-    """`load_yaml`, with bad input as a one-line BadInput naming `origin` and the line."""
+def parse_yaml(text: str, origin: str, *, max_bytes: int = limits.YAML_DOCUMENT_MAX,
+               fix: str | None = None) -> Any:
+    """`_load_one`, with bad input as a one-line BadInput naming `origin` and the line; `fix`
+    replaces the generic advice (e.g. "restore it from the branch history")."""
+    with _bad_yaml_is_bad_input(origin, fix):
+        return _load_one(text, max_bytes=max_bytes)
+
+
+def parse_yaml_documents(text: str, origin: str, *, max_bytes: int = limits.YAML_DOCUMENT_MAX,
+                         fix: str | None = None) -> list[Any]:
+    """`_load_documents`, with bad input refused as `parse_yaml` refuses it."""
+    with _bad_yaml_is_bad_input(origin, fix):
+        return _load_documents(text, max_bytes=max_bytes)
+
+
+@contextlib.contextmanager
+def _bad_yaml_is_bad_input(origin: str, fix: str | None) -> Iterator[None]:
+    """The one mapping from a YAML failure to a one-line BadInput naming `origin`."""
     import yaml
 
     try:
-        return load_yaml(text, max_bytes=max_bytes)
-    except YamlLimitError as exc:
+        yield
+    except _LimitError as exc:
         raise BadInput(f"{origin} is refused: {exc}",
-                       "write plain YAML without deep nesting or alias expansion") from None
+                       fix or "write plain YAML without deep nesting or alias expansion") \
+            from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None)
         detail = f" ({str(problem)[:120]})" if problem else ""
-        raise BadInput(f"{origin}{where} is not valid YAML{detail}", "fix the syntax") from None
-    except RecursionError:
-        raise BadInput(f"{origin} nests too deeply", "write plain YAML without deep nesting") \
+        raise BadInput(f"{origin}{where} is not valid YAML{detail}", fix or "fix the syntax") \
             from None
+    except RecursionError:
+        raise BadInput(f"{origin} nests too deeply", fix or "write plain YAML without deep "
+                       "nesting") from None
 
 
 def read_text_file(path: Any, what: str, *, max_bytes: int, fix: str | None = None) -> str:
