@@ -171,9 +171,11 @@ def _bad_yaml_is_bad_input(origin: str, fix: str | None) -> Iterator[None]:
                        "nesting") from None
 
 
-def read_text_file(path: Any, what: str, *, max_bytes: int, fix: str | None = None) -> str:
+def read_text_file(path: Any, what: str, *, max_bytes: int, fix: str | None = None,
+                   name: str | None = None) -> str:
     """A regular file's text (UTF-8, BOM stripped), refusing FIFOs, devices, directories,
-    oversized and non-UTF-8 files with one line each."""
+    oversized and non-UTF-8 files with one line each. Messages call the file `name`, when
+    given, else `what` and its path."""
     import os
     import stat
     from pathlib import Path
@@ -181,26 +183,27 @@ def read_text_file(path: Any, what: str, *, max_bytes: int, fix: str | None = No
     from release.errors import describe_os_error
 
     path = Path(path)
+    shown = name or f"{what} {path}"
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
-        raise BadInput(f"{what} {path} does not exist", "check the path") from None
+        raise BadInput(f"{shown} does not exist", "check the path") from None
     except OSError as exc:
         raise describe_os_error(exc, f"read {what}") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise BadInput(f"{what} {path} is not a regular file", "replace it with a file")
+            raise BadInput(f"{shown} is not a regular file", "replace it with a file")
         if info.st_size > max_bytes:
-            raise BadInput(f"{what} {path} is {info.st_size} bytes, over the {max_bytes}-byte "
+            raise BadInput(f"{shown} is {info.st_size} bytes, over the {max_bytes}-byte "
                            "limit", "keep the file smaller")
         with os.fdopen(fd, "rb", closefd=False) as fh:
             data = fh.read(max_bytes + 1)
     finally:
         os.close(fd)
     if len(data) > max_bytes:
-        raise BadInput(f"{what} {path} is over the {max_bytes}-byte limit", "keep it smaller")
+        raise BadInput(f"{shown} is over the {max_bytes}-byte limit", "keep it smaller")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise BadInput(f"{what} {path} is not UTF-8 text", fix or "save it as UTF-8") from None
+        raise BadInput(f"{shown} is not UTF-8 text", fix or "save it as UTF-8") from None

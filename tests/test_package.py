@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -243,3 +244,33 @@ def test_package_cli_warns_on_dirty_chart(demo: GitBuilder, cli: Callable[..., C
     (demo.root / "chart/values.yaml").write_text("replicas: 3\n")
     result = cli("--repo", str(demo.root), "package", "--out", str(tmp_path))
     assert result.code == 0 and "uncommitted changes" in result.err
+
+
+@pytest.mark.parametrize(("files", "named", "message"), [
+    ({"chart/Chart.yaml": "apiVersion: v2\nname: demo\nversion: 1.0\n"},
+     "chart/Chart.yaml", "version is 1.0"),
+    ({"chart/Chart.yaml": b"apiVersion: v2\nname: demo\nversion: 0.1.0\ndescription: caf\xe9\n"},
+     "chart/Chart.yaml", "is not UTF-8 text"),
+    ({"chart/Chart.yaml": "apiVersion: v2\nname: demo\nversion: 0.1.0\nannotations: {a: b}\n"},
+     "chart/Chart.yaml", "annotations is written in flow style"),
+    ({"chart/values.yaml": "replicas: [1\n"}, "chart/values.yaml", "is not valid YAML"),
+    ({"chart/.helmignore": "**/x\n"}, "chart/.helmignore", "uses '**'"),
+    ({"chart/crds/bad.yaml": "kind: CustomResourceDefinition\nspec: {}\n"},
+     "chart/crds/bad.yaml", "spec.names.kind is missing"),
+    ({"chart/examples/x.yaml": "apiVersion: example.io/v9\nkind: Demo\n"},
+     "chart/examples/x.yaml", "served version of a CRD in chart/crds at v1.0.0"),
+], ids=["version", "not-utf8", "flow-annotations", "values", "helmignore", "crd", "example"])
+def test_a_committed_chart_error_names_the_file_at_the_tag(
+        demo: GitBuilder, cli: Callable[..., CliResult], tmp_path: Path,
+        files: dict[str, str | bytes], named: str, message: str) -> None:
+    """The archive is built from the tag's files exported into a temporary directory; a message
+    names the file in the repository and the commit, never that directory (gone by then)."""
+    demo.commit("fix: break the chart", files)
+    demo.tag("v1.0.0")
+    sha = demo.head()
+    result = cli("--repo", str(demo.root), "package", "--tag", "v1.0.0", "--out",
+                 str(tmp_path / "out"))
+    assert result.code == 2, result
+    assert f"{named} at v1.0.0 ({sha[:12]})" in result.err
+    assert message in result.err
+    assert "ameide-release-src" not in result.err and tempfile.gettempdir() not in result.err

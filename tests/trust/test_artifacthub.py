@@ -25,7 +25,7 @@ from release.artifacthub import (
     to_yaml_text,
 )
 from release.artifacthub_rules import validate_annotations
-from release.chart import set_versions
+from release.chart import ChartText, set_versions
 from release.commits import Change
 from release.config import Settings, load_settings
 from release.errors import BadInput
@@ -144,6 +144,11 @@ keywords:
 """
 
 
+def annotate(text: str, annotations: dict[str, Any], origin: str = "Chart.yaml") -> str:
+    """`apply_annotations` on Chart.yaml text, as `release.package.build` calls it."""
+    return apply_annotations(ChartText.parse(text, origin), annotations, origin).text
+
+
 def make_settings(root: Path) -> Settings:
     return load_settings(root, {"github-repository": "o/r"}, environ={})
 
@@ -232,7 +237,7 @@ def test_generated_annotations_validate_and_mark_prereleases(
         annotations = annotations_of(history, tag, dirs)
         validate_annotations(annotations, "demo", "generated")
         assert annotations["artifacthub.io/prerelease"] == pre
-        text = apply_annotations(CHART_YAML, annotations, "Chart.yaml")
+        text = annotate(CHART_YAML, annotations, "Chart.yaml")
         parsed = yaml.safe_load(text)
         assert parsed["annotations"]["artifacthub.io/prerelease"] == pre
         assert parsed["annotations"]["artifacthub.io/license"] == "Apache-2.0"
@@ -343,7 +348,7 @@ def test_real_chart_images_are_what_helm_renders(tmp_path: Path) -> None:
 def test_real_chart_gets_valid_annotations_in_place(history: GitBuilder) -> None:
     annotations = annotations_of(history, "v1.1.0", (CHART, CHART / "files" / "crds", CHART / "examples"))
     original = (CHART / "Chart.yaml").read_text(encoding="utf-8")
-    text = apply_annotations(original, annotations, "chart/Chart.yaml")
+    text = annotate(original, annotations, "chart/Chart.yaml")
     head = original[: original.index("annotations:")]
     assert text.startswith(head)  # everything before the block is untouched
     for kept in ("artifacthub.io/license: Apache-2.0\n", 'artifacthub.io/operator: "true"\n',
@@ -360,7 +365,7 @@ def test_same_tag_twice_gives_the_same_bytes_and_archive(history: GitBuilder, tm
     texts, digests = [], []
     for run in range(2):
         annotations = annotations_of(history, "v1.1.0", dirs)
-        text = apply_annotations(set_versions(CHART_YAML, "1.1.0", "1.1.0"), annotations)
+        text = annotate(set_versions(CHART_YAML, "1.1.0", "1.1.0"), annotations)
         chart = tmp_path / f"run{run}" / "demo"
         chart.mkdir(parents=True)
         (chart / "Chart.yaml").write_text(text, encoding="utf-8")
@@ -369,13 +374,13 @@ def test_same_tag_twice_gives_the_same_bytes_and_archive(history: GitBuilder, tm
         digests.append(build(chart, tmp_path / f"out{run}", 1_700_000_000).digest)
     assert texts[0] == texts[1]
     assert digests[0] == digests[1]
-    assert apply_annotations(texts[0], annotations_of(history, "v1.1.0", dirs)) == texts[0]
+    assert annotate(texts[0], annotations_of(history, "v1.1.0", dirs)) == texts[0]
 
 
 # --- Chart.yaml editing ----------------------------------------------------------------------
 
 def test_apply_rewrites_only_its_entries() -> None:
-    text = apply_annotations(CHART_YAML, {"artifacthub.io/prerelease": "true",
+    text = annotate(CHART_YAML, {"artifacthub.io/prerelease": "true",
                                           "artifacthub.io/images": "- image: a/b:1\n",
                                           "artifacthub.io/changes": "- kind: added\n  description: x\n"})
     assert text == CHART_YAML.replace(
@@ -399,7 +404,7 @@ def test_apply_rewrites_only_its_entries() -> None:
      '    artifacthub.io/prerelease: "true"\r\n'),
 ], ids=["no-block", "empty-flow", "null-block", "crlf-and-wide-indent"])
 def test_apply_adds_a_block_where_needed(original: str, expected: str) -> None:
-    assert apply_annotations(original, {"artifacthub.io/prerelease": "true"}) == expected
+    assert annotate(original, {"artifacthub.io/prerelease": "true"}) == expected
 
 
 @pytest.mark.parametrize(("original", "annotations", "needle"), [
@@ -415,7 +420,7 @@ def test_apply_adds_a_block_where_needed(original: str, expected: str) -> None:
 def test_apply_refuses_what_it_cannot_write_faithfully(original: str, annotations: dict[str, Any],
                                                         needle: str) -> None:
     with pytest.raises(BadInput, match=re.escape(needle)):
-        apply_annotations(original, annotations)
+        annotate(original, annotations)
 
 
 # --- hostile input ---------------------------------------------------------------------------
@@ -453,7 +458,7 @@ def test_hostile_descriptions_stay_text(tmp_path: Path) -> None:
     assert parsed[4]["description"] == "line separator and next line and bom\ufeff and c1"
     assert parsed[6]["description"] == "control [31m chars"  # the escape byte is gone
     assert len(parsed[7]["description"]) == 300
-    chart = apply_annotations(CHART_YAML, {"artifacthub.io/changes": text})
+    chart = annotate(CHART_YAML, {"artifacthub.io/changes": text})
     assert yaml.safe_load(chart)["annotations"]["artifacthub.io/changes"] == text
 
 
