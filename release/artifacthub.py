@@ -10,8 +10,8 @@ project already knows are computed here, at packaging time, from the same inputs
 - `artifacthub.io/prerelease`: "true" for a SemVer pre-release;
 - `artifacthub.io/images`: the operator images a default install runs, composed as
   `templates/_images.tpl` composes them (`values.yaml`), tagged with the release's appVersion;
-- `artifacthub.io/crds`, `artifacthub.io/crdsExamples`: the CRD files and the example custom
-  resources (directories are parameters: they need not live under the chart).
+- `artifacthub.io/crds`, `artifacthub.io/crdsExamples`: the chart's CRD files and example
+  custom resources.
 
 Every other annotation (license, operator, operatorCapabilities, links, …) is kept as written.
 `apply_annotations` writes the values into Chart.yaml text, touching only the entries it sets,
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from release.artifacthub_rules import validate_annotations
@@ -232,16 +232,17 @@ def chart_images(values: Any, app_version: str, origin: str = "values.yaml",
 
 # --- CRDs and their examples -----------------------------------------------------------------
 
-def _yaml_files(directory: Path, what: str, names: Names) -> list[Path]:
-    if not directory.is_dir():
-        raise BadInput(f"{what} directory {names(directory)} does not exist",
-                       f"create it or pass the directory that holds the {what} files")
-    files = sorted((p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml")
-                    and p.is_file()), key=lambda p: p.relative_to(directory).as_posix())
-    if len(files) > MAX_FILES:
-        raise BadInput(f"{names(directory)} holds {len(files)} YAML files (at most {MAX_FILES})",
+def _yaml_files(files: Sequence[tuple[str, Path]], directory: str, what: str,
+                shown: str) -> list[tuple[str, Path]]:
+    """(relative path, real file) of the YAML files under `directory` (relative to the chart),
+    in path order, from `files` (`release.package.chart_files`: what Helm loads, so a link out
+    of the chart is refused and a .helmignore'd file is not there)."""
+    found = sorted((rel, real) for rel, real in files if rel.startswith(directory + "/")
+                   and PurePosixPath(rel).suffix in (".yaml", ".yml"))
+    if len(found) > MAX_FILES:
+        raise BadInput(f"{shown} holds {len(found)} YAML files (at most {MAX_FILES})",
                        f"keep only {what} files there")
-    return files
+    return found
 
 
 def _documents(path: Path, shown: str) -> Iterator[Any]:
@@ -259,10 +260,12 @@ def _field(doc: Any, path: Sequence[str], kind: type, origin: str) -> Any:
     return value
 
 
-def _crds(crd_dir: Path, names: Names) -> list[tuple[str, dict[str, Any]]]:
+def _crds(files: Sequence[tuple[str, Path]], crd_dir: str, chart_dir: Path,
+          names: Names) -> list[tuple[str, dict[str, Any]]]:
     """(the file's name for messages, document) of every CustomResourceDefinition."""
-    return [(shown, doc) for path in _yaml_files(crd_dir, "CRD", names)
-            for shown in (names(path),) for doc in _documents(path, shown)
+    return [(shown, doc)
+            for rel, real in _yaml_files(files, crd_dir, "CRD", names(chart_dir / crd_dir))
+            for shown in (names(chart_dir / rel),) for doc in _documents(real, shown)
             if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition"]
 
 
@@ -293,8 +296,8 @@ def _crd_entries(crds: list[tuple[str, dict[str, Any]]]) -> list[dict[str, str]]
     return entries
 
 
-def _crd_examples(examples_dir: Path, crds: list[tuple[str, dict[str, Any]]],
-                  crd_dir: Path, names: Names) -> list[dict[str, Any]]:
+def _crd_examples(files: Sequence[tuple[str, Path]], crds: list[tuple[str, dict[str, Any]]],
+                  crd_dir: str, chart_dir: Path, names: Names) -> list[dict[str, Any]]:
     """`artifacthub.io/crdsExamples`: every example custom resource, files in path order, each
     checked to be of a kind and served version that a CRD in `crd_dir` defines (the schema check
     itself is jsonschema's, in the tests: a runtime dependency for it is not worth it)."""
@@ -306,14 +309,15 @@ def _crd_examples(examples_dir: Path, crds: list[tuple[str, dict[str, Any]]],
             if isinstance(version, dict) and version.get("served") is True:
                 served.add((f"{group}/{version.get('name')}", kind))
     examples = []
-    for path in _yaml_files(examples_dir, "example", names):
-        shown = names(path)
-        for doc in _documents(path, shown):
+    for rel, real in _yaml_files(files, EXAMPLES_DIR, "example",
+                                 names(chart_dir / EXAMPLES_DIR)):
+        shown = names(chart_dir / rel)
+        for doc in _documents(real, shown):
             api = doc.get("apiVersion") if isinstance(doc, dict) else None
             kind = doc.get("kind") if isinstance(doc, dict) else None
             if (api, kind) not in served:
                 raise BadInput(f"{shown}: {kind or 'a document'} {api or ''} is not a kind and "
-                               f"served version of a CRD in {names(crd_dir)}",
+                               f"served version of a CRD in {names(chart_dir / crd_dir)}",
                                "fix apiVersion/kind or remove the file from the examples")
             examples.append(doc)
     return examples
@@ -326,29 +330,28 @@ EXAMPLES_DIR = "examples"
 
 
 def release_annotations(release: Release, settings: Settings, chart_dir: Path,
-                        crd_dir: Path | None = None, examples_dir: Path | None = None,
-                        app_version: str | None = None, names: Names = str,
-                        ) -> dict[str, str]:
+                        app_version: str | None = None, names: Names = str) -> dict[str, str]:
     """The generated annotations of `release` (name → YAML text), always in the same order.
 
-    `chart_dir` holds values.yaml; `crd_dir` and `examples_dir` default to the first of
-    `CRD_DIRS` and `EXAMPLES_DIR` that exist in it. What has no source is left out: no CRD
-    directory, no `crds`; no examples, no `crdsExamples`; no `operators` in the values, no
-    `images` — so any chart can be packaged, and this one gets them all. The images' tag is
-    `app_version` (default: the release's version), as the chart renders them. Messages name
-    the files with `names` (`release.chart.Names`)."""
+    The sources are the chart's files as Helm loads them (`release.package.chart_files`):
+    values.yaml, the CRDs in the first of `CRD_DIRS` that exists and the examples in
+    `EXAMPLES_DIR`. What has no source is left out: no CRD directory, no `crds`; no examples,
+    no `crdsExamples`; no `operators` in the values, no `images` — so any chart can be packaged,
+    and this one gets them all. The images' tag is `app_version` (default: the release's
+    version), as the chart renders them. Messages name the files with `names`
+    (`release.chart.Names`)."""
+    from release.package import chart_files
+
     _release_tag(release, settings)  # a version is required
     assert release.version is not None
     version = str(release.version)
-    if crd_dir is None:
-        crd_dir = next((chart_dir / d for d in CRD_DIRS if (chart_dir / d).is_dir()), None)
-    if examples_dir is None and (chart_dir / EXAMPLES_DIR).is_dir():
-        examples_dir = chart_dir / EXAMPLES_DIR
-    values_path = chart_dir / "values.yaml"
-    values_name = names(values_path)
+    files = chart_files(chart_dir, names)
+    real = dict(files)
+    crd_dir = next((d for d in CRD_DIRS if (chart_dir / d).is_dir()), None)
+    values_name = names(chart_dir / "values.yaml")
     values: Any = {}
-    if values_path.exists():
-        values = parse_yaml(read_text_file(values_path, "values.yaml", max_bytes=MAX_FILE,
+    if "values.yaml" in real:
+        values = parse_yaml(read_text_file(real["values.yaml"], "values.yaml", max_bytes=MAX_FILE,
                                            name=values_name), values_name)
     changes = change_entries(release, settings)
     security = any(entry.get("kind") == "security" for entry in changes)
@@ -356,12 +359,13 @@ def release_annotations(release: Release, settings: Settings, chart_dir: Path,
         PREFIX + "changes": to_yaml_text(changes),
         PREFIX + "containsSecurityUpdates": "true" if security else "false",
     }
-    crds = _crds(crd_dir, names) if crd_dir is not None else []  # parsed once: CRDs are big
+    # parsed once: CRDs are big
+    crds = _crds(files, crd_dir, chart_dir, names) if crd_dir is not None else []
     if crd_dir is not None and crds:
         out[PREFIX + "crds"] = to_yaml_text(_crd_entries(crds))
-        if examples_dir is not None:
-            out[PREFIX + "crdsExamples"] = to_yaml_text(_crd_examples(examples_dir, crds,
-                                                                      crd_dir, names))
+        if (chart_dir / EXAMPLES_DIR).is_dir():
+            out[PREFIX + "crdsExamples"] = to_yaml_text(_crd_examples(files, crds, crd_dir,
+                                                                      chart_dir, names))
     if isinstance(values, Mapping) and values.get("operators"):
         out[PREFIX + "images"] = to_yaml_text(chart_images(values, app_version or version,
                                                            values_name))

@@ -98,27 +98,31 @@ def chart_files(chart_dir: Path, names: Names = str) -> list[tuple[str, Path]]:
             real = path.resolve()
             if entry.is_symlink():
                 if real != root and root not in real.parents:
-                    raise BadInput(f"{child_rel} is a symlink to {os.readlink(path)}, outside the "
-                                   "chart", "replace the link with a copy of the file")
+                    raise BadInput(f"{names(chart_dir / child_rel)} is a symlink to "
+                                   f"{os.readlink(path)}, outside the chart",
+                                   "replace the link with a copy of the file")
                 if not real.exists():
-                    raise BadInput(f"{child_rel} is a dangling symlink", "remove or fix the link")
+                    raise BadInput(f"{names(chart_dir / child_rel)} is a dangling symlink",
+                                   "remove or fix the link")
             if real.is_dir():
                 if rules.ignored(child_rel, True):
                     continue
                 if real in seen:
-                    raise BadInput(f"{child_rel} is a symlink loop", "remove the link")
+                    raise BadInput(f"{names(chart_dir / child_rel)} is a symlink loop",
+                                   "remove the link")
                 walk(real, child_rel + "/", seen | {real})
                 continue
             if rules.ignored(child_rel, False):
                 continue
             if not stat.S_ISREG(real.stat().st_mode):
-                raise BadInput(f"{child_rel} is not a regular file", "remove it or .helmignore it")
+                raise BadInput(f"{names(chart_dir / child_rel)} is not a regular file",
+                               "remove it or .helmignore it")
             found.append((child_rel, real))
 
     walk(root, "", frozenset({root}))
     if not any(rel == CHART_FILE for rel, _ in found):
-        raise BadInput(f"{names(chart_dir / '.helmignore')} excludes Chart.yaml (Helm reads a '!pattern' "
-                       "line as 'ignore everything that does not match')",
+        raise BadInput(f"{names(chart_dir / '.helmignore')} excludes Chart.yaml (Helm reads a "
+                       "'!pattern' line as 'ignore everything that does not match')",
                        "remove the '!' lines or the pattern matching Chart.yaml")
     return found
 

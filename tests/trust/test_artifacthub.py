@@ -155,9 +155,13 @@ def make_settings(root: Path) -> Settings:
 
 @pytest.fixture
 def dirs(tmp_path: Path) -> tuple[Path, Path, Path]:
-    chart, crds, examples = tmp_path / "c", tmp_path / "crds", tmp_path / "ex"
+    """(a chart, its crds/ and examples/ directories)."""
+    chart = tmp_path / "c"
+    crds, examples = chart / "crds", chart / "examples"
     for d in (chart, crds / "nested", examples):
         d.mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: demo\nversion: 0.1.0\n",
+                                      encoding="utf-8")
     (chart / "values.yaml").write_text(VALUES, encoding="utf-8")
     (crds / "nested" / "test.io_widgets.yaml").write_text(WIDGET_CRD, encoding="utf-8")
     (crds / "README.md").write_text("not YAML, not read", encoding="utf-8")
@@ -191,13 +195,12 @@ def history(gitrepo: GitBuilder) -> GitBuilder:
     return gitrepo
 
 
-def crd_annotations(chart: Path, crd_dir: Path | None = None, examples_dir: Path | None = None,
-                    ) -> tuple[Any, Any]:
+def crd_annotations(chart: Path) -> tuple[Any, Any]:
     """(`artifacthub.io/crds`, `artifacthub.io/crdsExamples`) as `release_annotations` makes
     them for the chart in `chart`, parsed back (None when left out)."""
     release = Release(tag="v1.2.3", version=semver.Version.parse("1.2.3"), sha="b" * 40,
                       date=None, previous_tag=None, previous_version=None)
-    out = release_annotations(release, make_settings(chart), chart, crd_dir, examples_dir)
+    out = release_annotations(release, make_settings(chart), chart)
     crds, examples = (out.get(f"artifacthub.io/{key}") for key in ("crds", "crdsExamples"))
     return (yaml.safe_load(crds) if crds else None,
             yaml.safe_load(examples) if examples else None)
@@ -206,7 +209,7 @@ def crd_annotations(chart: Path, crd_dir: Path | None = None, examples_dir: Path
 def annotations_of(repo: GitBuilder, tag: str, dirs: tuple[Path, Path, Path]) -> dict[str, str]:
     settings = make_settings(repo.root)
     release = collect(GitRepo(repo.root), settings, tag)
-    return release_annotations(release, settings, *dirs)
+    return release_annotations(release, settings, dirs[0])
 
 
 def test_changes_follow_the_documented_mapping(history: GitBuilder,
@@ -253,7 +256,7 @@ def test_generated_annotations_validate_and_mark_prereleases(
 
 
 def test_crds_and_examples_come_from_their_directories(dirs: tuple[Path, Path, Path]) -> None:
-    entries, examples = crd_annotations(*dirs)
+    entries, examples = crd_annotations(dirs[0])
     assert entries == [
         {"kind": "Widget", "version": "v1", "name": "widgets.test.io", "displayName": "Widget",
          "description": "A widget of some size."},
@@ -288,7 +291,7 @@ def _example_errors(examples: list[dict[str, Any]], crd_dir: Path) -> dict[str, 
 def test_each_example_is_checked_against_its_crd_schema(dirs: tuple[Path, Path, Path]) -> None:
     _, crds, examples = dirs
     (examples / "wrong.yml").write_text(BAD_WIDGET, encoding="utf-8")
-    _, found = crd_annotations(*dirs)
+    _, found = crd_annotations(dirs[0])
     errors = _example_errors(found, crds)
     assert errors["small"] == []
     assert sorted(errors["wrong"]) == ["spec.color: 'green' is not one of ['red', 'blue']",
@@ -307,7 +310,7 @@ def test_an_example_without_its_crd_is_refused(dirs: tuple[Path, Path, Path], do
     examples = dirs[2]
     (examples / "odd.yaml").write_text(doc, encoding="utf-8")
     with pytest.raises(BadInput, match=re.escape(needle)):
-        crd_annotations(*dirs)
+        crd_annotations(dirs[0])
 
 
 def test_real_chart_examples_validate_against_the_real_crds() -> None:
@@ -480,7 +483,7 @@ def test_unreleased_changes_have_no_version_to_annotate(tmp_path: Path,
     unreleased = Release(tag=None, version=None, sha="b" * 40, date=None, previous_tag=None,
                          previous_version=None)
     with pytest.raises(BadInput, match="need the release's version"):
-        release_annotations(unreleased, make_settings(tmp_path), *dirs)
+        release_annotations(unreleased, make_settings(tmp_path), dirs[0])
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -507,7 +510,7 @@ def test_hostile_examples_are_refused(dirs: tuple[Path, Path, Path], text: str,
     examples = dirs[2]
     (examples / "widget.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(BadInput, match=needle):
-        crd_annotations(*dirs)
+        crd_annotations(dirs[0])
 
 
 @pytest.mark.parametrize(("values", "needle"), [
@@ -520,6 +523,15 @@ def test_odd_values_are_refused(values: str, needle: str) -> None:
         chart_images(yaml.safe_load(values), "1.0.0")
 
 
-def test_missing_directories_are_named(tmp_path: Path) -> None:
-    with pytest.raises(BadInput, match=r"CRD directory .* does not exist"):
-        crd_annotations(tmp_path, tmp_path / "nope")
+def test_a_chart_without_crds_gets_no_crd_annotations(dirs: tuple[Path, Path, Path]) -> None:
+    chart, crds, examples = dirs
+    shutil.rmtree(crds)
+    assert crd_annotations(chart) == (None, None)
+    (chart / "files" / "crds").mkdir(parents=True)  # the first of CRD_DIRS, and empty
+    (crds / "nested").mkdir(parents=True)
+    (crds / "nested" / "test.io_widgets.yaml").write_text(WIDGET_CRD, encoding="utf-8")
+    assert crd_annotations(chart) == (None, None)
+    shutil.rmtree(examples)
+    shutil.rmtree(chart / "files")
+    found, none = crd_annotations(chart)
+    assert [c["kind"] for c in found] == ["Widget", "Gadget"] and none is None
