@@ -310,18 +310,11 @@ def read_archive(path: Path) -> PackageResult:
     """An existing chart archive, described like a fresh package: Chart.yaml's metadata, the
     digest of its bytes, and `created` = its newest entry's mtime (our archives pin every mtime
     to the commit time, so that is the commit time). Read with Helm's rules and limits
-    (`release.archive`)."""
+    (`release.archive`), in one read: the metadata and the digest are of the same bytes even if
+    the file is replaced meanwhile."""
     fix = "pass a chart archive made by `ameide-release package` or `helm package`"
-    if path.exists() and not path.is_file():
-        raise BadInput(f"package {path} is not a regular file", fix)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise BadInput(f"package {path} does not exist", fix) from None
-    if size > limits.CHART_DECOMPRESSED_MAX:
-        raise BadInput(f"package {path} is {size} bytes, over Helm's "
-                       f"{limits.CHART_DECOMPRESSED_MAX}-byte limit for a chart", fix)
-    members = read_chart_archive(path, f"package {path}")
+    data = _read_package(path, fix)
+    members = read_chart_archive(data, f"package {path}")
     charts = {m.name.split("/", 1)[0] for m in members}
     chart = next((m for m in members if m.path == CHART_FILE), None)
     if chart is None or len(charts) != 1:
@@ -333,13 +326,37 @@ def read_archive(path: Path) -> PackageResult:
     metadata = parse_yaml(text, f"Chart.yaml in {path}")
     validate_metadata(metadata, f"Chart.yaml in {path}")
     version = str(metadata["version"])
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
     return PackageResult(
-        path=path, digest="sha256:" + digest.hexdigest(), size=size,
+        path=path, digest="sha256:" + hashlib.sha256(data).hexdigest(), size=len(data),
         name=str(metadata["name"]), version=version,
         app_version=str(metadata.get("appVersion") or version), metadata=metadata,
         created=max((m.mtime for m in members), default=0),
         files=tuple(sorted(m.name for m in members)))
+
+
+def _read_package(path: Path, fix: str) -> bytes:
+    """The bytes of a package file: a regular file (not a FIFO that would block, nor a
+    device), at most a chart's decompressed limit, read once."""
+    from release.errors import describe_os_error
+
+    limit = limits.CHART_DECOMPRESSED_MAX
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise BadInput(f"package {path} does not exist", fix) from None
+    except IsADirectoryError:
+        raise BadInput(f"package {path} is not a regular file", fix) from None
+    except OSError as exc:
+        raise describe_os_error(exc, "read the package") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise BadInput(f"package {path} is not a regular file", fix)
+        if info.st_size > limit:
+            raise BadInput(f"package {path} is {info.st_size} bytes, over Helm's {limit}-byte "
+                           "limit for a chart", fix)
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise BadInput(f"package {path} grew past Helm's {limit}-byte limit for a chart while "
+                       "being read", fix)
+    return data

@@ -274,3 +274,27 @@ def test_a_committed_chart_error_names_the_file_at_the_tag(
     assert f"{named} at v1.0.0 ({sha[:12]})" in result.err
     assert message in result.err
     assert "ameide-release-src" not in result.err and tempfile.gettempdir() not in result.err
+
+
+def test_an_archive_is_read_once_so_metadata_and_digest_are_of_the_same_bytes(
+        demo: GitBuilder, tmp_path: Path) -> None:
+    """`read_archive` takes Chart.yaml and the digest from one read of the file: read twice, a
+    file replaced in between would give one archive's metadata with another's digest. Python's
+    audit hook sees every open of the path."""
+    from release.package import read_archive
+
+    built = build_package(load_settings(demo.root, environ={}), None, tmp_path / "out")
+    opened: list[str] = []
+    watching = [True]
+
+    def hook(event: str, args: tuple[object, ...]) -> None:
+        if watching[0] and event == "open" and str(args[0]) == str(built.path):
+            opened.append(event)
+
+    sys.addaudithook(hook)
+    try:
+        found = read_archive(built.path)
+    finally:
+        watching[0] = False
+    assert len(opened) == 1
+    assert (found.digest, found.size, found.version) == (built.digest, built.size, "0.1.0")
