@@ -61,7 +61,7 @@ Status = Literal["added", "present"]
 
 @dataclass(frozen=True)
 class IndexResult:
-    """What `merge_into` did: `added` the entry, or found it already `present`."""
+    """What `merge_index` did: `added` the entry, or found it already `present`."""
 
     path: Path
     name: str
@@ -69,7 +69,13 @@ class IndexResult:
     digest: str  # bare sha256 hex, as in the index
     url: str
     status: Status
-    index: Mapping[str, Any] = field(repr=False, compare=False)  # the document as it now is
+    index: Mapping[str, Any] = field(repr=False, compare=False)  # the document as merged
+
+    def write(self) -> None:
+        """Write the merged index to `path` (atomically) when the entry was added; a version
+        already present writes nothing."""
+        if self.status == "added":
+            atomic_write(self.path, dump_index(self.index))
 
 
 # --- values ----------------------------------------------------------------------------------
@@ -107,7 +113,7 @@ def join_url(base: str, filename: str) -> str:
 
     check_url_without_credentials(base, "--url", "serve the archives without credentials in "
                                   "the URL")
-    check_http_url(base, "--url", secret_bound=False)
+    check_http_url(base, "--url")
     return base.rstrip("/") + "/" + quote(filename)
 
 
@@ -318,15 +324,16 @@ def merge_entry(index: dict[str, Any], entry: Mapping[str, Any]) -> Status:
     return "added"
 
 
-def merge_into(index_dir: Path, entry: Mapping[str, Any]) -> IndexResult:
-    """Merge a prepared entry into `<index_dir>/index.yaml`; writes only when it adds."""
+def merge_index(index_dir: Path, entry: Mapping[str, Any]) -> IndexResult:
+    """Merge a prepared entry into the `<index_dir>/index.yaml` read now, in memory;
+    `IndexResult.write` writes it. Two steps, so that a caller makes what it writes beside the
+    index (index.html) before writing anything, and a failure there leaves both files as they
+    were."""
     if not index_dir.is_dir():
         raise BadInput(f"index directory {index_dir} does not exist",
                        "check out the gh-pages branch there first or pass an existing --index-dir")
     path = index_dir / INDEX_FILE
     index = load_index(path)
     status = merge_entry(index, entry)
-    if status == "added":
-        atomic_write(path, dump_index(index))
     return IndexResult(path=path, name=entry["name"], version=entry["version"],
                        digest=entry["digest"], url=entry["urls"][0], status=status, index=index)
