@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from release import limits
 from release.artifacthub_rules import validate_annotations
 from release.chart import CHART_FILE, ChartText, Names
 from release.commits import REVERT, Change, parse_header
@@ -44,10 +45,6 @@ if TYPE_CHECKING:
 PREFIX = "artifacthub.io/"
 MAX_CHANGES = 50  # entries; the rest are summed up in one entry linking the release page
 MAX_DESCRIPTION = 300  # characters of one change's description
-MAX_FILE = 5 << 20  # bytes of one CRD or example file
-MAX_FILES = 500  # files in a CRD or examples directory
-MAX_DEPTH = 64  # nesting of a value written as YAML
-MAX_NODES = 200_000  # values written as YAML in one annotation (aliases count every use)
 
 # --- YAML text -------------------------------------------------------------------------------
 
@@ -84,7 +81,8 @@ def to_yaml_text(value: Any) -> str:
     """Block-style YAML text ending in a newline, keys in the order given: the same value always
     gives the same bytes. Bounded in depth and size (example files are outside input)."""
     return block_yaml(value, scalar=_scalar, key=_key, sort_keys=False, indent_lists=True,
-                      max_depth=MAX_DEPTH, max_nodes=MAX_NODES)
+                      max_depth=limits.ANNOTATION_DEPTH_MAX,
+                      max_nodes=limits.ANNOTATION_NODES_MAX)
 
 
 # --- changes ---------------------------------------------------------------------------------
@@ -239,14 +237,15 @@ def _yaml_files(files: Sequence[tuple[str, Path]], directory: str, what: str,
     of the chart is refused and a .helmignore'd file is not there)."""
     found = sorted((rel, real) for rel, real in files if rel.startswith(directory + "/")
                    and PurePosixPath(rel).suffix in (".yaml", ".yml"))
-    if len(found) > MAX_FILES:
-        raise BadInput(f"{shown} holds {len(found)} YAML files (at most {MAX_FILES})",
+    if len(found) > limits.ANNOTATION_SOURCE_FILES_MAX:
+        raise BadInput(f"{shown} holds {len(found)} YAML files (at most "
+                       f"{limits.ANNOTATION_SOURCE_FILES_MAX})",
                        f"keep only {what} files there")
     return found
 
 
 def _documents(path: Path, shown: str) -> Iterator[Any]:
-    text = read_text_file(path, "the file", max_bytes=MAX_FILE, name=shown)
+    text = read_text_file(path, "the file", max_bytes=limits.CHART_FILE_MAX, name=shown)
     yield from (doc for doc in parse_yaml_documents(text, shown) if doc is not None)
 
 
@@ -351,8 +350,8 @@ def release_annotations(release: Release, settings: Settings, chart_dir: Path,
     values_name = names(chart_dir / "values.yaml")
     values: Any = {}
     if "values.yaml" in real:
-        values = parse_yaml(read_text_file(real["values.yaml"], "values.yaml", max_bytes=MAX_FILE,
-                                           name=values_name), values_name)
+        values = parse_yaml(read_text_file(real["values.yaml"], "values.yaml", name=values_name,
+                                           max_bytes=limits.CHART_FILE_MAX), values_name)
     changes = change_entries(release, settings)
     security = any(entry.get("kind") == "security" for entry in changes)
     out = {

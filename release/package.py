@@ -40,8 +40,6 @@ from release.yamlread import parse_yaml
 if TYPE_CHECKING:
     from release.gitrepo import GitRepo
 
-MAX_FILE = limits.CHART_FILE_MAX
-
 
 @dataclass(frozen=True)
 class PackageResult:
@@ -73,12 +71,12 @@ class _Entry:
 
 def _read(path: Path, rel: str) -> bytes:
     size = path.stat().st_size
-    if size > MAX_FILE:
+    if size > limits.CHART_FILE_MAX:
         raise BadInput(f"{rel} is {size} bytes, over Helm's 5 MiB limit per file",
                        "add it to .helmignore or make it smaller")
     with path.open("rb") as fh:
-        data = fh.read(MAX_FILE + 1)
-    if len(data) > MAX_FILE:
+        data = fh.read(limits.CHART_FILE_MAX + 1)
+    if len(data) > limits.CHART_FILE_MAX:
         raise BadInput(f"{rel} grew past Helm's 5 MiB limit while being read",
                        "add it to .helmignore or make it smaller")
     return data[3:] if data.startswith(b"\xef\xbb\xbf") else data  # Helm strips a UTF-8 BOM

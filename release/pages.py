@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from release import limits
 from release.errors import BadInput
 from release.files import atomic_write
 from release.ghactions import signing_identity_regexp
@@ -43,11 +44,8 @@ if TYPE_CHECKING:
 
 PAGE_FILE = "index.html"
 ISSUER = "https://token.actions.githubusercontent.com"
-MAX_VERSIONS = 10_000  # rows per chart; older ones are counted, not listed
-MAX_CHARTS = 1_000
-MAX_DESCRIPTION = 1_000  # characters
-MAX_FIELD = 200  # characters of any other text shown
 
+_INDEX_LINK = '<a href="index.yaml">index.yaml</a>'
 _CHART_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _RE2_SPECIAL = re.compile(r"([\\.+*?()|\[\]{}^$])")
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -97,7 +95,7 @@ CSP = (f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; img-src 'none'; "
        "base-uri 'none'; form-action 'none'")
 
 
-def _e(value: Any, limit: int = MAX_FIELD) -> str:
+def _e(value: Any, limit: int = limits.PAGE_FIELD_MAX) -> str:
     """Escaped, one line, at most `limit` characters: safe as element text and attribute."""
     return html.escape(shorten(str(value), limit), quote=True)
 
@@ -197,7 +195,7 @@ def _row(page: _Page, name: str, entry: Mapping[str, Any], chart_description: st
         cell += '<span class="badge dep">deprecated</span>'
     description = entry.get("description")
     if isinstance(description, str) and description and description != chart_description:
-        cell += f'<div class="muted vdesc">{_e(description, MAX_DESCRIPTION)}</div>'
+        cell += f'<div class="muted vdesc">{_e(description, limits.PAGE_DESCRIPTION_MAX)}</div>'
     app = entry.get("appVersion")
     date = _date(entry.get("created"))
     digest = entry.get("digest")
@@ -230,7 +228,9 @@ def _latest(versions: Sequence[Mapping[str, Any]], name: str) -> Mapping[str, An
     return chosen[0] if chosen else None
 
 
-def _chart(page: _Page, name: str, versions: Sequence[Any]) -> list[str]:
+def _chart(page: _Page, name: str, versions: Sequence[Any], room: int) -> tuple[list[str], int]:
+    """The chart's section, with at most `room - 1` version rows (the section counts as one:
+    see limits.PAGE_ROWS_MAX), and the rows it used."""
     ordered = sort_versions([v for v in versions if isinstance(v, Mapping)])
     newest = ordered[0] if ordered else {}
     found = newest.get("description")
@@ -238,7 +238,7 @@ def _chart(page: _Page, name: str, versions: Sequence[Any]) -> list[str]:
     out = [f'<section class="chart" id="chart-{html.escape(_ID_UNSAFE.sub("-", name)[:200])}">',
            f"<h2>{_e(name)}</h2>"]
     if description:
-        out.append(f'<p class="description">{_e(description, MAX_DESCRIPTION)}</p>')
+        out.append(f'<p class="description">{_e(description, limits.PAGE_DESCRIPTION_MAX)}</p>')
     links = [(label, _https(url)) for label, url in (
         ("Home", newest.get("home")),
         ("Source", (newest.get("sources") or [None])[0]
@@ -257,7 +257,7 @@ def _chart(page: _Page, name: str, versions: Sequence[Any]) -> list[str]:
     else:
         out.append('<p class="muted">No version of this chart has a valid name and SemVer '
                    "version, so no commands are shown.</p>")
-    rows = ordered[:MAX_VERSIONS]
+    rows = ordered[:max(room - 1, 0)]
     out.append(f"<h3>Versions ({len(ordered)})</h3>")
     out.append('<table class="versions"><thead><tr><th>Version</th><th>App version</th>'
                "<th>Date</th><th>Archive sha256</th></tr></thead>")
@@ -265,9 +265,9 @@ def _chart(page: _Page, name: str, versions: Sequence[Any]) -> list[str]:
     out.append("</table>")
     if len(ordered) > len(rows):
         out.append(f'<p class="muted">{len(ordered) - len(rows)} older versions are not listed; '
-                   "index.yaml has them all.</p>")
+                   f"{_INDEX_LINK} has them all.</p>")
     out.append("</section>")
-    return out
+    return out, 1 + len(rows)
 
 
 def render_index_html(index: Mapping[str, Any], settings: Settings) -> str:
@@ -303,8 +303,15 @@ def render_index_html(index: Mapping[str, Any], settings: Settings) -> str:
     ]
     if not charts:
         out.append("<p>No chart has been published here yet.</p>")
-    for name, versions in charts[:MAX_CHARTS]:
-        out.extend(_chart(page, name, versions if isinstance(versions, list) else []))
+    room = limits.PAGE_ROWS_MAX  # one budget for the page: a huge index gives a bounded page
+    for shown, (name, versions) in enumerate(charts):
+        if room <= 0:
+            out.append(f'<p class="muted">{len(charts) - shown} more charts are not shown; '
+                       f"{_INDEX_LINK} lists them all.</p>")
+            break
+        section, used = _chart(page, name, versions if isinstance(versions, list) else [], room)
+        out.extend(section)
+        room -= used
     out += [
         "</main>",
         '<footer class="muted"><p>Generated from index.yaml by ameide-release. Signatures are '

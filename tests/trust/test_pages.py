@@ -229,3 +229,22 @@ def test_page_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert phone["selectAll"] == "all"
     for shot in shots:
         assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+
+
+def test_a_huge_index_gives_a_bounded_page(tmp_path: Path) -> None:
+    """One budget of rows for the whole page (limits.PAGE_ROWS_MAX: a chart's section counts
+    as one, each version as one): what does not fit is counted and left to index.yaml."""
+    from release import limits
+
+    n = limits.PAGE_ROWS_MAX
+    index = index_of({f"c{c}": [entry(f"1.{i // 100}.{i % 100}", i) for i in range(n + 5)]
+                      for c in range(3)})
+    index["entries"].update({f"z{c}": [entry("1.0.0")] for c in range(n)})
+    page = render_index_html(index, settings(tmp_path))
+    rows = page.count('<tbody id="v-')
+    sections = page.count('<section class="chart"')
+    assert rows + sections == n and sections == 1  # c0's section and its newest versions
+    assert "6 older versions are not listed" in page  # n + 5 versions, n - 1 rows
+    assert f"{2 + n} more charts are not shown" in page
+    assert page.count('<a href="index.yaml">index.yaml</a>') == 2
+    assert len(page) < 2_500 * n  # bytes: a row with its commands is about 2 KB
