@@ -100,18 +100,19 @@ def _children(node: Any) -> list[Any]:
     return []
 
 
-def _load_one(text: str, *, max_bytes: int = limits.YAML_DOCUMENT_MAX) -> Any:
-    """Parse one document; raises yaml.YAMLError (with `problem_mark`) on bad syntax and
-    `_LimitError` when the document is over a limit."""
+def _load_one(text: str, *, max_bytes: int = limits.YAML_DOCUMENT_MAX) -> tuple[Any, Any]:
+    """Parse one document into (data, the node tree it was built from); raises
+    yaml.YAMLError (with `problem_mark`) on bad syntax and `_LimitError` when the document is
+    over a limit."""
     if len(text) > max_bytes:
         raise _LimitError(f"it is over {max_bytes} bytes")
     loader = _loader()(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            return None
+            return None, None
         _measure(node, limits.YAML_NODES_MAX, limits.YAML_DEPTH_MAX)
-        return loader.construct_document(node)
+        return loader.construct_document(node), node
     finally:
         loader.dispose()
 
@@ -138,6 +139,15 @@ def parse_yaml(text: str, origin: str, *, max_bytes: int = limits.YAML_DOCUMENT_
     """`_load_one`, with bad input as a one-line BadInput naming `origin` and the line; `fix`
     replaces the generic advice (e.g. "restore it from the branch history")."""
     with _bad_yaml_is_bad_input(origin, fix):
+        return _load_one(text, max_bytes=max_bytes)[0]
+
+
+def parse_yaml_tree(text: str, origin: str, *, max_bytes: int = limits.YAML_DOCUMENT_MAX,
+                    ) -> tuple[Any, Any]:
+    """`parse_yaml`, with the node tree the data was built from (`yaml.Node`, None for an
+    empty document): for readers that need where a key is in the text (`start_mark.line`).
+    A mapping node's pairs are in the order of the built dict's items."""
+    with _bad_yaml_is_bad_input(origin, None):
         return _load_one(text, max_bytes=max_bytes)
 
 
