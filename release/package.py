@@ -35,7 +35,7 @@ from release.errors import BadInput
 from release.files import atomic_write
 from release.helmignore import IgnoreRules
 from release.version import parse_tag
-from release.yamlread import parse_yaml
+from release.yamlread import parse_yaml, read_file_bytes
 
 if TYPE_CHECKING:
     from release.gitrepo import GitRepo
@@ -311,7 +311,8 @@ def read_archive(path: Path) -> PackageResult:
     (`release.archive`), in one read: the metadata and the digest are of the same bytes even if
     the file is replaced meanwhile."""
     fix = "pass a chart archive made by `ameide-release package` or `helm package`"
-    data = _read_package(path, fix)
+    data = read_file_bytes(path, "package", max_bytes=limits.CHART_DECOMPRESSED_MAX, fix=fix,
+                           whose="Helm's")
     members = read_chart_archive(data, f"package {path}")
     charts = {m.name.split("/", 1)[0] for m in members}
     chart = next((m for m in members if m.path == CHART_FILE), None)
@@ -330,31 +331,3 @@ def read_archive(path: Path) -> PackageResult:
         app_version=str(metadata.get("appVersion") or version), metadata=metadata,
         created=max((m.mtime for m in members), default=0),
         files=tuple(sorted(m.name for m in members)))
-
-
-def _read_package(path: Path, fix: str) -> bytes:
-    """The bytes of a package file: a regular file (not a FIFO that would block, nor a
-    device), at most a chart's decompressed limit, read once."""
-    from release.errors import describe_os_error
-
-    limit = limits.CHART_DECOMPRESSED_MAX
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise BadInput(f"package {path} does not exist", fix) from None
-    except IsADirectoryError:
-        raise BadInput(f"package {path} is not a regular file", fix) from None
-    except OSError as exc:
-        raise describe_os_error(exc, "read the package") from None
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise BadInput(f"package {path} is not a regular file", fix)
-        if info.st_size > limit:
-            raise BadInput(f"package {path} is {info.st_size} bytes, over Helm's {limit}-byte "
-                           "limit for a chart", fix)
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise BadInput(f"package {path} grew past Helm's {limit}-byte limit for a chart while "
-                       "being read", fix)
-    return data

@@ -183,9 +183,22 @@ def _bad_yaml_is_bad_input(origin: str, fix: str | None) -> Iterator[None]:
 
 def read_text_file(path: Any, what: str, *, max_bytes: int, fix: str | None = None,
                    name: str | None = None) -> str:
-    """A regular file's text (UTF-8, BOM stripped), refusing FIFOs, devices, directories,
-    oversized and non-UTF-8 files with one line each. Messages call the file `name`, when
-    given, else `what` and its path."""
+    """A regular file's text (UTF-8, BOM stripped), read with `read_file_bytes`; a file that is
+    not UTF-8 is refused with one line (`fix` is its advice)."""
+    data = read_file_bytes(path, what, max_bytes=max_bytes, name=name)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        shown = name or f"{what} {path}"
+        raise BadInput(f"{shown} is not UTF-8 text", fix or "save it as UTF-8") from None
+
+
+def read_file_bytes(path: Any, what: str, *, max_bytes: int, name: str | None = None,
+                    fix: str | None = None, whose: str = "the") -> bytes:
+    """A regular file's bytes, read once, refusing FIFOs (opened without blocking), devices,
+    directories and files over `max_bytes` (`whose` limit it is, e.g. "Helm's") with one line
+    each. Messages call the file `name`, when given, else `what` and its path; `fix`, when
+    given, is their advice."""
     import os
     import stat
     from pathlib import Path
@@ -197,23 +210,24 @@ def read_text_file(path: Any, what: str, *, max_bytes: int, fix: str | None = No
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
-        raise BadInput(f"{shown} does not exist", "check the path") from None
+        raise BadInput(f"{shown} does not exist", fix or "check the path") from None
+    except IsADirectoryError:
+        raise BadInput(f"{shown} is not a regular file", fix or "replace it with a file") \
+            from None
     except OSError as exc:
         raise describe_os_error(exc, f"read {what}") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise BadInput(f"{shown} is not a regular file", "replace it with a file")
+            raise BadInput(f"{shown} is not a regular file", fix or "replace it with a file")
         if info.st_size > max_bytes:
-            raise BadInput(f"{shown} is {info.st_size} bytes, over the {max_bytes}-byte "
-                           "limit", "keep the file smaller")
+            raise BadInput(f"{shown} is {info.st_size} bytes, over {whose} {max_bytes}-byte "
+                           "limit", fix or "keep the file smaller")
         with os.fdopen(fd, "rb", closefd=False) as fh:
             data = fh.read(max_bytes + 1)
     finally:
         os.close(fd)
     if len(data) > max_bytes:
-        raise BadInput(f"{shown} is over the {max_bytes}-byte limit", "keep it smaller")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadInput(f"{shown} is not UTF-8 text", fix or "save it as UTF-8") from None
+        raise BadInput(f"{shown} grew past {whose} {max_bytes}-byte limit while being read",
+                       fix or "keep it smaller")
+    return data
