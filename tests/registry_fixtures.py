@@ -511,9 +511,9 @@ class FaultProxy:
                                   else json.dumps({"errors": [{"code": "UNKNOWN",
                                                                "message": "injected"}]}).encode())
             ctype = "text/html" if fault.kind == "html" else "application/json"
+            seen.status = status  # before answering: the client may look once it has the answer
             self._answer(h, status, [("Content-Type", ctype), *fault.headers.items()],
                          b"" if h.command == "HEAD" else data, len(data))
-            seen.status = status
             return
         status, headers, data = self._forward(h, body)
         if fault and fault.kind == "drop-after":
@@ -525,8 +525,8 @@ class FaultProxy:
             self._drop(h)
             return
         length = next((int(v) for k, v in headers if k.lower() == "content-length"), len(data))
+        seen.status = status  # before answering: the client may look once it has the answer
         self._answer(h, status, headers, data, length)
-        seen.status = status
 
     def _forward(self, h: BaseHTTPRequestHandler,
                  body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
