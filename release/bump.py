@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from release.chart import CHART_FILE, load_metadata, set_versions
+from release.chart import CHART_FILE, edit_versions, read_chart_yaml
 from release.config import Settings
 from release.errors import BadInput
 from release.files import atomic_write
@@ -26,7 +26,8 @@ class BumpResult:
 def bump_chart(settings: Settings, tag: str, *, allow_downgrade: bool = False) -> BumpResult:
     target = parse_tag(tag, settings.tag_prefix)
     path = settings.chart_dir / CHART_FILE
-    metadata = load_metadata(settings.chart_dir)
+    chart = read_chart_yaml(settings.chart_dir)  # read once (bounded), and edited from that text
+    metadata = chart.data
     old = str(metadata["version"])
     new = str(target)
     if old == new and metadata.get("appVersion") == new:
@@ -43,6 +44,5 @@ def bump_chart(settings: Settings, tag: str, *, allow_downgrade: bool = False) -
     if repo is not None and repo.is_dirty(repo.relpath(path)):
         raise BadInput(f"{path} has uncommitted changes",
                        "commit or stash them first, so the bump is the only change")
-    text = path.read_text(encoding="utf-8-sig")
-    atomic_write(path, set_versions(text, new, new, str(path)).encode("utf-8"))
+    atomic_write(path, edit_versions(chart, new, new, str(path)).text.encode("utf-8"))
     return BumpResult(True, old, new, f"{path}: version {old} -> {new}, appVersion \"{new}\"")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from release import limits
 from release.errors import BadInput
 
 ENV_PREFIX = "AMEIDE_RELEASE_"
@@ -140,9 +141,12 @@ def read_pyproject(root: Path) -> dict[str, Any]:
     path = root / "pyproject.toml"
     if not path.is_file():
         return {}
+    from release.yamlread import read_text_file
+
+    text = read_text_file(path, "pyproject.toml", max_bytes=limits.YAML_DOCUMENT_MAX)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"{path} is not valid TOML ({exc})", "fix the file's syntax") from None
     tool = data.get("tool", {})
     section = tool.get("ameide-release", {}) if isinstance(tool, dict) else None

@@ -90,3 +90,11 @@ def test_bump_refuses_flow_style(gitrepo: GitBuilder, cli: Callable[..., CliResu
     make(gitrepo, "{apiVersion: v2, name: demo, version: 0.1.0}\n")
     result = cli("--repo", str(gitrepo.root), "bump", "--tag", "v1.0.0")
     assert result.code == 2 and "version:" in result.err
+
+
+def test_bump_reads_chart_yaml_once_and_bounded(gitrepo: GitBuilder,
+                                                cli: Callable[..., CliResult]) -> None:
+    """The bump edits the text it checked (it read Chart.yaml a second time, unbounded)."""
+    make(gitrepo, CHART + "# " + "x" * (6 << 20) + "\n")
+    result = cli("--repo", str(gitrepo.root), "bump", "--tag", "v1.2.3")
+    assert result.code == 2 and "byte limit" in result.err and result.err.count("\n") == 1
