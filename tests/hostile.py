@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import socket
 import ssl
 import threading
@@ -161,6 +162,16 @@ class Listener:
         self._stop.set()
         self.thread.join()
         self.sock.close()
+
+
+def send_json(handler: BaseHTTPRequestHandler, status: int, body: Any) -> None:
+    """Answer a request with `body` as JSON (the loopback stand-ins for APIs use this)."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 def drip(total: int, every: float, chunk: bytes = b"x") -> Iterator[bytes]:

@@ -35,6 +35,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from tests.hostile import send_json
+
 REGISTRY_BIN = shutil.which("docker-registry") or "/usr/bin/docker-registry"
 TEST_USER = "robot"
 TEST_PASSWORD = "s3cr3t-" + "pw-" + "7f3a9c"  # scanned for in every output by the error tests
@@ -154,12 +156,7 @@ class TokenServer:
                 pass
 
             def _reply(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body)
 
             def do_POST(self) -> None:  # GHCR-like: the token endpoint only speaks GET
                 outer.requests.append({"method": "POST", "path": self.path})

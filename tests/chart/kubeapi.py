@@ -9,12 +9,13 @@ real lookup code runs end to end. It serves only loopback and stops with the con
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.hostile import send_json
 
 # kind -> (group/version, plural, namespaced): what discovery tells the client
 RESOURCES: dict[str, tuple[str, str, bool]] = {
@@ -80,12 +81,7 @@ def serve(objects: list[dict[str, Any]]) -> Iterator[tuple[str, list[str]]]:
                 body = {"kind": "Status", "apiVersion": "v1", "metadata": {},
                         "status": "Failure", "reason": "NotFound", "code": 404,
                         "message": f"{path} not found"}  # fmt: skip
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, body)
 
         def log_message(self, format: str, *args: Any) -> None:
             return
