@@ -2,14 +2,18 @@
 
 Run on every push to a release branch (`main`, `release-X.Y`), `release_pr`:
 
-1. **Releases a merged release commit.** HEAD is a release commit when it changes Chart.yaml's
-   version (against its first parent) to V and the CHANGELOG it holds has V's entry: recognised
-   by what the commit does, not by a PR title or label someone can edit (release-please's
-   failure modes: an edited title silently skips the release; a merged PR still labelled
-   pending blocks every later one). The annotated tag is created at HEAD and pushed, and the
-   caller publishes in the same job: a tag pushed with `GITHUB_TOKEN` starts no workflow, so a
-   `v*` tag workflow would never run. A re-run finds the tag at HEAD ("already done") and
-   finishes; a tag of V at another commit is a conflict (exit 3).
+0. **Leaves the work to a newer run** when HEAD is not the branch's tip any more (exit 0,
+   "superseded"): another push came first, and the run of the tip does everything below.
+1. **Releases a merged release commit.** A commit is a release commit when it changes
+   Chart.yaml's version (against its first parent) to V and the CHANGELOG it holds has V's
+   entry: recognised by what the commit does, not by a PR title or label someone can edit
+   (release-please's failure modes: an edited title silently skips the release; a merged PR
+   still labelled pending blocks every later one). The oldest untagged release commit on the
+   branch's first-parent history since the release tags (HEAD, or one merged just before
+   another push overtook its run) gets the annotated tag, pushed, and the caller publishes it:
+   a tag pushed with `GITHUB_TOKEN` starts no workflow, so a `v*` tag workflow would never run.
+   A re-run finds the tag at HEAD ("already done") and finishes; a tag of V at another commit
+   is a conflict (exit 3).
 2. **Otherwise proposes the next release.** The next version comes from the conventional
    commits since the last release (or the next pre-release of a channel); nothing releasable:
    no PR, and an open one is closed with a comment saying why. The proposal is one commit
@@ -45,7 +49,8 @@ TAGGED = "release: tagged"
 _SUBJECT = re.compile(r"chore\(release\): (\S+)")
 _VERSION_LINE = re.compile(r"^version:\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
 
-Action = Literal["released", "already released", "proposed", "unchanged", "closed", "nothing"]
+Action = Literal["released", "already released", "proposed", "unchanged", "closed", "nothing",
+                 "superseded"]
 
 
 @dataclass
@@ -92,36 +97,63 @@ class MergedRelease:
     commit: str
 
 
-def merged_release(settings: Settings, repo: GitRepo, head: str) -> MergedRelease | None:
-    """The release HEAD is, when it is a release commit (see the module docstring)."""
+def merged_release(settings: Settings, repo: GitRepo, commit: str, *,
+                   strict: bool = True) -> MergedRelease | None:
+    """The release `commit` is, when it is a release commit (see the module docstring).
+    `strict` (HEAD): a commit that says it releases but does not is bad input; deeper in the
+    history such a commit is just not a release (it must not block every later run)."""
     from release import limits
     from release.changelog import has_release
     from release.version import tag_name
 
     chart = _chart_yaml_path(settings, repo)
-    now = _version_at(repo, head, chart)
-    parents = repo.parents(head)
+    now = _version_at(repo, commit, chart)
+    parents = repo.parents(commit)
     before = _version_at(repo, parents[0], chart) if parents else None
-    subject = repo.message(head).split("\n", 1)[0].strip()
-    claimed = _SUBJECT.fullmatch(subject)
+    subject = repo.message(commit).split("\n", 1)[0].strip()
+    claimed = _SUBJECT.fullmatch(subject) if strict else None
     if now is None or now == before:
         if claimed:
             raise BadInput(f"HEAD says {subject!r} but does not change Chart.yaml's version "
                            f"({now})", "merge the release pull request as it was proposed")
         return None
-    version = parse_version(now, f"Chart.yaml version at {head[:12]}")
+    version = parse_version(now, f"Chart.yaml version at {commit[:12]}")
     tag = tag_name(version, settings.tag_prefix)
     if claimed and claimed.group(1) != tag:
         raise BadInput(f"HEAD says {subject!r} but sets Chart.yaml's version to {now}",
                        f"make the subject and the version agree ({tag}), then push again")
-    changelog = repo.read_blob(head, repo.relpath(settings.changelog_path),
+    changelog = repo.read_blob(commit, repo.relpath(settings.changelog_path),
                                limits.INDEX_DOCUMENT_MAX) or b""
     if not has_release(changelog.decode("utf-8", "replace"), tag, str(version)):
         if claimed:
             raise BadInput(f"HEAD releases {tag} but its CHANGELOG has no entry for it",
                            "merge the release pull request as it was proposed")
         return None  # a version bump by hand, without a changelog entry: not a release commit
-    return MergedRelease(tag, head)
+    return MergedRelease(tag, commit)
+
+
+def untagged_releases(settings: Settings, repo: GitRepo, head: str,
+                      tags: list[ReleaseTag]) -> list[MergedRelease]:
+    """Release commits without a tag on `head`'s first-parent history (the commits that
+    landed on the branch, merges included) since the release tags, oldest first.
+
+    A merged release pull request whose job found the branch already moved on (another push
+    came first) is released by the next run: it is found here, not only at HEAD. Only the
+    commits that change Chart.yaml against their first parent are looked at closely (one
+    `rev-list`); usually there are none."""
+    chart = _chart_yaml_path(settings, repo)
+    tagged = sorted({t.sha for t in tags})
+    found = repo.git("rev-list", "--first-parent", "--end-of-options", head,
+                     *(f"^{sha}" for sha in tagged), "--", chart).split()
+    if head not in found and head not in tagged and _SUBJECT.fullmatch(
+            repo.git("show", "-s", "--format=%s", head, "--").strip()):
+        found.insert(0, head)  # says it releases but changes no version: merged_release says so
+    out = []
+    for commit in reversed(found):
+        merged = merged_release(settings, repo, commit, strict=commit == head)
+        if merged is not None:
+            out.append(merged)
+    return out
 
 
 def tag_release(repo: GitRepo, release: MergedRelease, remote: str,
@@ -183,10 +215,10 @@ def propose(settings: Settings, repo: GitRepo, head: str, decided: NextVersion,
             tags: list[ReleaseTag]) -> Proposal:
     """The release commit and pull request of the next release `decided` at `head`."""
     from release import limits
-    from release.changelog import insert_release
+    from release.changelog import changelog_with_entry
     from release.chart import set_versions
     from release.notes import collect
-    from release.render import render_changelog, render_changelog_entry
+    from release.render import render_changelog_entry
 
     tag, version = decided.tag, str(decided.version)
     chart = _chart_yaml_path(settings, repo)
@@ -197,7 +229,7 @@ def propose(settings: Settings, repo: GitRepo, head: str, decided: NextVersion,
                ).decode("utf-8")
     release: Release = collect(repo, settings, tag, rev=head, planned=True, tags=tags)
     entry = render_changelog_entry(release, settings)
-    changelog = insert_release(current, entry, render_changelog([], settings))
+    changelog = changelog_with_entry(current, tag, version, entry, settings) or current
     files = {chart: set_versions(chart_text, version, version, chart).encode(),
              changelog_path: changelog.encode()}
     title = f"chore(release): {tag}"
@@ -306,6 +338,7 @@ def release_pr(settings: Settings, repo: GitRepo, gh: GitHub, *, base: str, remo
                prerelease: str | None, token: tuple[str, str] | None) -> ReleasePrOutcome:
     """The whole run (see the module docstring); the caller publishes a released tag."""
     from release.gitrepo import check_branch_name
+    from release.notes import release_tags
 
     check_branch_name(base)
     refs = repo.remote_refs(remote, f"refs/heads/{base}")
@@ -314,31 +347,43 @@ def release_pr(settings: Settings, repo: GitRepo, gh: GitHub, *, base: str, remo
         raise BadInput(f"{remote} has no branch {base}", "pass --base with an existing branch")
     head = repo.head()
     if head != tip:
-        raise BadInput(f"HEAD ({head[:12]}) is not the tip of {remote}/{base} ({tip[:12]})",
-                       f"run on a checkout of {base}'s tip")
+        # Another push came first; its run (never cancelled: one run per branch at a time, the
+        # newest waiting one kept) releases what this one would have and proposes from the tip.
+        return ReleasePrOutcome("superseded", f"HEAD ({head[:12]}) is not the tip of "
+                                f"{remote}/{base} ({tip[:12]}): the run of the tip does the work")
     branch = bot_branch(settings, base)
     released: str | None = None
     pushed_tag = False
     writes: list[str] = []
-    merged = merged_release(settings, repo, head)
+    tags = release_tags(repo, settings.tag_prefix)
+    pending = untagged_releases(settings, repo, head, tags)
+    merged = pending[0] if pending else (
+        merged_release(settings, repo, head) if any(t.sha == head for t in tags) else None)
     if merged is not None:
         pushed_tag = tag_release(repo, merged, remote, token)
-        writes += relabel_merged(gh, branch, base, head)
+        writes += relabel_merged(gh, branch, base, merged.commit)
         released = merged.tag
+        tags = release_tags(repo, settings.tag_prefix)  # with the tag just made
+    outcome = ReleasePrOutcome("nothing", "", released, pushed=pushed_tag, writes=writes)
+    if merged is not None:
+        outcome.action = "released" if pushed_tag else "already released"
+        outcome.detail = f"{merged.tag} at {merged.commit[:12]}"
+    if len(pending) > 1:
+        # One release per run (the workflow publishes one tag); proposing now would propose the
+        # next one again. A re-run of this job releases it.
+        outcome.detail += (f"; {pending[1].tag} at {pending[1].commit[:12]} is merged but not "
+                           "tagged yet: re-run this job to release it")
+        return outcome
     # Then, like after any push: propose what comes next (nothing, right after a final release).
     from release.commits import bump_level
-    from release.notes import collect, release_tags
+    from release.notes import collect
     from release.target import next_version
 
-    tags = release_tags(repo, settings.tag_prefix)
     decided = next_version(settings, repo, tags, rev=head, prerelease=prerelease)
     since_any = collect(repo, settings, None, rev=head, since_prerelease=True, all_paths=True,
                         tags=tags)
     nothing_new = decided.previous_tag is not None and (
         decided.level is None or (prerelease is not None and bump_level(since_any.changes) is None))
-    outcome = ReleasePrOutcome("nothing", "", released, pushed=pushed_tag, writes=writes)
-    if released is not None:
-        outcome.action = "released" if pushed_tag else "already released"
     if nothing_new:
         why = (f"nothing since {since_any.previous_tag or decided.previous_tag} warrants a "
                "release (no feat, fix, perf, revert or breaking change)")
@@ -346,7 +391,7 @@ def release_pr(settings: Settings, repo: GitRepo, gh: GitHub, *, base: str, remo
         outcome.writes += closed
         if released is None:
             outcome.action = "closed" if closed else "nothing"
-        outcome.detail = f"{released} at {head[:12]}; {why}" if released else why
+        outcome.detail = f"{outcome.detail}; {why}" if released else why
         return outcome
     proposal = propose(settings, repo, head, decided, tags)
     pushed = sync_branch(repo, remote, branch, base, head, proposal, token)
@@ -357,5 +402,5 @@ def release_pr(settings: Settings, repo: GitRepo, gh: GitHub, *, base: str, remo
     if released is None:
         outcome.action = "proposed" if pushed or pr_writes else "unchanged"
     proposed = f"{proposal.tag} in #{number} ({branch} → {base})"
-    outcome.detail = f"{released} at {head[:12]}; next: {proposed}" if released else proposed
+    outcome.detail = f"{outcome.detail}; next: {proposed}" if released else proposed
     return outcome

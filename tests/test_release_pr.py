@@ -339,3 +339,57 @@ def test_a_squash_merge_with_an_edited_title_still_releases(
     result = json.loads(run(cli, o, None, "", "release-pr", "--json").out)
     assert result["action"] == "released" and result["tag"] == "v1.2.4"
     assert w.git("rev-parse", "v1.2.4^{commit}").strip() == w.head()
+
+
+# --- races with other pushes -------------------------------------------------------------------
+
+def test_a_merged_release_pr_overtaken_by_another_push_is_released_by_the_next_run(
+        origin: Origin, github: FakeGitHub, cli: Callable[..., CliResult]) -> None:
+    """A fix lands on main before the job of the merge commit runs: that job finds HEAD behind
+    the tip and leaves the work to the job of the tip (exit 0), which tags the merge commit it
+    finds on main's first-parent history and proposes the next release above it."""
+    o, w = origin, origin.work
+    w.commit("feat(chart): a", {"chart/templates/a.yaml": "a: 1\n"})
+    o.push("main")
+    run(cli, o, None, "", "release-pr")
+    merge = o.merge_release_pr()
+    github.merge(1, merge)
+    w.commit("fix(chart): b", {"chart/templates/b.yaml": "a: 1\n"})
+    o.push("main")  # pushed before the job of the merge commit ran
+    tip = w.head()
+
+    w.checkout(merge)  # the job of the merge commit checks out the merge commit
+    refs, writes = o.refs(), list(github.writes)
+    late = json.loads(run(cli, o, None, "", "release-pr", "--base", "main", "--json").out)
+    assert late["action"] == "superseded" and late["tag"] is None
+    assert tip[:12] in late["detail"] and o.refs() == refs and github.writes == writes
+
+    w.checkout("main")  # the job of the tip
+    result = json.loads(run(cli, o, None, "", "release-pr", "--json").out)
+    assert result["action"] == "released" and result["tag"] == "v1.3.0"
+    assert w.git("rev-parse", "v1.3.0^{commit}").strip() == merge
+    assert o.refs()["refs/tags/v1.3.0"] == w.git("rev-parse", "v1.3.0").strip()
+    assert [label["name"] for label in github.pulls[1]["labels"]] == ["release: tagged"]
+    # the next proposal builds on v1.3.0: one entry per release, never v1.3.0 twice
+    assert github.pulls[2]["title"] == "chore(release): v1.3.1"
+    changelog = o.show(o.refs()["refs/heads/release/next"], "CHANGELOG.md")
+    assert changelog.count("<!-- release: v1.3.0 -->") == 1
+    assert changelog.count("<!-- release: v1.3.1 -->") == 1
+    assert "chore(release)" not in changelog.split("<!-- release: v1.3.0 -->")[0]
+    idempotent(cli, o, github)
+
+
+def test_a_proposal_never_repeats_an_entry_the_changelog_already_has(
+        origin: Origin, github: FakeGitHub, cli: Callable[..., CliResult]) -> None:
+    """The entry of the version proposed was written by hand (`changelog --update`) and
+    committed, not tagged yet: the release commit keeps that one entry."""
+    o, w = origin, origin.work
+    w.commit("feat(chart): a", {"chart/templates/a.yaml": "a: 1\n"})
+    run(cli, o, None, "", "changelog", "--update", "--tag", "v1.3.0")
+    w.commit("docs(changelog): v1.3.0", {})
+    o.push("main")
+    run(cli, o, None, "", "release-pr")
+    assert github.pulls[1]["title"] == "chore(release): v1.3.0"
+    changelog = o.show(o.refs()["refs/heads/release/next"], "CHANGELOG.md")
+    assert changelog.count("<!-- release: v1.3.0 -->") == 1
+    assert changelog == (w.root / "CHANGELOG.md").read_text()
