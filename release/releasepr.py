@@ -57,7 +57,8 @@ Action = Literal["released", "already released", "proposed", "unchanged", "close
 class ReleasePrOutcome:
     action: Action
     detail: str
-    tag: str | None = None  # a tag to publish ("released", "already released")
+    tag: str | None = None  # a tag to publish: one release-pr made ("released", "already
+    #                          released"); a tag a person pushed is the tag workflow's
     pr_number: int | None = None
     pushed: bool = False
     writes: list[str] = field(default_factory=list)  # GitHub write requests made
@@ -156,28 +157,54 @@ def untagged_releases(settings: Settings, repo: GitRepo, head: str,
     return out
 
 
+@dataclass(frozen=True)
+class Tagged:
+    """What `tag_release` found or did."""
+
+    pushed: bool  # this run pushed the tag
+    tagger: str  # "name <email>" of the tag on the remote ("" for a lightweight tag)
+
+    @property
+    def ours(self) -> bool:
+        """Made by release-pr (this run or an earlier one): pushed with GITHUB_TOKEN, so no tag
+        workflow runs for it and release-pr's caller must publish it. Any other tag was
+        pushed by a person (`hotfix --push`, by hand), which starts the `v*` workflow:
+        publishing it here too would race that workflow."""
+        return self.pushed or self.tagger.endswith(f"<{BOT[1]}>")
+
+
 def tag_release(repo: GitRepo, release: MergedRelease, remote: str,
-                token: tuple[str, str] | None) -> bool:
-    """Create and push the annotated tag; False when it already is there (at this commit)."""
-    existing = repo.tag_commit(release.tag)
-    if existing is not None and existing != release.commit:
-        raise Conflict(f"tag {release.tag} already exists at {existing[:12]}, not at the release "
-                       f"commit {release.commit[:12]}; nothing was tagged or published",
-                       "find out who tagged it; bump the version if that release stands")
-    created = existing is None
-    if created:
+                token: tuple[str, str] | None) -> Tagged:
+    """Make the release's annotated tag exist on `remote` at its commit. The remote is asked
+    first, so a conflict leaves no local tag behind; a tag the remote already holds is not
+    pushed again, and is fetched when the checkout lacks it, to read who made it."""
+    ref = f"refs/tags/{release.tag}"
+    remote_tags = repo.remote_refs(remote, ref, f"{ref}^{{}}")
+    there_object = remote_tags.get(ref)
+    there = remote_tags.get(f"{ref}^{{}}") or there_object
+    local = repo.tag_commit(release.tag)
+    for where, found in ((f" on {remote}", there), ("", local)):
+        if found is not None and found != release.commit:
+            raise Conflict(f"tag {release.tag} already exists{where} at {found[:12]}, not at the "
+                           f"release commit {release.commit[:12]}; nothing was tagged or "
+                           "published", "find out who tagged it; bump the version if that "
+                           "release stands")
+    if there is not None:
+        if local is None or _tag_object(repo, ref)[0] != there_object:
+            repo.fetch(remote, f"+{ref}:{ref}")
+        return Tagged(False, _tag_object(repo, ref)[1])
+    if local is None:
         repo.create_tag(release.tag, release.commit, f"Release {release.tag}", tagger=BOT)
-    remote_tags = repo.remote_refs(remote, f"refs/tags/{release.tag}",
-                                   f"refs/tags/{release.tag}^{{}}")
-    peeled = remote_tags.get(f"refs/tags/{release.tag}^{{}}") or remote_tags.get(
-        f"refs/tags/{release.tag}")
-    if peeled is not None and peeled != release.commit:
-        raise Conflict(f"{remote} has tag {release.tag} at {peeled[:12]}, not at "
-                       f"{release.commit[:12]}", "find out who tagged it; nothing was published")
-    if peeled is None:
-        repo.push(remote, f"refs/tags/{release.tag}", token=token)
-        return True
-    return created
+    repo.push(remote, ref, token=token)
+    return Tagged(True, _tag_object(repo, ref)[1])
+
+
+def _tag_object(repo: GitRepo, ref: str) -> tuple[str, str]:
+    """(object id, "tagger name <email>") of a local tag."""
+    line = repo.git("for-each-ref", "--format=%(objectname)%00%(taggername) %(taggeremail)",
+                    ref).strip()
+    sha, _, tagger = line.partition("\0")
+    return sha, tagger.strip()[:200]
 
 
 def relabel_merged(gh: GitHub, branch: str, base: str, commit: str) -> list[str]:
@@ -353,21 +380,27 @@ def release_pr(settings: Settings, repo: GitRepo, gh: GitHub, *, base: str, remo
                                 f"{remote}/{base} ({tip[:12]}): the run of the tip does the work")
     branch = bot_branch(settings, base)
     released: str | None = None
-    pushed_tag = False
     writes: list[str] = []
     tags = release_tags(repo, settings.tag_prefix)
     pending = untagged_releases(settings, repo, head, tags)
     merged = pending[0] if pending else (
         merged_release(settings, repo, head) if any(t.sha == head for t in tags) else None)
+    tagged: Tagged | None = None
     if merged is not None:
-        pushed_tag = tag_release(repo, merged, remote, token)
+        tagged = tag_release(repo, merged, remote, token)
         writes += relabel_merged(gh, branch, base, merged.commit)
         released = merged.tag
-        tags = release_tags(repo, settings.tag_prefix)  # with the tag just made
-    outcome = ReleasePrOutcome("nothing", "", released, pushed=pushed_tag, writes=writes)
-    if merged is not None:
-        outcome.action = "released" if pushed_tag else "already released"
+        tags = release_tags(repo, settings.tag_prefix)  # with the tag just made or fetched
+    outcome = ReleasePrOutcome("nothing", "", writes=writes)
+    if merged is not None and tagged is not None:
+        outcome.action = "released" if tagged.pushed else "already released"
+        outcome.pushed = tagged.pushed
         outcome.detail = f"{merged.tag} at {merged.commit[:12]}"
+        if tagged.ours:
+            outcome.tag = merged.tag
+        else:
+            outcome.detail += (f" was tagged by {tagged.tagger or 'a lightweight tag'}, not by "
+                               "ameide-release: the v* tag workflow publishes it")
     if len(pending) > 1:
         # One release per run (the workflow publishes one tag); proposing now would propose the
         # next one again. A re-run of this job releases it.

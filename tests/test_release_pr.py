@@ -393,3 +393,69 @@ def test_a_proposal_never_repeats_an_entry_the_changelog_already_has(
     changelog = o.show(o.refs()["refs/heads/release/next"], "CHANGELOG.md")
     assert changelog.count("<!-- release: v1.3.0 -->") == 1
     assert changelog == (w.root / "CHANGELOG.md").read_text()
+
+
+def test_a_tag_pushed_by_a_person_is_left_to_the_tag_workflow(
+        origin: Origin, github: FakeGitHub, cli: Callable[..., CliResult],
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`hotfix --push` pushes release-1.2 and v1.2.4 together: the push of the tag starts the
+    `v*` workflow, which publishes it. The release-PR run of the branch push finds the release
+    already tagged, by someone else, and hands out no tag to publish: two publishers of one
+    release would race on POST /releases (422) and sign twice."""
+    o, w = origin, origin.work
+    w.commit("feat(chart): next minor", {"chart/templates/next.yaml": "a: 1\n"})
+    fix = w.commit("fix(chart): urgent", {"chart/templates/urgent.yaml": "a: 1\n"})
+    w.tag("v1.3.0", annotated=True)
+    o.push("main", "v1.3.0")
+    run(cli, o, None, "", "hotfix", "--from", "v1.2.3", "--pick", fix, "--push")
+    w.checkout("release-1.2")
+    outputs = tmp_path / "outputs"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    refs = o.refs()
+    report = json.loads(run(cli, o, None, "", "release-pr", "--base", "release-1.2",
+                            "--json").out)
+    assert report["action"] == "already released" and report["tag"] is None
+    assert "v1.2.4" in report["detail"] and "Test Author" in report["detail"]
+    assert "release-tag=\n" in outputs.read_text()
+    assert o.refs() == refs and github.releases == {}
+
+
+def test_a_tag_pushed_after_the_checkout_is_read_from_the_remote(
+        origin: Origin, github: FakeGitHub, cli: Callable[..., CliResult]) -> None:
+    """A person tags the merge commit and pushes the tag while the job runs: the run tags
+    nothing, reads who tagged it (fetching that one tag) and leaves it to the tag workflow."""
+    o, w = origin, origin.work
+    w.commit("fix(chart): a fix", {"chart/templates/fix.yaml": "a: 1\n"})
+    o.push("main")
+    run(cli, o, None, "", "release-pr")
+    merge = o.merge_release_pr()
+    github.merge(1, merge)
+    person = GitBuilder(w.root.parent / "person")
+    person.git("remote", "add", "origin", str(o.bare))
+    person.git("fetch", "-q", "origin")
+    person.tag("v1.2.4", merge, annotated=True)
+    person.git("push", "-q", "origin", "v1.2.4")
+    theirs = o.refs()["refs/tags/v1.2.4"]
+    report = json.loads(run(cli, o, None, "", "release-pr", "--json").out)
+    assert report["action"] == "already released" and report["tag"] is None
+    assert report["pushed"] is False and o.refs()["refs/tags/v1.2.4"] == theirs
+    assert w.git("rev-parse", "v1.2.4").strip() == theirs  # the tag as the remote has it
+
+
+def test_a_remote_tag_at_another_commit_leaves_no_local_tag(
+        origin: Origin, github: FakeGitHub, cli: Callable[..., CliResult]) -> None:
+    o, w = origin, origin.work
+    w.commit("fix(chart): a fix", {"chart/templates/fix.yaml": "a: 1\n"})
+    o.push("main")
+    run(cli, o, None, "", "release-pr")
+    github.merge(1, o.merge_release_pr())
+    person = GitBuilder(w.root.parent / "person")
+    person.git("remote", "add", "origin", str(o.bare))
+    person.git("fetch", "-q", "origin")
+    person.tag("v1.2.4", "origin/main~1", annotated=True)  # the wrong commit
+    person.git("push", "-q", "origin", "v1.2.4")
+    refs = o.refs()
+    result = run(cli, o, None, "", "release-pr", code=3)
+    assert "v1.2.4" in result.err and result.err.count("\n") == 1
+    assert w.git("tag", "--list", "v1.2.4") == "" and o.refs() == refs
