@@ -10,10 +10,12 @@ Run on every push to a release branch (`main`, `release-X.Y`), `release_pr`:
    (release-please's failure modes: an edited title silently skips the release; a merged PR
    still labelled pending blocks every later one). The oldest untagged release commit on the
    branch's first-parent history since the release tags (HEAD, or one merged just before
-   another push overtook its run) gets the annotated tag, pushed, and the caller publishes it:
+   another push overtook its run) gets the annotated tag, pushed, and the outcome names it for
+   the caller to publish (the workflow's publish job, in the protected `release` environment):
    a tag pushed with `GITHUB_TOKEN` starts no workflow, so a `v*` tag workflow would never run.
-   A re-run finds the tag at HEAD ("already done") and finishes; a tag of V at another commit
-   is a conflict (exit 3).
+   A re-run finds the tag ("already released") and names it again; a tag a person pushed is
+   not named (the `v*` workflow its push started publishes it); a tag of V at another commit is
+   a conflict (exit 3).
 2. **Otherwise proposes the next release.** The next version comes from the conventional
    commits since the last release (or the next pre-release of a channel); nothing releasable:
    no PR, and an open one is closed with a comment saying why. The proposal is one commit
@@ -363,7 +365,7 @@ def close_stale(gh: GitHub, branch: str, base: str, why: str) -> list[str]:
 
 def release_pr(settings: Settings, repo: GitRepo, gh: GitHub, *, base: str, remote: str,
                prerelease: str | None, token: tuple[str, str] | None) -> ReleasePrOutcome:
-    """The whole run (see the module docstring); the caller publishes a released tag."""
+    """The whole run (see the module docstring); the caller publishes `outcome.tag`."""
     from release.gitrepo import check_branch_name
     from release.notes import release_tags
 

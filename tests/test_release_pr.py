@@ -12,6 +12,7 @@ import json
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import respx
@@ -84,6 +85,23 @@ def run(cli: Callable[..., CliResult], o: Origin, registry: Registry | None, nam
     return result
 
 
+def release_and_publish(cli: Callable[..., CliResult], o: Origin, registry: Registry,
+                        namespace: str, *args: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The workflow's two jobs: `release-pr` tags a merged release and names the tag, then the
+    publish job runs `publish --tag` on a checkout of that tag. (report, published)"""
+    report = json.loads(run(cli, o, None, "", "release-pr", *args, "--json").out)
+    tag = report["tag"]
+    assert tag, report
+    branch = o.work.git("rev-parse", "--abbrev-ref", "HEAD").strip()
+    o.work.checkout(tag)
+    try:
+        published = run(cli, o, registry, namespace, "publish", "--tag", tag, "--plain-http",
+                        "--json")
+    finally:
+        o.work.checkout(branch)
+    return report, json.loads(published.out)
+
+
 def idempotent(cli: Callable[..., CliResult], o: Origin, gh: FakeGitHub, *args: str) -> None:
     """The second run of the same job: no write request, nothing pushed."""
     refs, writes = o.refs(), list(gh.writes)
@@ -149,29 +167,26 @@ def test_the_release_pr_flow_from_proposal_to_published_release(
     # they drop their commit again (the release PR's own commit is back)
     person.git("push", "-q", "-f", "origin", "mine~1:release/next")
 
-    # --- merged: tagged at the merge commit and published in the same run -------------------
+    # --- merged: tagged at the merge commit, then published by the next job -----------------
     merge = o.merge_release_pr()
     github.merge(1, merge)
-    # the job dies right after pushing the tag (run without --publish) ...
+    # the run dies right after pushing the tag (before the publish job) ...
     first = run(cli, o, open_registry, namespace, "release-pr", "--json")
     assert json.loads(first.out)["action"] == "released"
     assert o.refs()["refs/tags/v1.3.0"] != merge  # annotated: the tag object
     assert w.git("rev-parse", "v1.3.0^{commit}").strip() == merge
     assert [label["name"] for label in github.pulls[1]["labels"]] == ["release: tagged"]
     # ... and the re-run of the job finishes the release
-    again = run(cli, o, open_registry, namespace, "release-pr", "--publish", "--plain-http",
-                "--json")
-    report = json.loads(again.out)
+    report, published = release_and_publish(cli, o, open_registry, namespace)
     assert report["action"] == "already released" and report["tag"] == "v1.3.0"
-    assert report["published"]["manifest-digest"] == open_registry.manifest_digest(
+    assert published["manifest-digest"] == open_registry.manifest_digest(
         f"{namespace}/demo", "1.3.0")
     release = github.releases["v1.3.0"]
     assert "topology spread by zone" in release["body"] and release["_make_latest"] == "true"
     # and once more: everything already done, nothing written anywhere
     refs, writes = o.refs(), list(github.writes)
-    last = json.loads(run(cli, o, open_registry, namespace, "release-pr", "--publish",
-                          "--plain-http", "--json").out)
-    assert last["published"]["already_done"] is True
+    _, last = release_and_publish(cli, o, open_registry, namespace)
+    assert last["already_done"] is True
     assert o.refs() == refs and github.writes == writes
 
 
@@ -185,7 +200,7 @@ def test_pre_releases_then_the_final_release(origin: Origin, github: FakeGitHub,
     assert github.pulls[1]["title"] == "chore(release): v1.3.0-rc.1"
     idempotent(cli, o, github, "--prerelease", "rc")
     github.merge(1, o.merge_release_pr())
-    run(cli, o, open_registry, namespace, "release-pr", "--publish", "--plain-http")
+    release_and_publish(cli, o, open_registry, namespace)
     rc1 = github.releases["v1.3.0-rc.1"]
     assert rc1["prerelease"] is True and rc1["_make_latest"] == "false"
 
@@ -194,13 +209,13 @@ def test_pre_releases_then_the_final_release(origin: Origin, github: FakeGitHub,
     run(cli, o, None, "", "release-pr", "--prerelease", "rc")
     assert github.pulls[2]["title"] == "chore(release): v1.3.0-rc.2"
     github.merge(2, o.merge_release_pr())
-    run(cli, o, open_registry, namespace, "release-pr", "--publish", "--plain-http")
+    release_and_publish(cli, o, open_registry, namespace)
     assert github.releases["v1.3.0-rc.2"]["prerelease"] is True
 
     run(cli, o, None, "", "release-pr")  # the final release
     assert github.pulls[3]["title"] == "chore(release): v1.3.0"
     github.merge(3, o.merge_release_pr())
-    run(cli, o, open_registry, namespace, "release-pr", "--publish", "--plain-http")
+    release_and_publish(cli, o, open_registry, namespace)
     final = github.releases["v1.3.0"]
     assert final["prerelease"] is False and final["_make_latest"] == "true"
     # the final notes cover everything since the previous final release, both pre-releases
@@ -239,8 +254,7 @@ def test_a_hotfix_line_gets_its_own_release_pr(origin: Origin, github: FakeGitHu
     assert "urgent" in pr["body"] and "next minor" not in pr["body"]
     idempotent(cli, o, github, "--base", "release-1.2")
     github.merge(1, o.merge_release_pr("release/next-release-1.2", "release-1.2"))
-    run(cli, o, open_registry, namespace, "release-pr", "--base", "release-1.2", "--publish",
-        "--plain-http")
+    release_and_publish(cli, o, open_registry, namespace, "--base", "release-1.2")
     hot = github.releases["v1.2.4"]
     assert hot["_make_latest"] == "false"  # v1.3.0 is higher
     assert "urgent" in hot["body"] and "next minor" not in hot["body"]
@@ -305,7 +319,7 @@ def test_a_release_whose_tag_exists_at_another_commit(
     assert github.pulls[1]["title"] == "chore(release): v1.3.0"
     github.merge(1, o.merge_release_pr())
     refs = o.refs()
-    result = run(cli, o, None, "", "release-pr", "--publish", code=3)
+    result = run(cli, o, None, "", "release-pr", code=3)
     assert "v1.3.0 already exists" in result.err and o.refs() == refs
 
 
