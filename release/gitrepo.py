@@ -429,12 +429,15 @@ class GitRepo:
         except GitError:
             return remote  # a URL given directly
 
-    def fetch(self, remote: str, *refspecs: str) -> None:
-        self._remote(["fetch", "--quiet", "--no-tags"], remote, refspecs, "fetch from")
+    def fetch(self, remote: str, *refspecs: str, token: tuple[str, str] | None = None) -> None:
+        """Fetch refspecs (no tags besides those named); `token` as for `push`."""
+        self._remote(["fetch", "--quiet", "--no-tags"], remote, refspecs, "fetch from", token)
 
-    def remote_refs(self, remote: str, *patterns: str) -> dict[str, str]:
-        """`git ls-remote`: ref name → object (peeled tags as `name^{}`)."""
-        out = self._remote(["ls-remote"], remote, patterns, "list the refs of")
+    def remote_refs(self, remote: str, *patterns: str,
+                    token: tuple[str, str] | None = None) -> dict[str, str]:
+        """`git ls-remote`: ref name → object (peeled tags as `name^{}`); `token` as for
+        `push` (a checkout without stored credentials cannot even read a private remote)."""
+        out = self._remote(["ls-remote"], remote, patterns, "list the refs of", token)
         refs: dict[str, str] = {}
         for line in out.splitlines():
             sha, _, ref = line.partition("\t")

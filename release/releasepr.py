@@ -181,7 +181,7 @@ def tag_release(repo: GitRepo, release: MergedRelease, remote: str,
     first, so a conflict leaves no local tag behind; a tag the remote already holds is not
     pushed again, and is fetched when the checkout lacks it, to read who made it."""
     ref = f"refs/tags/{release.tag}"
-    remote_tags = repo.remote_refs(remote, ref, f"{ref}^{{}}")
+    remote_tags = repo.remote_refs(remote, ref, f"{ref}^{{}}", token=token)
     there_object = remote_tags.get(ref)
     there = remote_tags.get(f"{ref}^{{}}") or there_object
     local = repo.tag_commit(release.tag)
@@ -193,7 +193,7 @@ def tag_release(repo: GitRepo, release: MergedRelease, remote: str,
                            "release stands")
     if there is not None:
         if local is None or _tag_object(repo, ref)[0] != there_object:
-            repo.fetch(remote, f"+{ref}:{ref}")
+            repo.fetch(remote, f"+{ref}:{ref}", token=token)
         return Tagged(False, _tag_object(repo, ref)[1])
     if local is None:
         repo.create_tag(release.tag, release.commit, f"Release {release.tag}", tagger=BOT)
@@ -302,10 +302,10 @@ def sync_branch(repo: GitRepo, remote: str, branch: str, base: str, head: str,
                 proposal: Proposal, token: tuple[str, str] | None) -> bool:
     """Make the bot branch hold the proposal; True when it pushed. Refuses a branch holding
     commits that are not ours."""
-    refs = repo.remote_refs(remote, f"refs/heads/{branch}")
+    refs = repo.remote_refs(remote, f"refs/heads/{branch}", token=token)
     existing = refs.get(f"refs/heads/{branch}")
     if existing is not None:
-        repo.fetch(remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}")
+        repo.fetch(remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}", token=token)
         foreign = [c for c in repo.git("rev-list", "--end-of-options", existing, f"^{head}"
                                        ).split() if not _ours(repo, c)]
         ahead = repo.git("rev-list", "--end-of-options", existing, f"^{head}").split()
@@ -370,7 +370,7 @@ def release_pr(settings: Settings, repo: GitRepo, gh: GitHub, *, base: str, remo
     from release.notes import release_tags
 
     check_branch_name(base)
-    refs = repo.remote_refs(remote, f"refs/heads/{base}")
+    refs = repo.remote_refs(remote, f"refs/heads/{base}", token=token)
     tip = refs.get(f"refs/heads/{base}")
     if tip is None:
         raise BadInput(f"{remote} has no branch {base}", "pass --base with an existing branch")

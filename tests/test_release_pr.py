@@ -473,3 +473,34 @@ def test_a_remote_tag_at_another_commit_leaves_no_local_tag(
     result = run(cli, o, None, "", "release-pr", code=3)
     assert "v1.2.4" in result.err and result.err.count("\n") == 1
     assert w.git("tag", "--list", "v1.2.4") == "" and o.refs() == refs
+
+
+def test_every_git_call_to_the_remote_carries_the_token(
+        origin: Origin, github: FakeGitHub, cli: Callable[..., CliResult],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workflow's checkout keeps no credentials: on a private repository a read without
+    the token (ls-remote, fetch) fails like a push would. (Where the token may go is
+    tests/hardening/test_credentials.py's concern.)"""
+    from release.gitrepo import GitRepo
+
+    calls: list[tuple[str, bool]] = []
+    real = GitRepo._remote
+
+    def spy(self: GitRepo, args: list[str], remote: str, rest: Any, doing: str,
+            token: tuple[str, str] | None = None) -> str:
+        calls.append((args[0], token is not None and token[1] == TOKEN))
+        return real(self, args, remote, rest, doing, token)
+
+    monkeypatch.setattr(GitRepo, "_remote", spy)
+    o, w = origin, origin.work
+    w.commit("fix(chart): a fix", {"chart/templates/fix.yaml": "a: 1\n"})
+    o.push("main")
+    run(cli, o, None, "", "release-pr")  # proposes: the branch does not exist yet
+    w.commit("fix(chart): another", {"chart/templates/fix2.yaml": "a: 1\n"})
+    o.push("main")
+    w.git("update-ref", "-d", "refs/remotes/origin/release/next")
+    run(cli, o, None, "", "release-pr")  # rewrites the branch (fetched first)
+    github.merge(1, o.merge_release_pr())
+    run(cli, o, None, "", "release-pr")  # tags and pushes the tag
+    assert {name for name, _ in calls} == {"ls-remote", "fetch", "push"}
+    assert all(with_token for _, with_token in calls), calls
