@@ -312,6 +312,16 @@ class GitRepo:
                            "keep the file smaller")
         return self._run(self.root, ["cat-file", "blob", f"{commit}:{path}"])
 
+    def read_text_blob(self, rev: str, path: str, limit: int) -> str | None:
+        """`read_blob` as text, decoded by the rule for text files on disk (UTF-8, BOM
+        stripped; anything else is bad input naming the file and the commit)."""
+        from release.yamlread import decode_text
+
+        data = self.read_blob(rev, path, limit)
+        if data is None:
+            return None
+        return decode_text(data, f"{path} at {rev[:12]}", "save it as UTF-8 and commit it")
+
     # --- writes (hotfix and release commits only) ----------------------------------------
     def current_branch(self) -> str | None:
         name = self.git("rev-parse", "--abbrev-ref", "HEAD").strip()

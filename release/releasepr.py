@@ -251,11 +251,10 @@ def propose(settings: Settings, repo: GitRepo, head: str, decided: NextVersion,
 
     tag, version = decided.tag, str(decided.version)
     chart = _chart_yaml_path(settings, repo)
-    chart_text = (repo.read_blob(head, chart, limits.CHART_FILE_MAX) or b"").decode("utf-8")
+    chart_text = repo.read_text_blob(head, chart, limits.CHART_FILE_MAX) or ""
     changelog_path = repo.relpath(settings.changelog_path)
     # both files as committed at head: the working tree plays no part
-    current = (repo.read_blob(head, changelog_path, limits.INDEX_DOCUMENT_MAX) or b""
-               ).decode("utf-8")
+    current = repo.read_text_blob(head, changelog_path, limits.INDEX_DOCUMENT_MAX) or ""
     release: Release = collect(repo, settings, tag, rev=head, planned=True, tags=tags)
     entry = render_changelog_entry(release, settings)
     changelog = changelog_with_entry(current, tag, version, entry, settings) or current

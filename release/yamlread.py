@@ -180,7 +180,13 @@ def read_text_file(path: Any, what: str, *, max_bytes: int, fix: str | None = No
         os.close(fd)
     if len(data) > max_bytes:
         raise BadInput(f"{what} {path} is over the {max_bytes}-byte limit", "keep it smaller")
+    return decode_text(data, f"{what} {path}", fix)
+
+
+def decode_text(data: bytes, what: str, fix: str | None = None) -> str:
+    """A file's bytes as text: UTF-8, BOM stripped; anything else is refused with one line
+    (the rule for files on disk and files read from a commit alike)."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise BadInput(f"{what} {path} is not UTF-8 text", fix or "save it as UTF-8") from None
+        raise BadInput(f"{what} is not UTF-8 text", fix or "save it as UTF-8") from None

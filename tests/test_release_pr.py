@@ -504,3 +504,17 @@ def test_every_git_call_to_the_remote_carries_the_token(
     run(cli, o, None, "", "release-pr")  # tags and pushes the tag
     assert {name for name, _ in calls} == {"ls-remote", "fetch", "push"}
     assert all(with_token for _, with_token in calls), calls
+
+
+@pytest.mark.parametrize("path", ["CHANGELOG.md", "chart/Chart.yaml"])
+def test_a_committed_file_that_is_not_utf8_is_bad_input(
+        origin: Origin, github: FakeGitHub, cli: Callable[..., CliResult], path: str) -> None:
+    o, w = origin, origin.work
+    old = (w.root / path).read_bytes() if (w.root / path).exists() else b"# Changelog\n"
+    w.commit("docs: latin-1", {path: old + b"# caf\xe9\n"})
+    w.commit("feat(chart): x", {"chart/templates/x.yaml": "a: 1\n"})
+    o.push("main")
+    refs = o.refs()
+    result = run(cli, o, None, "", "release-pr", code=2)
+    assert path in result.err and "not UTF-8" in result.err and result.err.count("\n") == 1
+    assert o.refs() == refs and github.writes == []
