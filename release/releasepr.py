@@ -269,7 +269,13 @@ def propose(settings: Settings, repo: GitRepo, head: str, decided: NextVersion,
     return Proposal(tag, files, message, title, _body(settings, release, decided, name))
 
 
+PULL_BODY_MAX = 65_536  # code points: GitHub refuses a longer pull request body (422)
+
+
 def _body(settings: Settings, release: Release, decided: NextVersion, chart: str) -> str:
+    """The pull request's body: what merging it releases, then the notes, cut to fit GitHub's
+    limit (the release commit's CHANGELOG.md keeps them whole)."""
+    from release.ghrelease import truncate_body
     from release.oci.reference import tag_for_version
     from release.render import render_notes
 
@@ -285,10 +291,11 @@ def _body(settings: Settings, release: Release, decided: NextVersion, chart: str
              f"| chart | `{settings.registry}/{chart}:{tag_for_version(str(version))}` |",
              f"| image tags | {', '.join([str(version), *floating, '(the commit sha)'])} |",
              "", "The CHANGELOG entry and the Chart.yaml bump are in this pull request's commit; "
-             "edit the notes by editing commits on the base branch, not this branch.", "",
-             render_notes(release, settings).rstrip("\n"), "",
-             f"<!-- {TRAILER} -->"]
-    return "\n".join(lines) + "\n"
+             "edit the notes by editing commits on the base branch, not this branch.", "", ""]
+    head = "\n".join(lines)
+    tail = f"\n\n<!-- {TRAILER} -->\n"
+    notes = render_notes(release, settings).rstrip("\n")
+    return head + truncate_body(notes, PULL_BODY_MAX - len(head) - len(tail)) + tail
 
 
 def _ours(repo: GitRepo, commit: str) -> bool:

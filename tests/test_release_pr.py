@@ -518,3 +518,22 @@ def test_a_committed_file_that_is_not_utf8_is_bad_input(
     result = run(cli, o, None, "", "release-pr", code=2)
     assert path in result.err and "not UTF-8" in result.err and result.err.count("\n") == 1
     assert o.refs() == refs and github.writes == []
+
+
+def test_the_pull_request_body_stays_under_githubs_limit(
+        origin: Origin, github: FakeGitHub, cli: Callable[..., CliResult]) -> None:
+    """GitHub refuses a pull request body over 65,536 characters (422): notes that long are cut
+    (the full entry is in the pull request's CHANGELOG.md), the table and the marker stay."""
+    o, w = origin, origin.work
+    lines = "".join(f"* fix(chart): a long description of fix number {n:04d} " + "x" * 60 + "\n"
+                    for n in range(900))
+    w.commit(f"Many fixes (#7)\n\n{lines}", {"chart/templates/many.yaml": "a: 1\n"})
+    o.push("main")
+    run(cli, o, None, "", "release-pr")
+    body = github.pulls[1]["body"]
+    assert len(body) <= FakeGitHub.PULL_BODY_MAX
+    assert "| version | `1.2.4`" in body and "fix number 0000" in body
+    assert "Truncated" in body and body.rstrip().endswith("-->")
+    changelog = o.show(o.refs()["refs/heads/release/next"], "CHANGELOG.md")
+    assert "fix number 0899" in changelog  # the release commit keeps every entry
+    idempotent(cli, o, github)
