@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import respx
 
@@ -537,3 +538,42 @@ def test_the_pull_request_body_stays_under_githubs_limit(
     changelog = o.show(o.refs()["refs/heads/release/next"], "CHANGELOG.md")
     assert "fix number 0899" in changelog  # the release commit keeps every entry
     idempotent(cli, o, github)
+
+
+PULLS_DOC = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"
+
+
+@pytest.mark.parametrize(("method", "path", "status", "answer", "says", "not_says"), [
+    # the repository setting is off (new repositories): GitHub's own answer
+    ("POST", "/pulls", 403, {"message": "GitHub Actions is not permitted to create or approve "
+                                        "pull requests.", "documentation_url": PULLS_DOC,
+                             "status": "403"},
+     ["Allow GitHub Actions to create and approve pull requests", "pull-requests: write"],
+     ["contents: write", "tag is pushed"]),
+    # the workflow lacks pull-requests: write (labels live on the issues API)
+    ("POST", "/issues/1/labels", 403, {
+        "message": "Resource not accessible by integration", "status": "403",
+        "documentation_url": "https://docs.github.com/rest/issues/labels#add-labels-to-an-issue"},
+     ["pull-requests: write"], ["contents: write", "tag is pushed"]),
+    ("POST", "/pulls", 422, {"message": "Validation Failed", "errors": [
+        {"resource": "PullRequest", "code": "custom",
+         "message": "A pull request already exists for o:release/next."}],
+        "documentation_url": PULLS_DOC, "status": "422"},
+     ["A pull request already exists", "release/next"], ["tag is pushed", "contents: write"]),
+])
+def test_pull_request_errors_say_what_to_fix(
+        origin: Origin, cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch,
+        method: str, path: str, status: int, answer: dict[str, Any], says: list[str],
+        not_says: list[str]) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    origin.work.commit("fix(chart): a fix", {"chart/templates/fix.yaml": "a: 1\n"})
+    origin.push("main")
+    with respx.mock(assert_all_called=False) as router:
+        # registered first, so it answers instead of the fake's route for the same request
+        router.route(method=method, url__regex=rf"^https://api\.github\.com/repos/o/r{path}$"
+                     ).mock(return_value=httpx.Response(status, json=answer))
+        FakeGitHub(router)
+        result = run(cli, origin, None, "", "release-pr", code=4)
+    assert result.err.count("\n") == 1 and TOKEN not in result.err
+    assert all(text in result.err for text in says), result.err
+    assert not any(text in result.err for text in not_says), result.err
