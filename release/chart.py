@@ -26,8 +26,14 @@ def load_metadata(chart_dir: Path) -> dict[str, Any]:
     if not path.exists():
         raise BadInput(f"{path} not found", "point --chart at a Helm chart directory")
     text = read_text_file(path, "Chart.yaml", max_bytes=limits.CHART_FILE_MAX)
-    data = parse_yaml(text, str(path))
-    validate_metadata(data, path)
+    return metadata_from_text(text, str(path))
+
+
+def metadata_from_text(text: str, origin: str) -> dict[str, Any]:
+    """Chart.yaml's text (from a file, or from a commit) parsed and checked with Helm's rules;
+    `origin` names it in messages."""
+    data = parse_yaml(text, origin)
+    validate_metadata(data, origin)
     assert isinstance(data, dict)
     return data
 

@@ -49,7 +49,6 @@ TRAILER = "Release-Prepared-By: ameide-release"
 PENDING = "release: pending"
 TAGGED = "release: tagged"
 _SUBJECT = re.compile(r"chore\(release\): (\S+)")
-_VERSION_LINE = re.compile(r"^version:\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
 
 Action = Literal["released", "already released", "proposed", "unchanged", "closed", "nothing",
                  "superseded"]
@@ -82,14 +81,21 @@ def _chart_yaml_path(settings: Settings, repo: GitRepo) -> str:
     return f"{repo.relpath(settings.chart_dir)}/Chart.yaml".removeprefix("./")
 
 
-def _version_at(repo: GitRepo, rev: str, path: str) -> str | None:
+def _version_at(repo: GitRepo, rev: str, path: str, *, strict: bool = False) -> str | None:
+    """The version Chart.yaml declares at `rev`, read with the loader every command uses;
+    None when it has none or an invalid one (bad input only when `strict`: an invalid
+    Chart.yaml deep in the history must not block every later run)."""
     from release import limits
+    from release.chart import metadata_from_text
 
-    data = repo.read_blob(rev, path, limits.CHART_FILE_MAX)
-    if data is None:
+    try:
+        text = repo.read_text_blob(rev, path, limits.CHART_FILE_MAX)
+        return None if text is None else str(
+            metadata_from_text(text, f"{path} at {rev[:12]}")["version"])
+    except BadInput:
+        if strict:
+            raise
         return None
-    found = _VERSION_LINE.search(data.decode("utf-8", "replace"))
-    return found.group(1) if found else None
 
 
 # --- 1. a merged release commit ----------------------------------------------------------------
@@ -110,7 +116,7 @@ def merged_release(settings: Settings, repo: GitRepo, commit: str, *,
     from release.version import tag_name
 
     chart = _chart_yaml_path(settings, repo)
-    now = _version_at(repo, commit, chart)
+    now = _version_at(repo, commit, chart, strict=strict)
     parents = repo.parents(commit)
     before = _version_at(repo, parents[0], chart) if parents else None
     subject = repo.message(commit).split("\n", 1)[0].strip()
@@ -245,7 +251,7 @@ def propose(settings: Settings, repo: GitRepo, head: str, decided: NextVersion,
     """The release commit and pull request of the next release `decided` at `head`."""
     from release import limits
     from release.changelog import changelog_with_entry
-    from release.chart import set_versions
+    from release.chart import metadata_from_text, set_versions
     from release.notes import collect
     from release.render import render_changelog_entry
 
@@ -262,10 +268,7 @@ def propose(settings: Settings, repo: GitRepo, head: str, decided: NextVersion,
              changelog_path: changelog.encode()}
     title = f"chore(release): {tag}"
     message = f"{title}\n\n{TRAILER}\n"
-    from release.yamlread import parse_yaml
-
-    metadata = parse_yaml(chart_text, chart)
-    name = str(metadata.get("name")) if isinstance(metadata, dict) else "chart"
+    name = str(metadata_from_text(chart_text, chart)["name"])
     return Proposal(tag, files, message, title, _body(settings, release, decided, name))
 
 
@@ -278,18 +281,22 @@ def _body(settings: Settings, release: Release, decided: NextVersion, chart: str
     from release.ghrelease import truncate_body
     from release.oci.reference import tag_for_version
     from release.render import render_notes
+    from release.version import image_tags
 
     version, tag = decided.version, decided.tag
-    floating = [] if version.prerelease else [f"{version.major}.{version.minor}"]
+    # the plan's own rule; the sha it ends with is the release commit's, not known yet
+    images = image_tags(f"refs/tags/{tag}", release.sha, settings.tag_prefix).tags[:-1]
     lines = [f"Merging this pull request releases **{tag}**: the release job tags the merge "
              "commit and publishes it (chart, GitHub release, index).", "",
              "| | |", "| --- | --- |",
              f"| version | `{version}` (appVersion `\"{version}\"`) |",
              f"| previous | {decided.previous_tag or '(first release)'} |",
+             # the level, not NextVersion.explain(): its commit count changes with every push,
+             # a docs commit included, and the pull request would be edited each time
              f"| level | {decided.level or 'patch (default)'} |",
              f"| pre-release | {'yes' if version.prerelease else 'no'} |",
              f"| chart | `{settings.registry}/{chart}:{tag_for_version(str(version))}` |",
-             f"| image tags | {', '.join([str(version), *floating, '(the commit sha)'])} |",
+             f"| image tags | {', '.join([*images, '(the release commit sha)'])} |",
              "", "The CHANGELOG entry and the Chart.yaml bump are in this pull request's commit; "
              "edit the notes by editing commits on the base branch, not this branch.", "", ""]
     head = "\n".join(lines)

@@ -577,3 +577,23 @@ def test_pull_request_errors_say_what_to_fix(
     assert result.err.count("\n") == 1 and TOKEN not in result.err
     assert all(text in result.err for text in says), result.err
     assert not any(text in result.err for text in not_says), result.err
+
+
+def test_an_invalid_chart_yaml_earlier_in_the_history_blocks_nothing(
+        origin: Origin, github: FakeGitHub, cli: Callable[..., CliResult]) -> None:
+    """Chart.yaml is read with the loader every command uses (Helm's rules). A broken one that
+    a later commit fixed is no release commit, and no reason to stop the run."""
+    o, w = origin, origin.work
+    good = (w.root / "chart/Chart.yaml").read_text()
+    w.commit("fix(chart): oops", {"chart/Chart.yaml": good.replace("apiVersion: v2",
+                                                                   "apiVersion: v1")})
+    w.commit("fix(chart): apiVersion back to v2", {"chart/Chart.yaml": good})
+    o.push("main")
+    report = json.loads(run(cli, o, None, "", "release-pr", "--json").out)
+    assert report["action"] == "proposed" and github.pulls[1]["title"] == "chore(release): v1.2.4"
+    # at HEAD the same file is bad input, named with the commit
+    w.commit("fix(chart): broken again", {"chart/Chart.yaml": good.replace("apiVersion: v2",
+                                                                           "apiVersion: v1")})
+    o.push("main")
+    result = run(cli, o, None, "", "release-pr", code=2)
+    assert "chart/Chart.yaml at" in result.err and "apiVersion" in result.err
