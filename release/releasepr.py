@@ -38,6 +38,8 @@ from release.errors import BadInput, Conflict
 from release.version import parse_version
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from release.config import Settings
     from release.github import GitHub
     from release.gitrepo import GitRepo
@@ -117,9 +119,11 @@ def merged_release(settings: Settings, repo: GitRepo, commit: str, *,
 
     chart = _chart_yaml_path(settings, repo)
     now = _version_at(repo, commit, chart, strict=strict)
-    parents = repo.parents(commit)
-    before = _version_at(repo, parents[0], chart) if parents else None
-    subject = repo.message(commit).split("\n", 1)[0].strip()
+    parents, _, message = repo.git("show", "-s", "--format=%P%x00%B", commit, "--").partition(
+        "\0")
+    first = parents.split()[:1]
+    before = _version_at(repo, first[0], chart) if first else None
+    subject = message.split("\n", 1)[0].strip()
     claimed = _SUBJECT.fullmatch(subject) if strict else None
     if now is None or now == before:
         if claimed:
@@ -171,6 +175,7 @@ class Tagged:
 
     pushed: bool  # this run pushed the tag
     tagger: str  # "name <email>" of the tag on the remote ("" for a lightweight tag)
+    fetched: bool = False  # the checkout has a tag it did not have before (made or fetched)
 
     @property
     def ours(self) -> bool:
@@ -182,14 +187,14 @@ class Tagged:
 
 
 def tag_release(repo: GitRepo, release: MergedRelease, remote: str,
-                token: tuple[str, str] | None) -> Tagged:
-    """Make the release's annotated tag exist on `remote` at its commit. The remote is asked
-    first, so a conflict leaves no local tag behind; a tag the remote already holds is not
-    pushed again, and is fetched when the checkout lacks it, to read who made it."""
+                token: tuple[str, str] | None, remote_refs: Mapping[str, str]) -> Tagged:
+    """Make the release's annotated tag exist on `remote` at its commit; `remote_refs` is what
+    the run's one `ls-remote` listed (the tag and its peeled `^{}` among them). The remote is
+    asked first, so a conflict leaves no local tag behind; a tag the remote already holds is
+    not pushed again, and is fetched when the checkout lacks it, to read who made it."""
     ref = f"refs/tags/{release.tag}"
-    remote_tags = repo.remote_refs(remote, ref, f"{ref}^{{}}", token=token)
-    there_object = remote_tags.get(ref)
-    there = remote_tags.get(f"{ref}^{{}}") or there_object
+    there_object = remote_refs.get(ref)
+    there = remote_refs.get(f"{ref}^{{}}") or there_object
     local = repo.tag_commit(release.tag)
     for where, found in ((f" on {remote}", there), ("", local)):
         if found is not None and found != release.commit:
@@ -198,13 +203,16 @@ def tag_release(repo: GitRepo, release: MergedRelease, remote: str,
                            "published", "find out who tagged it; bump the version if that "
                            "release stands")
     if there is not None:
-        if local is None or _tag_object(repo, ref)[0] != there_object:
+        have = _tag_object(repo, ref) if local is not None else None
+        if have is None or have[0] != there_object:
             repo.fetch(remote, f"+{ref}:{ref}", token=token)
-        return Tagged(False, _tag_object(repo, ref)[1])
+            have = _tag_object(repo, ref)
+        return Tagged(False, have[1], fetched=local is None)
     if local is None:
         repo.create_tag(release.tag, release.commit, f"Release {release.tag}", tagger=BOT)
     repo.push(remote, ref, token=token)
-    return Tagged(True, _tag_object(repo, ref)[1])
+    return Tagged(True, f"{BOT[0]} <{BOT[1]}>" if local is None else _tag_object(repo, ref)[1],
+                  fetched=local is None)
 
 
 def _tag_object(repo: GitRepo, ref: str) -> tuple[str, str]:
@@ -215,15 +223,15 @@ def _tag_object(repo: GitRepo, ref: str) -> tuple[str, str]:
     return sha, tagger.strip()[:200]
 
 
-def relabel_merged(gh: GitHub, branch: str, base: str, commit: str) -> list[str]:
-    """`release: pending` → `release: tagged` on the PR this release came from (labels are
-    for people; the release never depends on them). Returns the write requests made."""
+def relabel_merged(gh: GitHub, prs: list[dict[str, Any]], commit: str) -> list[str]:
+    """`release: pending` → `release: tagged` on the merged PR this release came from (labels
+    are for people; the release never depends on them). `prs`: the bot branch's pull requests,
+    as listed once for the run. Returns the write requests made."""
     writes: list[str] = []
-    for pr in gh.pulls(head=branch, base=base, state="closed"):
-        labels = {str(label.get("name")) for label in pr.get("labels") or []
-                  if isinstance(label, dict)}
-        if not pr.get("merged_at") or (pr.get("merge_commit_sha") != commit
-                                       and PENDING not in labels):
+    for pr in prs:
+        labels = _labels(pr)
+        if pr.get("state") != "closed" or not pr.get("merged_at") or (
+                pr.get("merge_commit_sha") != commit and PENDING not in labels):
             continue
         number = int(pr["number"])
         if PENDING in labels:
@@ -233,6 +241,10 @@ def relabel_merged(gh: GitHub, branch: str, base: str, commit: str) -> list[str]
             gh.add_labels(number, [TAGGED])
             writes.append(f"label #{number}")
     return writes
+
+
+def _labels(pr: Mapping[str, Any]) -> set[str]:
+    return {str(label.get("name")) for label in pr.get("labels") or [] if isinstance(label, dict)}
 
 
 # --- 2. the proposal ---------------------------------------------------------------------------
@@ -306,35 +318,52 @@ def _body(settings: Settings, release: Release, decided: NextVersion, chart: str
 
 
 def _ours(repo: GitRepo, commit: str) -> bool:
-    message = repo.message(commit)
-    author = repo.git("show", "-s", "--format=%ae", commit, "--").strip()
+    author, _, message = repo.git("show", "-s", "--format=%ae%x00%B", commit, "--").partition(
+        "\0")
     return TRAILER in message and author == BOT[1]
 
 
+def _holds(repo: GitRepo, commit: str, files: Mapping[str, bytes]) -> bool:
+    """Does `commit` hold exactly these file contents? One `ls-tree`, the blob ids compared with
+    the ids of `files` computed here (git's own object hashing, SHA-1 or SHA-256 as the
+    repository uses), instead of reading every file back."""
+    import hashlib
+
+    listed: dict[str, str] = {}
+    for line in repo.git("ls-tree", "-z", "--full-tree", "--end-of-options", commit, "--",
+                         *files).split("\0"):
+        meta, _, path = line.partition("\t")
+        if path:
+            listed[path] = meta.split()[-1]
+    for path, data in files.items():
+        found = listed.get(path)
+        if found is None:
+            return False
+        digest = hashlib.sha1 if len(found) == 40 else hashlib.sha256  # git's object id
+        if digest(b"blob %d\0" % len(data) + data).hexdigest() != found:
+            return False
+    return True
+
+
 def sync_branch(repo: GitRepo, remote: str, branch: str, base: str, head: str,
-                proposal: Proposal, token: tuple[str, str] | None) -> bool:
-    """Make the bot branch hold the proposal; True when it pushed. Refuses a branch holding
-    commits that are not ours."""
-    refs = repo.remote_refs(remote, f"refs/heads/{branch}", token=token)
-    existing = refs.get(f"refs/heads/{branch}")
+                proposal: Proposal, token: tuple[str, str] | None, existing: str | None) -> bool:
+    """Make the bot branch hold the proposal; True when it pushed. `existing`: the branch's
+    commit on the remote, from the run's one `ls-remote` (fetched only when the checkout lacks
+    it). Refuses a branch holding commits that are not ours."""
     if existing is not None:
-        repo.fetch(remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}", token=token)
-        foreign = [c for c in repo.git("rev-list", "--end-of-options", existing, f"^{head}"
-                                       ).split() if not _ours(repo, c)]
+        if repo.resolve(existing) is None:
+            repo.fetch(remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}",
+                       token=token)
         ahead = repo.git("rev-list", "--end-of-options", existing, f"^{head}").split()
-        if foreign or len(ahead) > 1:
-            shown = foreign[0] if foreign else ahead[0]
+        if len(ahead) > 1 or (ahead and not _ours(repo, ahead[0])):
+            shown = next((c for c in ahead if not _ours(repo, c)), ahead[0])
             subject = repo.message(shown).split("\n", 1)[0][:80]
             raise Conflict(f"{branch} holds a commit ameide-release did not make ({shown[:12]} "
                            f"{subject!r}); nothing was overwritten",
                            f"merge the pull request as it is, or move that change to {base} and "
                            f"delete {branch} (git push {remote} --delete {branch}) so the next "
                            "run proposes the release afresh")
-        from release import limits
-
-        same = all(repo.read_blob(existing, path, limits.INDEX_DOCUMENT_MAX) == data
-                   for path, data in proposal.files.items())
-        if same and ahead:
+        if ahead and _holds(repo, existing, proposal.files):
             return False
     commit = repo.write_commit(head, proposal.files, proposal.message, author=BOT,
                                when=repo.commit_time(head))
@@ -343,10 +372,11 @@ def sync_branch(repo: GitRepo, remote: str, branch: str, base: str, head: str,
     return True
 
 
-def sync_pull(gh: GitHub, branch: str, base: str, proposal: Proposal) -> tuple[int, list[str]]:
-    """Open or edit the release PR; (number, write requests made)."""
+def sync_pull(gh: GitHub, open_prs: list[dict[str, Any]], branch: str, base: str,
+              proposal: Proposal) -> tuple[int, list[str]]:
+    """Open or edit the release PR (`open_prs`: the bot branch's open ones, newest first);
+    (number, write requests made)."""
     writes: list[str] = []
-    open_prs = gh.pulls(head=branch, base=base, state="open")
     if not open_prs:
         pr = gh.create_pull(title=proposal.title, head=branch, base=base, body=proposal.body)
         writes.append("create pull request")
@@ -358,17 +388,15 @@ def sync_pull(gh: GitHub, branch: str, base: str, proposal: Proposal) -> tuple[i
             pr = gh.update_pull(int(pr["number"]), changed)
             writes.append("update pull request")
     number = int(pr["number"])
-    labels = {str(label.get("name")) for label in pr.get("labels") or []
-              if isinstance(label, dict)}
-    if PENDING not in labels:
+    if PENDING not in _labels(pr):
         gh.add_labels(number, [PENDING])
         writes.append("label pull request")
     return number, writes
 
 
-def close_stale(gh: GitHub, branch: str, base: str, why: str) -> list[str]:
+def close_stale(gh: GitHub, open_prs: list[dict[str, Any]], why: str) -> list[str]:
     writes = []
-    for pr in gh.pulls(head=branch, base=base, state="open"):
+    for pr in open_prs:
         number = int(pr["number"])
         gh.comment(number, f"Closed by ameide-release: {why}")
         gh.update_pull(number, {"state": "closed"})
@@ -378,36 +406,41 @@ def close_stale(gh: GitHub, branch: str, base: str, why: str) -> list[str]:
 
 def release_pr(settings: Settings, repo: GitRepo, gh: GitHub, *, base: str, remote: str,
                prerelease: str | None, token: tuple[str, str] | None) -> ReleasePrOutcome:
-    """The whole run (see the module docstring); the caller publishes `outcome.tag`."""
+    """The whole run (see the module docstring); the caller publishes `outcome.tag`.
+
+    What the run asks the outside for, once each: one `ls-remote` (the base's tip, the bot
+    branch and the release tag together) and one listing of the bot branch's pull requests
+    (all states when a release was merged, else the open ones)."""
     from release.gitrepo import check_branch_name
     from release.notes import release_tags
 
     check_branch_name(base)
-    refs = repo.remote_refs(remote, f"refs/heads/{base}", token=token)
+    head = repo.head()
+    branch = bot_branch(settings, base)
+    tags = release_tags(repo, settings.tag_prefix)
+    pending = untagged_releases(settings, repo, head, tags)
+    merged = pending[0] if pending else (
+        merged_release(settings, repo, head) if any(t.sha == head for t in tags) else None)
+    wanted = [f"refs/heads/{base}", f"refs/heads/{branch}"]
+    if merged is not None:
+        wanted += [f"refs/tags/{merged.tag}", f"refs/tags/{merged.tag}^{{}}"]
+    refs = repo.remote_refs(remote, *wanted, token=token)
     tip = refs.get(f"refs/heads/{base}")
     if tip is None:
         raise BadInput(f"{remote} has no branch {base}", "pass --base with an existing branch")
-    head = repo.head()
     if head != tip:
         # Another push came first; its run (never cancelled: one run per branch at a time, the
         # newest waiting one kept) releases what this one would have and proposes from the tip.
         return ReleasePrOutcome("superseded", f"HEAD ({head[:12]}) is not the tip of "
                                 f"{remote}/{base} ({tip[:12]}): the run of the tip does the work")
-    branch = bot_branch(settings, base)
-    released: str | None = None
-    writes: list[str] = []
-    tags = release_tags(repo, settings.tag_prefix)
-    pending = untagged_releases(settings, repo, head, tags)
-    merged = pending[0] if pending else (
-        merged_release(settings, repo, head) if any(t.sha == head for t in tags) else None)
-    tagged: Tagged | None = None
+    prs: list[dict[str, Any]] | None = None
+    outcome = ReleasePrOutcome("nothing", "")
     if merged is not None:
-        tagged = tag_release(repo, merged, remote, token)
-        writes += relabel_merged(gh, branch, base, merged.commit)
-        released = merged.tag
-        tags = release_tags(repo, settings.tag_prefix)  # with the tag just made or fetched
-    outcome = ReleasePrOutcome("nothing", "", writes=writes)
-    if merged is not None and tagged is not None:
+        tagged = tag_release(repo, merged, remote, token, refs)
+        prs = gh.pulls(head=branch, base=base, state="all")
+        outcome.writes += relabel_merged(gh, prs, merged.commit)
+        if tagged.fetched:
+            tags = release_tags(repo, settings.tag_prefix)  # with the tag just made or fetched
         outcome.action = "released" if tagged.pushed else "already released"
         outcome.pushed = tagged.pushed
         outcome.detail = f"{merged.tag} at {merged.commit[:12]}"
@@ -423,32 +456,52 @@ def release_pr(settings: Settings, repo: GitRepo, gh: GitHub, *, base: str, remo
                            "tagged yet: re-run this job to release it")
         return outcome
     # Then, like after any push: propose what comes next (nothing, right after a final release).
-    from release.commits import bump_level
-    from release.notes import collect
     from release.target import next_version
 
     decided = next_version(settings, repo, tags, rev=head, prerelease=prerelease)
-    since_any = collect(repo, settings, None, rev=head, since_prerelease=True, all_paths=True,
-                        tags=tags)
-    nothing_new = decided.previous_tag is not None and (
-        decided.level is None or (prerelease is not None and bump_level(since_any.changes) is None))
-    if nothing_new:
-        why = (f"nothing since {since_any.previous_tag or decided.previous_tag} warrants a "
-               "release (no feat, fix, perf, revert or breaking change)")
-        closed = close_stale(gh, branch, base, why)
+    if prs is None:
+        prs = gh.pulls(head=branch, base=base, state="open")
+    open_prs = [pr for pr in prs if pr.get("state") == "open"]
+    why = _nothing_new(settings, repo, head, decided, tags, prerelease)
+    if why is not None:
+        closed = close_stale(gh, open_prs, why)
         outcome.writes += closed
-        if released is None:
+        if merged is None:
             outcome.action = "closed" if closed else "nothing"
-        outcome.detail = f"{outcome.detail}; {why}" if released else why
+        outcome.detail = f"{outcome.detail}; {why}" if merged else why
         return outcome
     proposal = propose(settings, repo, head, decided, tags)
-    pushed = sync_branch(repo, remote, branch, base, head, proposal, token)
-    number, pr_writes = sync_pull(gh, branch, base, proposal)
+    pushed = sync_branch(repo, remote, branch, base, head, proposal, token,
+                         refs.get(f"refs/heads/{branch}"))
+    number, pr_writes = sync_pull(gh, open_prs, branch, base, proposal)
     outcome.writes += pr_writes
     outcome.pushed = outcome.pushed or pushed
     outcome.pr_number = number
-    if released is None:
+    if merged is None:
         outcome.action = "proposed" if pushed or pr_writes else "unchanged"
     proposed = f"{proposal.tag} in #{number} ({branch} → {base})"
-    outcome.detail = f"{outcome.detail}; next: {proposed}" if released else proposed
+    outcome.detail = f"{outcome.detail}; next: {proposed}" if merged else proposed
     return outcome
+
+
+def _nothing_new(settings: Settings, repo: GitRepo, head: str, decided: NextVersion,
+                 tags: list[ReleaseTag], prerelease: str | None) -> str | None:
+    """Why nothing is to be proposed, or None. A final release needs a bump-worthy change since
+    the previous final release (what `decided` already counted); a pre-release one since the
+    previous release of any kind (rc.2 needs a change after rc.1), read only then."""
+    if decided.previous_tag is None:
+        return None
+    since = decided.previous_tag
+    if decided.level is not None:
+        if prerelease is None:
+            return None
+        from release.commits import bump_level
+        from release.notes import collect
+
+        since_any = collect(repo, settings, None, rev=head, since_prerelease=True,
+                            all_paths=True, tags=tags)
+        if bump_level(since_any.changes) is not None:
+            return None
+        since = since_any.previous_tag or since
+    return (f"nothing since {since} warrants a release (no feat, fix, perf, revert or breaking "
+            "change)")

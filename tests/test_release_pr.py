@@ -499,8 +499,11 @@ def test_every_git_call_to_the_remote_carries_the_token(
     run(cli, o, None, "", "release-pr")  # proposes: the branch does not exist yet
     w.commit("fix(chart): another", {"chart/templates/fix2.yaml": "a: 1\n"})
     o.push("main")
+    # a fresh checkout lacks the branch's commit: the run fetches it before comparing
     w.git("update-ref", "-d", "refs/remotes/origin/release/next")
-    run(cli, o, None, "", "release-pr")  # rewrites the branch (fetched first)
+    w.git("reflog", "expire", "--expire=now", "--all")
+    w.git("gc", "-q", "--prune=now")
+    run(cli, o, None, "", "release-pr")  # rewrites the branch
     github.merge(1, o.merge_release_pr())
     run(cli, o, None, "", "release-pr")  # tags and pushes the tag
     assert {name for name, _ in calls} == {"ls-remote", "fetch", "push"}
@@ -597,3 +600,23 @@ def test_an_invalid_chart_yaml_earlier_in_the_history_blocks_nothing(
     o.push("main")
     result = run(cli, o, None, "", "release-pr", code=2)
     assert "chart/Chart.yaml at" in result.err and "apiVersion" in result.err
+
+
+@pytest.mark.parametrize("object_format", ["sha1", "sha256"])
+def test_the_branch_comparison_hashes_files_as_git_does(tmp_path: Path,
+                                                        object_format: str) -> None:
+    """An unchanged proposal is recognised from the branch's tree alone (no file read back):
+    the blob ids are computed the way git computes them, in either object format."""
+    from release.gitrepo import GitRepo
+    from release.releasepr import _holds
+
+    root = tmp_path / "r"
+    subprocess.run(["git", "init", "-q", f"--object-format={object_format}", str(root)],
+                   check=True)
+    g = GitBuilder(root)  # re-initialises it, keeping the object format
+    files = {"chart/Chart.yaml": b"version: 1.0.0\n", "CHANGELOG.md": "caf\u00e9\n".encode()}
+    commit = g.commit("x", {path: data for path, data in files.items()})
+    repo = GitRepo(root)
+    assert _holds(repo, commit, files)
+    assert not _holds(repo, commit, {**files, "CHANGELOG.md": b"other\n"})
+    assert not _holds(repo, commit, {**files, "missing.md": b""})
