@@ -423,11 +423,12 @@ class GitRepo:
 
     # --- remotes -------------------------------------------------------------------------
     def push(self, remote: str, *refspecs: str, force_with_lease: str | None = None,
-             token: tuple[str, str] | None = None) -> None:
+             token: tuple[str, str] | None = None, atomic: bool = False) -> None:
         """Push refspecs; a failure is a remote failure (exit 4). `token` = (web origin such as
         https://github.com, token): sent as an HTTP header for that origin only, through the
-        environment (never on a command line or in .git/config), when the remote lives there."""
-        args = ["push", "--porcelain"]
+        environment (never on a command line or in .git/config), when the remote lives there.
+        `atomic`: every ref is updated or none is."""
+        args = ["push", "--porcelain", *(["--atomic"] if atomic else [])]
         if force_with_lease is not None:
             args.append(f"--force-with-lease={force_with_lease}")
         self._remote(args, remote, refspecs, "push to", token)
