@@ -57,6 +57,13 @@ class Origin:
         return subprocess.run(["git", "show", f"{rev}:{path}"], cwd=self.bare,
                               capture_output=True, text=True, check=True).stdout
 
+    def person(self) -> GitBuilder:
+        """Someone else's clone of the repository."""
+        person = GitBuilder(self.work.root.parent / "person")
+        person.git("remote", "add", "origin", str(self.bare))
+        person.git("fetch", "-q", "origin")
+        return person
+
     def merge_release_pr(self, branch: str = "release/next", base: str = "main") -> str:
         """A person merges the pull request on GitHub (a merge commit), CI checks out base."""
         w = self.work
@@ -84,6 +91,16 @@ def run(cli: Callable[..., CliResult], o: Origin, registry: Registry | None, nam
     result = cli("--repo", str(o.work.root), "--github-repository", "o/r", *extra, *args)
     assert result.code == code, result
     return result
+
+
+def merged_fix(cli: Callable[..., CliResult], o: Origin, gh: FakeGitHub) -> str:
+    """A fix on main, its release pull request (#1) proposed and merged: the merge commit."""
+    o.work.commit("fix(chart): a fix", {"chart/templates/fix.yaml": "a: 1\n"})
+    o.push("main")
+    run(cli, o, None, "", "release-pr")
+    merge = o.merge_release_pr()
+    gh.merge(1, merge)
+    return merge
 
 
 def release_and_publish(cli: Callable[..., CliResult], o: Origin, registry: Registry,
@@ -153,9 +170,7 @@ def test_the_release_pr_flow_from_proposal_to_published_release(
     idempotent(cli, o, github)
 
     # --- a person's commit on the bot branch: refused, nothing overwritten -----------------
-    person = GitBuilder(o.work.root.parent / "person")
-    person.git("remote", "add", "origin", str(o.bare))
-    person.git("fetch", "-q", "origin")
+    person = o.person()
     person.git("checkout", "-q", "-b", "mine", "origin/release/next")
     person.commit("docs(changelog): wording", {"CHANGELOG.md": "# Changelog\n\nmine\n"})
     person.git("push", "-q", "origin", "mine:release/next")
@@ -441,14 +456,8 @@ def test_a_tag_pushed_after_the_checkout_is_read_from_the_remote(
     """A person tags the merge commit and pushes the tag while the job runs: the run tags
     nothing, reads who tagged it (fetching that one tag) and leaves it to the tag workflow."""
     o, w = origin, origin.work
-    w.commit("fix(chart): a fix", {"chart/templates/fix.yaml": "a: 1\n"})
-    o.push("main")
-    run(cli, o, None, "", "release-pr")
-    merge = o.merge_release_pr()
-    github.merge(1, merge)
-    person = GitBuilder(w.root.parent / "person")
-    person.git("remote", "add", "origin", str(o.bare))
-    person.git("fetch", "-q", "origin")
+    merge = merged_fix(cli, o, github)
+    person = o.person()
     person.tag("v1.2.4", merge, annotated=True)
     person.git("push", "-q", "origin", "v1.2.4")
     theirs = o.refs()["refs/tags/v1.2.4"]
@@ -461,13 +470,8 @@ def test_a_tag_pushed_after_the_checkout_is_read_from_the_remote(
 def test_a_remote_tag_at_another_commit_leaves_no_local_tag(
         origin: Origin, github: FakeGitHub, cli: Callable[..., CliResult]) -> None:
     o, w = origin, origin.work
-    w.commit("fix(chart): a fix", {"chart/templates/fix.yaml": "a: 1\n"})
-    o.push("main")
-    run(cli, o, None, "", "release-pr")
-    github.merge(1, o.merge_release_pr())
-    person = GitBuilder(w.root.parent / "person")
-    person.git("remote", "add", "origin", str(o.bare))
-    person.git("fetch", "-q", "origin")
+    merged_fix(cli, o, github)
+    person = o.person()
     person.tag("v1.2.4", "origin/main~1", annotated=True)  # the wrong commit
     person.git("push", "-q", "origin", "v1.2.4")
     refs = o.refs()
