@@ -16,7 +16,8 @@ def public_names() -> dict[str, list[str]]:
         module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith("_"):
+            if isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith("_") \
+                    and module not in where[node.name]:  # @overload stubs: one name
                 where[node.name].append(module)
     return where
 
