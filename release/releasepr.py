@@ -217,8 +217,9 @@ def tag_release(repo: GitRepo, release: MergedRelease, remote: str,
 
 def _tag_object(repo: GitRepo, ref: str) -> tuple[str, str]:
     """(object id, "tagger name <email>") of a local tag."""
-    line = repo.git("for-each-ref", "--format=%(objectname)%00%(taggername) %(taggeremail)",
-                    ref).strip()
+    # --count=1: the pattern also matches refs below it (a tag named v1.2.3/x sorts after)
+    line = repo.git("for-each-ref", "--count=1",
+                    "--format=%(objectname)%00%(taggername) %(taggeremail)", ref).strip()
     sha, _, tagger = line.partition("\0")
     return sha, tagger.strip()[:200]
 
