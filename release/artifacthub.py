@@ -10,8 +10,8 @@ project already knows are computed here, at packaging time, from the same inputs
 - `artifacthub.io/prerelease`: "true" for a SemVer pre-release;
 - `artifacthub.io/images`: the operator images a default install runs, composed as
   `templates/_images.tpl` composes them (`values.yaml`), tagged with the release's appVersion;
-- `artifacthub.io/crds`, `artifacthub.io/crdsExamples`: the CRD files and the example custom
-  resources (directories are parameters: they need not live under the chart).
+- `artifacthub.io/crds`, `artifacthub.io/crdsExamples`: the chart's CRD files and example
+  custom resources.
 
 Every other annotation (license, operator, operatorCapabilities, links, …) is kept as written.
 `apply_annotations` writes the values into Chart.yaml text, touching only the entries it sets,
@@ -25,16 +25,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from release import limits
 from release.artifacthub_rules import validate_annotations
-from release.chart import CHART_FILE
+from release.chart import CHART_FILE, ChartText, Names
 from release.commits import REVERT, Change, parse_header
 from release.errors import BadInput
 from release.render import shorten, web_url
 from release.version import tag_name
-from release.yamlread import YamlLimitError, load_yaml_documents, parse_yaml, read_text_file
+from release.yamlread import parse_yaml, parse_yaml_documents, read_text_file
 from release.yamlwrite import block_yaml, quote_yaml, yaml11_plain
 
 if TYPE_CHECKING:
@@ -44,10 +45,6 @@ if TYPE_CHECKING:
 PREFIX = "artifacthub.io/"
 MAX_CHANGES = 50  # entries; the rest are summed up in one entry linking the release page
 MAX_DESCRIPTION = 300  # characters of one change's description
-MAX_FILE = 5 << 20  # bytes of one CRD or example file
-MAX_FILES = 500  # files in a CRD or examples directory
-MAX_DEPTH = 64  # nesting of a value written as YAML
-MAX_NODES = 200_000  # values written as YAML in one annotation (aliases count every use)
 
 # --- YAML text -------------------------------------------------------------------------------
 
@@ -84,7 +81,8 @@ def to_yaml_text(value: Any) -> str:
     """Block-style YAML text ending in a newline, keys in the order given: the same value always
     gives the same bytes. Bounded in depth and size (example files are outside input)."""
     return block_yaml(value, scalar=_scalar, key=_key, sort_keys=False, indent_lists=True,
-                      max_depth=MAX_DEPTH, max_nodes=MAX_NODES)
+                      max_depth=limits.ANNOTATION_DEPTH_MAX,
+                      max_nodes=limits.ANNOTATION_NODES_MAX)
 
 
 # --- changes ---------------------------------------------------------------------------------
@@ -232,34 +230,26 @@ def chart_images(values: Any, app_version: str, origin: str = "values.yaml",
 
 # --- CRDs and their examples -----------------------------------------------------------------
 
-def _yaml_files(directory: Path, what: str) -> list[Path]:
-    if not directory.is_dir():
-        raise BadInput(f"{what} directory {directory} does not exist",
-                       f"create it or pass the directory that holds the {what} files")
-    files = sorted((p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml")
-                    and p.is_file()), key=lambda p: p.relative_to(directory).as_posix())
-    if len(files) > MAX_FILES:
-        raise BadInput(f"{directory} holds {len(files)} YAML files (at most {MAX_FILES})",
+def _yaml_files(files: Sequence[tuple[str, Path]], directory: str, what: str,
+                shown: str) -> list[tuple[str, Path]]:
+    """(relative path, real file) of the YAML files under `directory` (relative to the chart),
+    in path order, from `files` (`release.package.chart_files`: what Helm loads, so a link out
+    of the chart is refused and a .helmignore'd file is not there)."""
+    found = sorted((rel, real) for rel, real in files if rel.startswith(directory + "/")
+                   and PurePosixPath(rel).suffix in (".yaml", ".yml"))
+    if len(found) > limits.ANNOTATION_SOURCE_FILES_MAX:
+        raise BadInput(f"{shown} holds {len(found)} YAML files (at most "
+                       f"{limits.ANNOTATION_SOURCE_FILES_MAX})",
                        f"keep only {what} files there")
-    return files
+    return found
 
 
-def _documents(path: Path) -> Iterator[Any]:
-    import yaml
-
-    text = read_text_file(path, "the file", max_bytes=MAX_FILE)
-    try:
-        docs = load_yaml_documents(text)
-    except YamlLimitError as exc:
-        raise BadInput(f"{path} is refused: {exc}", "write plain YAML") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise BadInput(f"{path}{where} is not valid YAML", "fix the syntax") from None
-    yield from (doc for doc in docs if doc is not None)
+def _documents(path: Path, shown: str) -> Iterator[Any]:
+    text = read_text_file(path, "the file", max_bytes=limits.CHART_FILE_MAX, name=shown)
+    yield from (doc for doc in parse_yaml_documents(text, shown) if doc is not None)
 
 
-def _field(doc: Any, path: Sequence[str], kind: type, origin: Path) -> Any:
+def _field(doc: Any, path: Sequence[str], kind: type, origin: str) -> Any:
     value = doc
     for part in path:
         value = value.get(part) if isinstance(value, Mapping) else None
@@ -269,12 +259,16 @@ def _field(doc: Any, path: Sequence[str], kind: type, origin: Path) -> Any:
     return value
 
 
-def _crds(crd_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
-    return [(path, doc) for path in _yaml_files(crd_dir, "CRD") for doc in _documents(path)
+def _crds(files: Sequence[tuple[str, Path]], crd_dir: str, chart_dir: Path,
+          names: Names) -> list[tuple[str, dict[str, Any]]]:
+    """(the file's name for messages, document) of every CustomResourceDefinition."""
+    return [(shown, doc)
+            for rel, real in _yaml_files(files, crd_dir, "CRD", names(chart_dir / crd_dir))
+            for shown in (names(chart_dir / rel),) for doc in _documents(real, shown)
             if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition"]
 
 
-def _storage_version(doc: dict[str, Any], path: Path) -> dict[str, Any]:
+def _storage_version(doc: dict[str, Any], path: str) -> dict[str, Any]:
     versions = [v for v in _field(doc, ("spec", "versions"), list, path) if isinstance(v, dict)]
     chosen = next((v for v in versions if v.get("storage") is True),
                   next((v for v in versions if v.get("served") is True), None))
@@ -283,13 +277,9 @@ def _storage_version(doc: dict[str, Any], path: Path) -> dict[str, Any]:
     return chosen
 
 
-def crd_entries(crd_dir: Path) -> list[dict[str, str]]:
+def _crd_entries(crds: list[tuple[str, dict[str, Any]]]) -> list[dict[str, str]]:
     """`artifacthub.io/crds`: kind, version (the storage one), name, displayName and the
     schema's top-level description, one per CustomResourceDefinition, files in path order."""
-    return _crd_entries(_crds(crd_dir))
-
-
-def _crd_entries(crds: list[tuple[Path, dict[str, Any]]]) -> list[dict[str, str]]:
     entries = []
     for path, doc in crds:
         kind = _field(doc, ("spec", "names", "kind"), str, path)
@@ -305,30 +295,28 @@ def _crd_entries(crds: list[tuple[Path, dict[str, Any]]]) -> list[dict[str, str]
     return entries
 
 
-def crd_examples(examples_dir: Path, crd_dir: Path) -> list[dict[str, Any]]:
+def _crd_examples(files: Sequence[tuple[str, Path]], crds: list[tuple[str, dict[str, Any]]],
+                  crd_dir: str, chart_dir: Path, names: Names) -> list[dict[str, Any]]:
     """`artifacthub.io/crdsExamples`: every example custom resource, files in path order, each
     checked to be of a kind and served version that a CRD in `crd_dir` defines (the schema check
     itself is jsonschema's, in the tests: a runtime dependency for it is not worth it)."""
-    return _crd_examples(examples_dir, _crds(crd_dir), crd_dir)
-
-
-def _crd_examples(examples_dir: Path, crds: list[tuple[Path, dict[str, Any]]],
-                  crd_dir: Path) -> list[dict[str, Any]]:
     served: set[tuple[str, str]] = set()
-    for path, doc in crds:
-        group = _field(doc, ("spec", "group"), str, path)
-        kind = _field(doc, ("spec", "names", "kind"), str, path)
-        for version in _field(doc, ("spec", "versions"), list, path):
+    for crd, doc in crds:
+        group = _field(doc, ("spec", "group"), str, crd)
+        kind = _field(doc, ("spec", "names", "kind"), str, crd)
+        for version in _field(doc, ("spec", "versions"), list, crd):
             if isinstance(version, dict) and version.get("served") is True:
                 served.add((f"{group}/{version.get('name')}", kind))
     examples = []
-    for path in _yaml_files(examples_dir, "example"):
-        for doc in _documents(path):
+    for rel, real in _yaml_files(files, EXAMPLES_DIR, "example",
+                                 names(chart_dir / EXAMPLES_DIR)):
+        shown = names(chart_dir / rel)
+        for doc in _documents(real, shown):
             api = doc.get("apiVersion") if isinstance(doc, dict) else None
             kind = doc.get("kind") if isinstance(doc, dict) else None
             if (api, kind) not in served:
-                raise BadInput(f"{path}: {kind or 'a document'} {api or ''} is not a kind and "
-                               f"served version of a CRD in {crd_dir}",
+                raise BadInput(f"{shown}: {kind or 'a document'} {api or ''} is not a kind and "
+                               f"served version of a CRD in {names(chart_dir / crd_dir)}",
                                "fix apiVersion/kind or remove the file from the examples")
             examples.append(doc)
     return examples
@@ -341,42 +329,45 @@ EXAMPLES_DIR = "examples"
 
 
 def release_annotations(release: Release, settings: Settings, chart_dir: Path,
-                        crd_dir: Path | None = None, examples_dir: Path | None = None,
-                        app_version: str | None = None) -> dict[str, str]:
+                        app_version: str | None = None, names: Names = str) -> dict[str, str]:
     """The generated annotations of `release` (name → YAML text), always in the same order.
 
-    `chart_dir` holds values.yaml; `crd_dir` and `examples_dir` default to the first of
-    `CRD_DIRS` and `EXAMPLES_DIR` that exist in it. What has no source is left out: no CRD
-    directory, no `crds`; no examples, no `crdsExamples`; no `operators` in the values, no
-    `images` — so any chart can be packaged, and this one gets them all. The images' tag is
-    `app_version` (default: the release's version), as the chart renders them."""
+    The sources are the chart's files as Helm loads them (`release.package.chart_files`):
+    values.yaml, the CRDs in the first of `CRD_DIRS` that exists and the examples in
+    `EXAMPLES_DIR`. What has no source is left out: no CRD directory, no `crds`; no examples,
+    no `crdsExamples`; no `operators` in the values, no `images` — so any chart can be packaged,
+    and this one gets them all. The images' tag is `app_version` (default: the release's
+    version), as the chart renders them. Messages name the files with `names`
+    (`release.chart.Names`)."""
+    from release.package import chart_files
+
     _release_tag(release, settings)  # a version is required
     assert release.version is not None
     version = str(release.version)
-    if crd_dir is None:
-        crd_dir = next((chart_dir / d for d in CRD_DIRS if (chart_dir / d).is_dir()), None)
-    if examples_dir is None and (chart_dir / EXAMPLES_DIR).is_dir():
-        examples_dir = chart_dir / EXAMPLES_DIR
-    values_path = chart_dir / "values.yaml"
+    files = chart_files(chart_dir, names)
+    real = dict(files)
+    crd_dir = next((d for d in CRD_DIRS if (chart_dir / d).is_dir()), None)
+    values_name = names(chart_dir / "values.yaml")
     values: Any = {}
-    if values_path.exists():
-        values = parse_yaml(read_text_file(values_path, "values.yaml", max_bytes=MAX_FILE),
-                            str(values_path))
+    if "values.yaml" in real:
+        values = parse_yaml(read_text_file(real["values.yaml"], "values.yaml", name=values_name,
+                                           max_bytes=limits.CHART_FILE_MAX), values_name)
     changes = change_entries(release, settings)
     security = any(entry.get("kind") == "security" for entry in changes)
     out = {
         PREFIX + "changes": to_yaml_text(changes),
         PREFIX + "containsSecurityUpdates": "true" if security else "false",
     }
-    crds = _crds(crd_dir) if crd_dir is not None else []  # parsed once: CRDs are big
+    # parsed once: CRDs are big
+    crds = _crds(files, crd_dir, chart_dir, names) if crd_dir is not None else []
     if crd_dir is not None and crds:
         out[PREFIX + "crds"] = to_yaml_text(_crd_entries(crds))
-        if examples_dir is not None:
-            out[PREFIX + "crdsExamples"] = to_yaml_text(_crd_examples(examples_dir, crds,
-                                                                      crd_dir))
+        if (chart_dir / EXAMPLES_DIR).is_dir():
+            out[PREFIX + "crdsExamples"] = to_yaml_text(_crd_examples(files, crds, crd_dir,
+                                                                      chart_dir, names))
     if isinstance(values, Mapping) and values.get("operators"):
         out[PREFIX + "images"] = to_yaml_text(chart_images(values, app_version or version,
-                                                           str(values_path)))
+                                                           values_name))
     out[PREFIX + "prerelease"] = "true" if release.version.prerelease else "false"
     return out
 
@@ -430,15 +421,13 @@ def _entry_key(line: str, indent: int, origin: str) -> str:
     return str(key)
 
 
-def apply_annotations(chart_yaml_text: str, annotations: Mapping[str, str],
-                      origin: str = CHART_FILE) -> str:
-    """Chart.yaml text with `annotations` set: entries that exist are rewritten in place, new
-    ones appended to the `annotations:` block (sorted by key), every other byte kept. The result
-    is re-parsed: it must equal the input plus these annotations, and the whole annotation set
+def apply_annotations(chart: ChartText, annotations: Mapping[str, str],
+                      origin: str = CHART_FILE) -> ChartText:
+    """Chart.yaml with `annotations` set: entries that exist are rewritten in place, new ones
+    appended to the `annotations:` block (sorted by key), every other byte kept. The result is
+    re-parsed: it must equal the input plus these annotations, and the whole annotation set
     must pass Artifact Hub's checks. The same inputs always give the same bytes."""
-    before = parse_yaml(chart_yaml_text, origin)
-    if not isinstance(before, dict):
-        raise BadInput(f"{origin} must be a YAML mapping", "see https://helm.sh/docs/topics/charts/")
+    before = chart.data
     existing = before.get("annotations")
     if existing is not None and not isinstance(existing, dict):
         raise BadInput(f"{origin}: annotations is not a mapping",
@@ -448,8 +437,9 @@ def apply_annotations(chart_yaml_text: str, annotations: Mapping[str, str],
             raise BadInput(f"annotation {key!r} is not text", "pass text keys and values")
     if not annotations:
         validate_annotations(existing, str(before.get("name", "")), origin)
-        return chart_yaml_text
+        return chart
 
+    chart_yaml_text = chart.text
     newline = "\r\n" if "\r\n" in chart_yaml_text else "\n"
     lines = chart_yaml_text.splitlines(keepends=True)
     if lines and not lines[-1].endswith(("\n", "\r")):
@@ -508,4 +498,4 @@ def apply_annotations(chart_yaml_text: str, annotations: Mapping[str, str],
         raise BadInput(f"{origin}: could not set the annotations without changing other fields",
                        "write annotations: as a block of key: value lines")
     validate_annotations(after["annotations"], str(after.get("name", "")), origin)
-    return new
+    return ChartText(new, after)

@@ -32,7 +32,7 @@ from typing import Any
 
 from release.artifacthub import to_yaml_text
 from release.errors import BadInput
-from release.yamlread import parse_yaml
+from release.yamlread import parse_yaml, read_text_file
 
 REPOSITORY_METADATA_FILE = "artifacthub-repo.yml"
 REPOSITORY_METADATA_TAG = "artifacthub.io"
@@ -158,17 +158,10 @@ def parse_repository_metadata(text: str, origin: str = REPOSITORY_METADATA_FILE,
 
 
 def load_repository_metadata(path: Path) -> RepositoryMetadata | None:
-    """The metadata in `path`, or None when there is no such file (pushing it is optional)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    """The metadata in `path`, or None when there is no such file (pushing it is optional).
+    Planning reads it, so a FIFO or a device there is refused, not read (`read_text_file`)."""
+    if not path.exists() and not path.is_symlink():
         return None
-    except (IsADirectoryError, PermissionError) as exc:
-        raise BadInput(f"cannot read {path} ({exc.strerror})", "make it a readable file") from None
-    if len(raw) > MAX_SIZE:
-        raise BadInput(f"{path} is larger than {MAX_SIZE} bytes", "keep only the documented keys")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadInput(f"{path} is not UTF-8 text", "save it as UTF-8") from None
+    text = read_text_file(path, "the Artifact Hub metadata", max_bytes=MAX_SIZE,
+                          fix="save it as UTF-8")
     return parse_repository_metadata(text, str(path))

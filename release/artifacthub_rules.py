@@ -37,14 +37,13 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
+from release import limits
 from release.errors import BadInput
 
 if TYPE_CHECKING:
     from yaml.nodes import Node
 
 PREFIX = "artifacthub.io/"
-MAX_VALUE = 1 << 20  # characters in one annotation value: far above any real one
-MAX_NODES = 200_000  # YAML nodes walked in one value (aliases are walked each time they are used)
 
 _NULL = "tag:yaml.org,2002:null"
 # strconv.ParseBool
@@ -182,8 +181,8 @@ def _yaml() -> Any:
 
 def _compose(text: str, say: Say) -> Node | None:
     yaml = _yaml()
-    if len(text) > MAX_VALUE:
-        say(f"is {len(text)} characters long (at most {MAX_VALUE})")
+    if len(text) > limits.ANNOTATION_VALUE_MAX:
+        say(f"is {len(text)} characters long (at most {limits.ANNOTATION_VALUE_MAX})")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         node: Node | None = yaml.compose(text, Loader=loader)
@@ -214,8 +213,9 @@ def _walk_checks(root: Node, say: Say, *, unique_keys: bool) -> None:
     while stack:
         node = stack.pop()
         seen += 1
-        if seen > MAX_NODES:
-            say(f"has more than {MAX_NODES} YAML nodes (aliases count each time they are used)")
+        if seen > limits.ANNOTATION_NODES_MAX:
+            say(f"has more than {limits.ANNOTATION_NODES_MAX} YAML nodes (aliases count each time "
+                "they are used)")
         if isinstance(node, yaml.MappingNode):
             keys: set[tuple[str, str]] = set()
             for key, value in node.value:

@@ -7,8 +7,9 @@ field survive byte for byte; the result is re-parsed and checked before it repla
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+from typing import Any, NamedTuple
 
 from release import limits
 from release.errors import BadInput
@@ -20,22 +21,65 @@ CHART_FILE = "Chart.yaml"
 _NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 
 
-def load_metadata(chart_dir: Path) -> dict[str, Any]:
-    """The parsed Chart.yaml, checked with Helm's rules."""
+# How messages name a file of the chart being read (default `str`: its path).
+Names = Callable[[Path], str]
+
+
+def commit_names(directory: Path, repo_path: str, at: str) -> Names:
+    """Names for the files of a chart exported from a commit into `directory`, a temporary
+    directory that is gone when anyone reads the message: each file is named by its path in the
+    repository (`repo_path` is the chart's) and the commit, `chart/Chart.yaml at v1.0.0
+    (abc123def456)`. Paths outside `directory` keep their own name."""
+    roots = (directory, directory.resolve())
+
+    def name(path: Path) -> str:
+        for root in roots:
+            if path == root or root in path.parents:
+                inside = PurePosixPath(repo_path, path.relative_to(root).as_posix())
+                return f"{inside} at {at}"
+        return str(path)
+
+    return name
+
+
+class ChartText(NamedTuple):
+    """Chart.yaml's text and its data as parsed from that very text. An edit proves what its
+    result parses to, and returns both: the text is parsed once per edit, not again by the
+    next one."""
+
+    text: str
+    data: dict[str, Any]
+
+    @classmethod
+    def parse(cls, text: str, origin: str) -> ChartText:
+        data = parse_yaml(text, origin)
+        if not isinstance(data, dict):
+            raise BadInput(f"{origin} must be a YAML mapping",
+                           "see https://helm.sh/docs/topics/charts/")
+        return cls(text, data)
+
+
+def read_chart_yaml(chart_dir: Path, names: Names = str) -> ChartText:
+    """Chart.yaml, read once (bounded), parsed and checked with Helm's rules."""
     path = chart_dir / CHART_FILE
+    shown = names(path)
     if not path.exists():
-        raise BadInput(f"{path} not found", "point --chart at a Helm chart directory")
-    text = read_text_file(path, "Chart.yaml", max_bytes=limits.CHART_FILE_MAX)
-    return metadata_from_text(text, str(path))
+        raise BadInput(f"{shown} not found", "point --chart at a Helm chart directory")
+    text = read_text_file(path, "Chart.yaml", max_bytes=limits.CHART_FILE_MAX, name=shown)
+    return parse_chart_yaml(text, shown)
 
 
-def metadata_from_text(text: str, origin: str) -> dict[str, Any]:
+def parse_chart_yaml(text: str, origin: str) -> ChartText:
     """Chart.yaml's text (from a file, or from a commit) parsed and checked with Helm's rules;
     `origin` names it in messages."""
-    data = parse_yaml(text, origin)
-    validate_metadata(data, origin)
-    assert isinstance(data, dict)
-    return data
+    chart = ChartText.parse(text, origin)
+    validate_metadata(chart.data, origin)
+    return chart
+
+
+def load_metadata(chart_dir: Path) -> dict[str, Any]:
+    """The parsed Chart.yaml, checked with Helm's rules."""
+    return read_chart_yaml(chart_dir).data
 
 
 def validate_metadata(data: Any, path: Path | str) -> None:
@@ -90,7 +134,13 @@ _LINE = r"^{key}:[ \t]*(?P<value>\"[^\"\n]*\"|'[^'\n]*'|[^#\n]*?)(?P<tail>[ \t]+
 
 def set_versions(text: str, version: str, app_version: str, origin: str = CHART_FILE) -> str:
     """Chart.yaml text with version and appVersion set; nothing else changes."""
-    new = text
+    return edit_versions(ChartText.parse(text, origin), version, app_version, origin).text
+
+
+def edit_versions(chart: ChartText, version: str, app_version: str,
+                  origin: str = CHART_FILE) -> ChartText:
+    """`chart` with version and appVersion set; nothing else changes."""
+    new = chart.text
     for key, rendered in (("version", version), ("appVersion", f'"{app_version}"')):
         pattern = re.compile(_LINE.format(key=key), re.MULTILINE)
         matches = list(pattern.finditer(new))
@@ -106,9 +156,8 @@ def set_versions(text: str, version: str, app_version: str, origin: str = CHART_
                 raise BadInput(f"{origin}: no top-level 'version:' line to edit",
                                "write Chart.yaml in block style with version: on its own line")
             new = new[: anchor.end()] + f"\n{key}: {rendered}" + new[anchor.end():]
-    before, after = parse_yaml(text, origin), parse_yaml(new, origin)
-    expected = {**before, "version": version, "appVersion": app_version}
-    if after != expected:
+    after = parse_yaml(new, origin)
+    if after != {**chart.data, "version": version, "appVersion": app_version}:
         raise BadInput(f"{origin}: could not set version/appVersion without changing other fields",
                        "write version: and appVersion: as plain top-level lines")
-    return new
+    return ChartText(new, after)

@@ -19,7 +19,6 @@ from release.errors import BadInput
 BEGIN = "<!-- chart-docs:values:begin -->"
 END = "<!-- chart-docs:values:end -->"
 
-_KEY = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z0-9_.\-/]+):(?:\s|$)")
 _DOC = re.compile(r"^(?P<indent> *)# -- ?(?:\((?P<type>[^)]+)\) *)?(?P<text>.*)$")
 _MORE = re.compile(r"^ *# ?(?P<text>.*)$")
 
@@ -52,82 +51,92 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _lookup(data: Any, path: list[str]) -> Any:
-    for part in path:
-        data = data[part]
-    return data
+# The line breaks YAML (PyYAML and libyaml alike) counts in `Mark.line`.
+_BREAKS = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 
 
-def _leaves(data: Any, prefix: list[str]) -> list[list[str]]:
-    """Paths of every value that needs a description: scalars, lists and empty maps."""
-    if isinstance(data, dict) and data:
-        out: list[list[str]] = []
-        for key, value in data.items():
-            out.extend(_leaves(value, [*prefix, str(key)]))
-        return out
-    return [prefix]
+def _scalar_lines(root: Any) -> set[int]:
+    """Lines that belong to a multi-line scalar (a `|` block, a folded or quoted text): their
+    text is the value's, never a comment or a key."""
+    import yaml
+
+    lines: set[int] = set()
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif node.end_mark.line > node.start_mark.line:
+            last = node.end_mark.line - (node.end_mark.column == 0)
+            lines.update(range(node.start_mark.line + 1, last + 1))
+    return lines
 
 
-def _load(text: str) -> Any:
-    from release.yamlread import parse_yaml
-
-    return parse_yaml(text, "values.yaml")
+def _doc_above(lines: list[str], line: int, text_lines: set[int]) -> tuple[str | None, str] | None:
+    """The `# -- (type) description` comment right above `line` (and the comment lines after
+    it), or None: the comment lines directly above, up to a blank or any other line."""
+    block: list[str] = []
+    n = line - 1
+    while n >= 0 and n not in text_lines and lines[n].lstrip(" ").startswith("#"):
+        block.append(lines[n])
+        n -= 1
+    block.reverse()
+    start = next((i for i in range(len(block) - 1, -1, -1) if _DOC.match(block[i])), None)
+    if start is None:
+        return None
+    doc = _DOC.match(block[start])
+    assert doc is not None
+    more = [m["text"].strip() for m in map(_MORE.match, block[start + 1:]) if m]
+    return doc["type"], " ".join(t for t in (doc["text"].strip(), *more) if t)
 
 
 def parse_values(text: str) -> list[ValueDoc]:
-    """Rows for every documented key, in file order; fails when a value has no description."""
-    data = _load(text) or {}
-    if not isinstance(data, dict):
+    """Rows for every documented key, in file order; fails when a value has no description.
+
+    Keys come from the parsed document (a key's node knows its line), and its description is
+    the `# --` comment right above that line: text inside block scalars and lists is never
+    mistaken for a comment or a key. Keys of a flow mapping (`{a: 1}`) are part of their
+    parent's value."""
+    import yaml
+
+    from release.yamlread import parse_yaml_tree
+
+    data, root = parse_yaml_tree(text, "values.yaml")
+    if data is None:
+        return []
+    if not isinstance(data, dict) or not isinstance(root, yaml.MappingNode):
         raise BadInput("values.yaml is not a mapping", "make its top level a mapping of keys")
+    lines = _BREAKS.split(text)
+    text_lines = _scalar_lines(root)
     rows: list[ValueDoc] = []
-    stack: list[tuple[int, str]] = []
-    pending: tuple[str | None, list[str]] | None = None
-    list_indent: int | None = None
-    for line in text.splitlines():
-        stripped = line.strip()
-        indent = len(line) - len(line.lstrip(" "))
-        if list_indent is not None:
-            if stripped and indent <= list_indent and not stripped.startswith("-"):
-                list_indent = None
-            else:
-                continue
-        doc = _DOC.match(line)
-        if doc:
-            pending = (doc["type"], [doc["text"].strip()])
-            continue
-        if stripped.startswith("#"):
-            more = _MORE.match(line)
-            if pending is not None and more:
-                pending[1].append(more["text"].strip())
-            continue
-        if not stripped:
-            pending = None
-            continue
-        if stripped.startswith("-"):
-            list_indent = indent - 1
-            continue
-        match = _KEY.match(line)
-        if not match:
-            continue
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-        stack.append((indent, match["key"]))
-        if pending is not None:
-            path = [k for _, k in stack]
-            value = _lookup(data, path)
-            kind, lines = pending
-            rows.append(ValueDoc(
-                key=".".join(path),
-                type=kind or _type_of(value),
-                default=json.dumps(_plain(value), separators=(",", ":")),
-                description=" ".join(t for t in lines if t),
-            ))
-            pending = None
-    documented = {row.key for row in rows}
-    missing = []
-    for leaf in _leaves(data, []):
-        if not any(".".join(leaf[:n]) in documented for n in range(1, len(leaf) + 1)):
-            missing.append(".".join(leaf))
+    missing: list[str] = []
+
+    def walk(node: Any, values: dict[Any, Any], path: list[str], covered: bool) -> None:
+        # the pairs are in the order of the dict's items (duplicate keys are refused)
+        for (key_node, value_node), (key, value) in zip(node.value, values.items(),
+                                                        strict=True):
+            name = [*path, key_node.value if isinstance(key_node, yaml.ScalarNode)
+                    else str(key)]
+            mark = key_node.start_mark
+            own_line = not lines[mark.line][:mark.column].strip()  # a block key, not {a: 1}
+            doc = _doc_above(lines, mark.line, text_lines) if own_line else None
+            if doc is not None:
+                kind, description = doc
+                rows.append(ValueDoc(key=".".join(name), type=kind or _type_of(value),
+                                     default=json.dumps(_plain(value), separators=(",", ":")),
+                                     description=description))
+            if isinstance(value, dict) and value and isinstance(value_node, yaml.MappingNode):
+                walk(value_node, value, name, covered or doc is not None)
+            elif not (covered or doc is not None):
+                missing.append(".".join(name))
+
+    walk(root, data, [], False)
     if missing:
         shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
         raise BadInput(f"values.yaml has {len(missing)} undocumented value(s): {shown}",

@@ -29,7 +29,9 @@ _REVERTS_SHA = re.compile(r"This reverts commit ([0-9a-fA-F]{7,64})")
 _BREAKING = re.compile(r"^BREAKING[ -]CHANGE: *(.*)$", re.MULTILINE)
 _FOOTER = re.compile(r"(?:[A-Za-z][A-Za-z0-9-]*|BREAKING CHANGE)(?:: | #)")
 _BULLET = re.compile(r"^[ \t]*[*-][ \t]+(\S.*)$", re.MULTILINE)
-_PR = re.compile(r"\s*\(#(\d+)\)\s*$")
+# no leading \s*: `search` would retry it at every space of a long run (quadratic); digits
+# bounded as GitHub's numbers are (and as Python's int() accepts)
+_PR = re.compile(r"\(#([1-9][0-9]{0,8})\)\s*$")
 _MIGRATION_FOOTER = re.compile(r"^Migration: *(.*)$", re.MULTILINE | re.IGNORECASE)
 _MIGRATION_IN_TEXT = re.compile(r"(?:^|(?<=[.!?;] ))(?:To migrate\b|Migration:)", re.IGNORECASE)
 _CLOSING = re.compile(r"^[ \t]*(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\b:?[ \t]+(.*)$",
@@ -80,16 +82,21 @@ def _split_pr(subject: str) -> tuple[str, int | None]:
 
 
 def _footer_texts(pattern: re.Pattern[str], body: str) -> list[str]:
-    """Texts of the footers `pattern` finds; a footer runs until the next footer token or the
-    end, its lines joined by single spaces."""
+    """Texts of the footers `pattern` (matched at a line's start) finds; a footer runs until the
+    next footer token or the end, its lines joined by single spaces. One pass over the lines."""
+    lines = body.split("\n")
     texts: list[str] = []
-    for m in pattern.finditer(body):
-        lines = [m.group(1).strip()]
-        for line in body[m.end():].split("\n")[1:]:
-            if _FOOTER.match(line):
-                break
-            lines.append(line.strip())
-        text = " ".join(part for part in lines if part)
+    i, count = 0, len(lines)
+    while i < count:
+        m = pattern.match(lines[i])
+        i += 1
+        if m is None:
+            continue
+        parts = [m.group(1).strip()]
+        while i < count and not _FOOTER.match(lines[i]):
+            parts.append(lines[i].strip())
+            i += 1
+        text = " ".join(part for part in parts if part)
         if text:
             texts.append(text)
     return texts
@@ -115,12 +122,13 @@ def _breaking_parts(body: str) -> tuple[list[str], str | None]:
 def _closes(body: str) -> tuple[str, ...]:
     if "#" not in body and "GH-" not in body:
         return ()
-    refs: list[str] = []
+    refs: dict[str, None] = {}  # ordered and unique; full after MAX_CLOSES
     for m in _CLOSING.finditer(body):
         for ref in _CLOSED_REF.findall(m.group(1)):
-            if ref not in refs:
-                refs.append(ref)
-    return tuple(refs[:MAX_CLOSES])
+            refs[ref] = None
+            if len(refs) == MAX_CLOSES:
+                return tuple(refs)
+    return tuple(refs)
 
 
 def parse_header(sha: str, header: str, body: str = "") -> Change:

@@ -34,7 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "notes-paths": ["chart/"],
     "non-conventional": "other",
     "templates": "",
-    "helm-repo-url": "https://ameideio.github.io/ameide-core",
+    "helm-repo-url": "",  # default: github_pages_url(), see _check_rules
     "release-branches": ["main", "release-*"],
     "release-pr-branch": "release/next",
     "dev-registry": "oci://ghcr.io/ameideio/charts-dev",
@@ -258,6 +258,12 @@ _CREDENTIALS_GO = {
 def _check_rules(values: dict[str, Any], sources: Mapping[str, str]) -> None:
     """The rules of every setting (see the module docstring); messages never echo a URL that
     might hold a secret."""
+    repository = str(values["github-repository"])
+    if not _OWNER_NAME.fullmatch(repository) or repository.split("/")[1] in (".", ".."):
+        raise BadInput(f"github-repository {repository[:100]!r} is not owner/name",
+                       "set it like ameideio/ameide-core")
+    if sources.get("helm-repo-url", "default") == "default":
+        values["helm-repo-url"] = github_pages_url(repository, str(values["github-api"]))
     for key in ("registry", "dev-registry", "github-api", "helm-repo-url"):
         check_url_without_credentials(str(values[key]), f"{key} ({sources.get(key, 'default')})",
                                       _CREDENTIALS_GO[key])
@@ -268,13 +274,13 @@ def _check_rules(values: dict[str, Any], sources: Mapping[str, str]) -> None:
     from release.gitrepo import check_branch_name
 
     check_branch_name(str(values["release-pr-branch"]))
-    check_http_url(str(values["github-api"]), "github-api", secret_bound=True)
+    check_http_url(str(values["github-api"]), "github-api",
+                   https_because="the token would travel in clear text")
     if values["helm-repo-url"]:
-        check_http_url(str(values["helm-repo-url"]), "helm-repo-url", secret_bound=False)
-    repository = str(values["github-repository"])
-    if not _OWNER_NAME.fullmatch(repository) or repository.split("/")[1] in (".", ".."):
-        raise BadInput(f"github-repository {repository[:100]!r} is not owner/name",
-                       "set it like ameideio/ameide-core")
+        # index.html offers `helm repo add <it>` to everyone: charts fetched over plain HTTP
+        # could be swapped on the way
+        check_http_url(str(values["helm-repo-url"]), "helm-repo-url",
+                       https_because="Helm would fetch the charts unprotected")
     prefix = str(values["tag-prefix"])
     if prefix not in ("", "v"):
         if not all(c.isascii() and (c.isalnum() or c in "-_/.") for c in prefix):
@@ -299,9 +305,20 @@ def check_url_without_credentials(url: str, what: str, where_they_go: str) -> No
                        "printed and logged", f"remove them from the URL: {where_they_go}")
 
 
-def check_http_url(url: str, what: str, *, secret_bound: bool) -> None:
-    """An absolute http(s) URL with a host and no query or fragment; when a secret is sent to it
-    (`secret_bound`), plain HTTP only to loopback."""
+def github_pages_url(repository: str, github_api: str) -> str:
+    """Where GitHub Pages serves the gh-pages branch of `repository` (owner/name):
+    https://OWNER.github.io/NAME, or the root for a repository named OWNER.github.io. Empty
+    on GitHub Enterprise, whose Pages host is not known."""
+    if github_api.rstrip("/") != "https://api.github.com":
+        return ""
+    owner, _, name = repository.partition("/")
+    host = f"{owner.lower()}.github.io"
+    return f"https://{host}" if name.lower() == host else f"https://{host}/{name}"
+
+
+def check_http_url(url: str, what: str, *, https_because: str | None = None) -> None:
+    """An absolute http(s) URL with a host and no query or fragment; with `https_because` (why
+    plain HTTP is refused), plain HTTP only to loopback test servers."""
     from urllib.parse import urlsplit
 
     from release.origin import is_loopback_host
@@ -315,6 +332,6 @@ def check_http_url(url: str, what: str, *, secret_bound: bool) -> None:
             or parsed.query or parsed.fragment or any(c.isspace() or ord(c) < 32 for c in url):
         raise BadInput(f"{what} {url[:100]!r} is not an http(s) URL",
                        "write it as https://host[/path]")
-    if secret_bound and parsed.scheme == "http" and not is_loopback_host(parsed.hostname):
-        raise BadInput(f"{what} {url[:100]!r} is plain HTTP; the token would travel in clear "
-                       "text", "use https:// (plain HTTP is only for loopback test servers)")
+    if https_because and parsed.scheme == "http" and not is_loopback_host(parsed.hostname):
+        raise BadInput(f"{what} {url[:100]!r} is plain HTTP; {https_because}",
+                       "use https:// (plain HTTP is only for loopback test servers)")

@@ -19,11 +19,12 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NamedTuple
 
+from release import limits
 from release.errors import BadInput, GitError, RemoteError
 
 # A remote given by name: what `git remote add` accepts, minus a leading dash.
@@ -83,11 +84,23 @@ class GitRepo:
     def __init__(self, path: Path | str) -> None:
         path = Path(path)
         try:
-            top = self._git(path, "rev-parse", "--show-toplevel").strip()
+            top, _, shallow = self._git(path, "rev-parse", "--show-toplevel",
+                                        "--is-shallow-repository").strip().partition("\n")
         except GitError:
             raise BadInput(f"{path} is not inside a git repository",
                            "run in a git checkout or pass --repo DIR") from None
         self.root = Path(top)
+        self.shallow = shallow.strip() == "true"
+
+    def require_history(self) -> None:
+        """Refuse a shallow clone where the whole history is read: ranges would stop at the
+        clone's boundary and everyone before it would look new, so the notes, the changelog and
+        the next version would be wrong without any error."""
+        if self.shallow:
+            raise BadInput(f"{self.root} is a shallow clone: release notes, versions and the "
+                           "changelog need the whole history",
+                           "git fetch --unshallow --tags (in Actions: actions/checkout with "
+                           "fetch-depth: 0)")
 
     @staticmethod
     def _run(cwd: Path, args: Sequence[str], input_: bytes | None = None,
@@ -238,32 +251,25 @@ class GitRepo:
         return LogStream(self.root, _revs(include, exclude), paths is not None, args)
 
     def contributed_before(self, rev: str, emails: set[str]) -> set[str]:
-        """Which of `emails` (lower-cased) authored or co-authored a commit reachable from `rev`.
+        """Which of `emails` (lower-cased) authored or co-authored a commit reachable from `rev`,
+        by the rule the notes use for a release's own commits (`release.contributors`).
 
         Reads newest first and stops as soon as all are found, so people with recent commits cost
         a few records; only a genuinely new person makes git read the whole history."""
+        from release.contributors import co_authors, identity
+
         wanted = set(emails)
         found: set[str] = set()
         if not wanted:
             return found
-        args = ["git", "log", "--no-show-signature",
-                "--format=%x00%aE%x00%(trailers:key=Co-authored-by,valueonly,separator=%x1f)",
-                "--end-of-options", rev, "--"]
-        proc = subprocess.Popen(args, cwd=self.root, env=git_env(), stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL)
-        assert proc.stdout is not None
-        try:
-            for line in proc.stdout:
-                for part in line.decode("utf-8", "replace").split("\0"):
-                    for email in _emails(part):
-                        if email in wanted:
-                            found.add(email)
+        with self.iter_log([rev]) as log:
+            for record in log:
+                people = [record.author_email]
+                if len(record.parents) < 2:  # a merge's trailers are its branch's commits'
+                    people += [email for _, email in co_authors(record.message)]
+                found.update(e for e in map(identity, people) if e in wanted)
                 if found == wanted:
                     break
-        finally:
-            proc.kill()
-            proc.stdout.close()
-            proc.wait()
         return found
 
     # --- working tree --------------------------------------------------------------------
@@ -519,15 +525,10 @@ class LogStream:
             return
         assert proc.stdout is not None
         paths = self._paths
+        read = proc.stdout.read1  # type: ignore[attr-defined]
         fields: list[str] = []
-        tail = ""
-        while True:
-            chunk = proc.stdout.read1(1 << 16)  # type: ignore[attr-defined]
-            if chunk:
-                fields += (tail + chunk.decode("utf-8", "replace")).split("\0")
-                tail = fields.pop()
-            else:
-                fields.append(tail)
+        for batch in nul_fields(iter(lambda: read(1 << 16), b"")):
+            fields += batch
             # A record is: the previous gap, header, name, email, message, then its file list
             # (the next gap); it is complete once the NUL after that gap has arrived.
             end = len(fields) - 5
@@ -536,8 +537,6 @@ class LogStream:
                 yield _record(fields, at, paths)
                 at += 5
             del fields[:at]
-            if not chunk:
-                break
         self._finish(check=True)
 
     def __del__(self) -> None:
@@ -559,6 +558,33 @@ class LogStream:
             self._feeder.join()
         if check and code != 0:
             raise GitError(("log",), stderr.decode("utf-8", "replace"), code)
+
+
+def nul_fields(chunks: Iterable[bytes], limit: int = limits.COMMIT_FIELD_MAX,
+               ) -> Iterator[list[str]]:
+    """The NUL-separated fields of a byte stream read in chunks, a batch per chunk (the last
+    field comes when the stream ends). A field is decoded only once its NUL has arrived: a UTF-8
+    character may be split between two reads, never across a NUL. The unfinished field is kept
+    as pieces, so a long one costs one join, and is cut at `limit` bytes (the rest of it is
+    skipped up to its NUL): a giant commit message costs bounded memory and parsing."""
+    pieces: list[bytes] = []
+    held = 0
+    for chunk in chunks:
+        first = chunk.find(b"\0")
+        if first < 0:
+            if held < limit:
+                pieces.append(chunk[:limit - held])
+                held += len(pieces[-1])
+            continue
+        pieces.append(chunk[:max(0, min(first, limit - held))])
+        batch = [b"".join(pieces).decode("utf-8", "replace")]
+        last = chunk.rfind(b"\0")
+        if last > first:
+            batch += chunk[first + 1:last].decode("utf-8", "replace").split("\0")
+        pieces = [chunk[last + 1:last + 1 + limit]]
+        held = len(pieces[0])
+        yield batch
+    yield [b"".join(pieces).decode("utf-8", "replace")]
 
 
 _PIPE_BYTES = 1 << 20
@@ -596,15 +622,3 @@ def _record(fields: list[str], at: int, paths: bool) -> LogRecord:
                      int(head[1]), fields[at + 2], fields[at + 3], touched)
 
 
-_EMAIL = re.compile(r"<([^<>\s]+)>")
-
-
-def _emails(part: str) -> list[str]:
-    """Lower-cased emails in one `contributed_before` field: a bare author email, or
-    co-author values ("Name <email>") separated by US characters."""
-    part = part.strip()
-    if not part:
-        return []
-    if "<" not in part:
-        return [part.lower()]
-    return [m.lower() for m in _EMAIL.findall(part)]

@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from release.errors import BadInput
+
+if TYPE_CHECKING:
+    from release.chart import Names
 
 HELMIGNORE = ".helmignore"
 DEFAULT_RULES = ("templates/.?*",)
@@ -182,16 +186,18 @@ class IgnoreRules:
         self.rules = [r for r in rules if r is not None]
 
     @classmethod
-    def for_chart(cls, chart_dir: Path) -> IgnoreRules:
+    def for_chart(cls, chart_dir: Path, names: Names = str) -> IgnoreRules:
+        """The chart's rules; messages name the file with `names`."""
         path = chart_dir / HELMIGNORE
+        shown = names(path)
         lines: list[str] = []
         if path.exists() or path.is_symlink():
             from release import limits
             from release.yamlread import read_text_file
 
-            lines = read_text_file(path, ".helmignore",
-                                   max_bytes=limits.CHART_FILE_MAX).splitlines()
-        return cls([*lines, *DEFAULT_RULES], str(path))
+            lines = read_text_file(path, ".helmignore", max_bytes=limits.CHART_FILE_MAX,
+                                   name=shown).splitlines()
+        return cls([*lines, *DEFAULT_RULES], shown)
 
     def ignored(self, path: str, is_dir: bool) -> bool:
         """Helm's evaluation order, quirks included (first deciding rule wins)."""

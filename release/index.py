@@ -23,13 +23,12 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 import semver
-from yaml import YAMLError
 
 from release import limits
 from release.errors import BadInput, Conflict, RemoteError
 from release.files import atomic_write
 from release.timefmt import rfc3339
-from release.yamlread import YamlLimitError, load_yaml, read_text_file
+from release.yamlread import parse_yaml, read_text_file
 from release.yamlwrite import block_yaml, quote_yaml, yaml11_plain
 
 API_VERSION = "v1"
@@ -62,7 +61,7 @@ Status = Literal["added", "present"]
 
 @dataclass(frozen=True)
 class IndexResult:
-    """What `merge_into` did: `added` the entry, or found it already `present`."""
+    """What `merge_index` did: `added` the entry, or found it already `present`."""
 
     path: Path
     name: str
@@ -70,7 +69,13 @@ class IndexResult:
     digest: str  # bare sha256 hex, as in the index
     url: str
     status: Status
-    index: Mapping[str, Any] = field(repr=False, compare=False)  # the document as it now is
+    index: Mapping[str, Any] = field(repr=False, compare=False)  # the document as merged
+
+    def write(self) -> None:
+        """Write the merged index to `path` (atomically) when the entry was added; a version
+        already present writes nothing."""
+        if self.status == "added":
+            atomic_write(self.path, dump_index(self.index))
 
 
 # --- values ----------------------------------------------------------------------------------
@@ -108,7 +113,7 @@ def join_url(base: str, filename: str) -> str:
 
     check_url_without_credentials(base, "--url", "serve the archives without credentials in "
                                   "the URL")
-    check_http_url(base, "--url", secret_bound=False)
+    check_http_url(base, "--url")
     return base.rstrip("/") + "/" + quote(filename)
 
 
@@ -195,14 +200,7 @@ def new_index() -> dict[str, Any]:
 def parse_index(text: str, source: str = INDEX_FILE) -> dict[str, Any]:
     """Parse and check the shape of an index; anything odd is a one-line `BadInput`."""
     fix = "restore it from the branch history (e.g. git checkout gh-pages -- index.yaml)"
-    try:
-        data = load_yaml(text, max_bytes=limits.INDEX_DOCUMENT_MAX)
-    except YamlLimitError as exc:
-        raise BadInput(f"{source} is refused: {exc}", fix) from None
-    except YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        raise BadInput(f"{source} is not valid YAML{line}", fix) from None
+    data = parse_yaml(text, source, max_bytes=limits.INDEX_DOCUMENT_MAX, fix=fix)
     if data is None:
         raise BadInput(f"{source} is empty", fix)
     if not isinstance(data, dict):
@@ -326,15 +324,16 @@ def merge_entry(index: dict[str, Any], entry: Mapping[str, Any]) -> Status:
     return "added"
 
 
-def merge_into(index_dir: Path, entry: Mapping[str, Any]) -> IndexResult:
-    """Merge a prepared entry into `<index_dir>/index.yaml`; writes only when it adds."""
+def merge_index(index_dir: Path, entry: Mapping[str, Any]) -> IndexResult:
+    """Merge a prepared entry into the `<index_dir>/index.yaml` read now, in memory;
+    `IndexResult.write` writes it. Two steps, so that a caller makes what it writes beside the
+    index (index.html) before writing anything, and a failure there leaves both files as they
+    were."""
     if not index_dir.is_dir():
         raise BadInput(f"index directory {index_dir} does not exist",
                        "check out the gh-pages branch there first or pass an existing --index-dir")
     path = index_dir / INDEX_FILE
     index = load_index(path)
     status = merge_entry(index, entry)
-    if status == "added":
-        atomic_write(path, dump_index(index))
     return IndexResult(path=path, name=entry["name"], version=entry["version"],
                        digest=entry["digest"], url=entry["urls"][0], status=status, index=index)

@@ -21,6 +21,26 @@ INDEX_DOCUMENT_MAX = 64 * MiB  # a Helm repository index.yaml (a 3,000-version i
 YAML_NODES_MAX = 1_000_000  # nodes after expanding aliases: a billion-laughs document stops here
 YAML_DEPTH_MAX = 200  # nesting; Go's yaml.v3 and libyaml have similar guards
 
+# --- git history (commit messages are anyone's text) --------------------------------------------
+COMMIT_FIELD_MAX = 256 * 1024  # bytes of one commit's message (or name, email) read; the rest is
+# skipped. GitHub caps a pull request body at 65,536 characters, so a squash merge fits easily.
+
+# --- the project's own release-notes templates (run sandboxed) ------------------------------------
+TEMPLATE_MAX = 256 * 1024  # bytes of one template file
+TEMPLATE_WORK_MAX = 10_000_000  # range() items and repeated characters one render may produce
+RENDERED_MAX = 64 * MiB  # characters one template renders (a 53k-commit changelog is ~10 MiB)
+
+# --- Artifact Hub annotations (CRD and example files, values written as YAML) ---------------------
+ANNOTATION_SOURCE_FILES_MAX = 500  # YAML files in the CRD or the examples directory
+ANNOTATION_VALUE_MAX = 1 * MiB  # characters of one annotation value: far above any real one
+ANNOTATION_DEPTH_MAX = 64  # nesting of a value written as YAML
+ANNOTATION_NODES_MAX = 200_000  # YAML nodes of one annotation value (aliases count every use)
+
+# --- index.html (a page made from a hostile index.yaml) -------------------------------------------
+PAGE_ROWS_MAX = 2_000  # chart sections and version rows together (~2 KB each); the rest counted
+PAGE_DESCRIPTION_MAX = 1_000  # characters of a description shown
+PAGE_FIELD_MAX = 200  # characters of any other text shown
+
 # --- registries (distribution, GHCR) -------------------------------------------------------------
 MANIFEST_MAX = 4 * MiB  # distribution and GHCR refuse bigger manifests; we read no more
 TOKEN_RESPONSE_MAX = 1 * MiB  # a token service answer

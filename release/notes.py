@@ -28,7 +28,7 @@ import contextlib
 import functools
 import gc
 import heapq
-import time
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +38,8 @@ from release.commits import REVERT, Change, parse_commit
 from release.contributors import Person, co_authors, identity, is_bot, ordered
 from release.errors import BadInput
 from release.gitrepo import GitRepo, LogRecord, LogStream, TagRef
-from release.version import SEMVER_RE, try_parse_tag
+from release.timefmt import utc_day
+from release.version import precedence_key, tag_key, try_parse_tag
 
 if TYPE_CHECKING:
     import semver
@@ -104,17 +105,10 @@ class Release:
         }
 
 
-def _key(major: int, minor: int, patch: int, pre: str | None) -> tuple[Any, ...]:
-    if not pre:
-        return (major, minor, patch, 1, ())
-    ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
-    return (major, minor, patch, 0, ids)
-
-
 def version_key(version: semver.Version) -> tuple[Any, ...]:
     """SemVer precedence as a plain tuple (semver's own comparisons are slow in bulk sorts)."""
     pre = version.prerelease
-    return _key(version.major, version.minor, version.patch, str(pre) if pre else None)
+    return precedence_key(version.major, version.minor, version.patch, str(pre) if pre else None)
 
 
 def release_tags(repo: GitRepo, prefix: str,
@@ -123,23 +117,12 @@ def release_tags(repo: GitRepo, prefix: str,
     lowest version first (same rule as `release.version.parse_tag`: prefix + strict SemVer, no
     build metadata)."""
     out: list[ReleaseTag] = []
-    match = SEMVER_RE.fullmatch
-    cut = len(prefix)
     for info in refs if refs is not None else repo.tags():
-        if not info.name.startswith(prefix):
-            continue
-        text = info.name[cut:]
-        m = match(text)
-        if m is None or m.group(5):
-            continue
-        key = _key(int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4))
-        out.append(ReleaseTag(info.name, info.sha, key, text))
+        parsed = tag_key(info.name, prefix)
+        if parsed is not None:
+            out.append(ReleaseTag(info.name, info.sha, *parsed))
     out.sort(key=lambda t: t.key)
     return out
-
-
-def _date(epoch: int) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(epoch))
 
 
 def _candidates(tags: Sequence[ReleaseTag], below: tuple[Any, ...] | None, final: bool,
@@ -191,6 +174,10 @@ def scope_from(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
     for p in settings["notes-paths"]:
         spec = p if root == repo.root.resolve() else repo.relpath(root / p)
         spec = spec.removeprefix("./")
+        up = os.path.normpath(spec)
+        if Path(p).is_absolute() or up == ".." or up.startswith("../"):
+            raise BadInput(f"notes-paths holds {p[:100]!r}, which is outside the repository",
+                           "list paths inside it, relative to the project, e.g. chart/")
         if spec in ("", ".", "/"):
             return Scope(None, drop, since_prerelease)  # the whole repository
         if p.endswith("/") and not spec.endswith("/"):
@@ -454,14 +441,20 @@ def find_tag(tags: Sequence[ReleaseTag], name: str) -> ReleaseTag | None:
 
 def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: str = "HEAD",
             planned: bool = False, since_prerelease: bool = False, all_paths: bool = False,
-            tags: Sequence[ReleaseTag] | None = None) -> Release:
+            tags: Sequence[ReleaseTag] | None = None, people: bool = True,
+            tag_at_rev: bool = False) -> Release:
     """One release's range and changes. Pure reads: no side effects.
 
     - `tag` names an existing release tag: the notes of that release.
     - `tag` names a release that does not exist yet and `planned`: the notes it would get if it
       were tagged at `rev` now (for `dry-run`; the version decides the previous release).
-    - `tag` None: the unreleased changes at `rev` since the highest release reachable from it.
+    - `tag` None: the unreleased changes at `rev` since the highest release reachable from it,
+      or with `tag_at_rev` the release tagged at `rev` when there is one (`notes` without flags).
+
+    `people=False` skips the contributors (whose first-contribution walk can read the whole
+    history) for a caller that only wants the changes, such as the next version.
     """
+    repo.require_history()
     prefix = settings.tag_prefix
     all_tags = list(tags) if tags is not None else release_tags(repo, prefix)
     version: semver.Version | None = None
@@ -472,27 +465,30 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
         if found is None:
             version = try_parse_tag(tag, prefix)
             if version is None:
-                raise BadInput(f"tag {tag!r} is not a release tag ({prefix!r} + SemVer)",
+                raise BadInput(f"tag {tag[:100]!r} is not a release tag ({prefix!r} + SemVer)",
                                f"use the form {prefix}1.2.3 or {prefix}1.2.3-rc.1")
             if not planned:
                 raise BadInput(f"release tag {tag!r} does not exist in {repo.root}",
-                               "create the tag first, fetch tags (git fetch --tags) "
-                               "or use --unreleased")
+                               "create the tag first, or fetch the tags (git fetch --tags)")
             sha = repo.rev_parse(rev)
         else:
             version, sha = found.version, found.sha
     else:
         sha = repo.rev_parse(rev)
+        if tag_at_rev:
+            found = next((t for t in reversed(all_tags) if t.sha == sha), None)  # highest
+            if found is not None:
+                tag, version = found.name, found.version
 
     prev = previous_release(repo, all_tags, sha, version, since_prerelease=since_prerelease)
     scope = scope_from(repo, settings, all_paths=all_paths, since_prerelease=since_prerelease)
     with repo.iter_log([sha], [prev.sha] if prev else [], paths=scope.paths) as stream:
         history = History.read(stream, scope)
     changes, kept = history.release_changes(range(len(history.shas)))
-    if found is not None:
+    if tag is not None:  # a planned release is dated by the commit its tag will be on
         at = history.index.get(sha)
-        date = _date(history.times[at] if at is not None else repo.commit_time(sha))
-    found_people = history.contributors(kept)
+        date = utc_day(history.times[at] if at is not None else repo.commit_time(sha))
+    found_people = history.contributors(kept) if people else {}
     first: set[int] = set()
     if prev is not None and found_people:
         emails = {history.emails[pid]: pid for pid in found_people}
@@ -592,6 +588,7 @@ def all_releases(repo: GitRepo, settings: Settings, *, all_paths: bool = False,
     two-colour walk that stops once only the base's commits remain queued. See `ReleaseStream`
     for releases finished while git still reads.
     """
+    repo.require_history()
     scope = scope_from(repo, settings, all_paths=all_paths, since_prerelease=since_prerelease)
     glob = settings.tag_prefix + "*"
     stream = repo.iter_log((), paths=scope.paths, tags_glob=glob)
@@ -661,7 +658,7 @@ def _release_at(history: History, tags: Sequence[ReleaseTag], pos: int,
             raise
         return None
     return Release(
-        tag=tag.name, version=tag.version, sha=tag.sha, date=_date(history.times[tip]),
+        tag=tag.name, version=tag.version, sha=tag.sha, date=utc_day(history.times[tip]),
         previous_tag=prev.name if prev else None,
         previous_version=prev.version if prev else None,
         changes=tuple(changes), commits=len(kept), people=history.persons(found, first))

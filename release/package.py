@@ -22,18 +22,23 @@ from typing import TYPE_CHECKING, Any
 
 from release import limits
 from release.archive import read_chart_archive
-from release.chart import CHART_FILE, load_metadata, set_versions, validate_metadata
+from release.chart import (
+    CHART_FILE,
+    Names,
+    commit_names,
+    edit_versions,
+    read_chart_yaml,
+    validate_metadata,
+)
 from release.config import Settings
 from release.errors import BadInput
 from release.files import atomic_write
 from release.helmignore import IgnoreRules
 from release.version import parse_tag
-from release.yamlread import parse_yaml
+from release.yamlread import parse_yaml, read_file_bytes
 
 if TYPE_CHECKING:
     from release.gitrepo import GitRepo
-
-MAX_FILE = limits.CHART_FILE_MAX
 
 
 @dataclass(frozen=True)
@@ -66,21 +71,22 @@ class _Entry:
 
 def _read(path: Path, rel: str) -> bytes:
     size = path.stat().st_size
-    if size > MAX_FILE:
+    if size > limits.CHART_FILE_MAX:
         raise BadInput(f"{rel} is {size} bytes, over Helm's 5 MiB limit per file",
                        "add it to .helmignore or make it smaller")
     with path.open("rb") as fh:
-        data = fh.read(MAX_FILE + 1)
-    if len(data) > MAX_FILE:
+        data = fh.read(limits.CHART_FILE_MAX + 1)
+    if len(data) > limits.CHART_FILE_MAX:
         raise BadInput(f"{rel} grew past Helm's 5 MiB limit while being read",
                        "add it to .helmignore or make it smaller")
     return data[3:] if data.startswith(b"\xef\xbb\xbf") else data  # Helm strips a UTF-8 BOM
 
 
-def chart_files(chart_dir: Path) -> list[tuple[str, Path]]:
-    """(relative path, real file) for every file Helm would load, links resolved and checked."""
+def chart_files(chart_dir: Path, names: Names = str) -> list[tuple[str, Path]]:
+    """(relative path, real file) for every file Helm would load, links resolved and checked;
+    messages name the chart's files with `names`."""
     root = chart_dir.resolve()
-    rules = IgnoreRules.for_chart(chart_dir)
+    rules = IgnoreRules.for_chart(chart_dir, names)
     found: list[tuple[str, Path]] = []
 
     def walk(directory: Path, rel: str, seen: frozenset[Path]) -> None:
@@ -90,27 +96,31 @@ def chart_files(chart_dir: Path) -> list[tuple[str, Path]]:
             real = path.resolve()
             if entry.is_symlink():
                 if real != root and root not in real.parents:
-                    raise BadInput(f"{child_rel} is a symlink to {os.readlink(path)}, outside the "
-                                   "chart", "replace the link with a copy of the file")
+                    raise BadInput(f"{names(chart_dir / child_rel)} is a symlink to "
+                                   f"{os.readlink(path)}, outside the chart",
+                                   "replace the link with a copy of the file")
                 if not real.exists():
-                    raise BadInput(f"{child_rel} is a dangling symlink", "remove or fix the link")
+                    raise BadInput(f"{names(chart_dir / child_rel)} is a dangling symlink",
+                                   "remove or fix the link")
             if real.is_dir():
                 if rules.ignored(child_rel, True):
                     continue
                 if real in seen:
-                    raise BadInput(f"{child_rel} is a symlink loop", "remove the link")
+                    raise BadInput(f"{names(chart_dir / child_rel)} is a symlink loop",
+                                   "remove the link")
                 walk(real, child_rel + "/", seen | {real})
                 continue
             if rules.ignored(child_rel, False):
                 continue
             if not stat.S_ISREG(real.stat().st_mode):
-                raise BadInput(f"{child_rel} is not a regular file", "remove it or .helmignore it")
+                raise BadInput(f"{names(chart_dir / child_rel)} is not a regular file",
+                               "remove it or .helmignore it")
             found.append((child_rel, real))
 
     walk(root, "", frozenset({root}))
     if not any(rel == CHART_FILE for rel, _ in found):
-        raise BadInput(f"{chart_dir / '.helmignore'} excludes Chart.yaml (Helm reads a '!pattern' "
-                       "line as 'ignore everything that does not match')",
+        raise BadInput(f"{names(chart_dir / '.helmignore')} excludes Chart.yaml (Helm reads a "
+                       "'!pattern' line as 'ignore everything that does not match')",
                        "remove the '!' lines or the pattern matching Chart.yaml")
     return found
 
@@ -133,10 +143,10 @@ def _expand_subchart_tgz(path: Path, origin: str) -> dict[str, tuple[bytes, bool
     return {m.path: (m.data, m.executable) for m in read_chart_archive(path, origin)}
 
 
-def _entries(chart_dir: Path, name: str, chart_yaml: bytes) -> list[_Entry]:
+def _entries(chart_dir: Path, name: str, chart_yaml: bytes, names: Names) -> list[_Entry]:
     entries: list[_Entry] = []
     subdirs: dict[str, dict[str, tuple[bytes, bool]]] = {}
-    for rel, real in chart_files(chart_dir):
+    for rel, real in chart_files(chart_dir, names):
         executable = bool(real.stat().st_mode & 0o111)
         parts = rel.split("/")
         if rel == CHART_FILE:
@@ -162,9 +172,9 @@ def _entries(chart_dir: Path, name: str, chart_yaml: bytes) -> list[_Entry]:
         raise BadInput(f"the chart's files add up to {total} bytes, over Helm's "
                        f"{limits.CHART_DECOMPRESSED_MAX}-byte limit for a chart",
                        "add large files to .helmignore")
-    names = [e.name for e in entries]
-    if len(names) != len(set(names)):
-        dupes = sorted({n for n in names if names.count(n) > 1})
+    archived = [e.name for e in entries]
+    if len(archived) != len(set(archived)):
+        dupes = sorted({n for n in archived if archived.count(n) > 1})
         raise BadInput(f"two subcharts produce the same files: {dupes[0]}",
                        "keep one copy of each subchart in charts/")
     return sorted(entries, key=lambda e: e.name)
@@ -203,30 +213,32 @@ def source_date_epoch(repo: GitRepo | None, rev: str | None, root: Path) -> int:
     return repo.commit_time(rev or "HEAD")
 
 
-Annotate = Callable[[Path], Mapping[str, str]]
+# The annotations of a release for a chart directory (whose files messages name with `Names`).
+Annotate = Callable[[Path, Names], Mapping[str, str]]
 
 
 def build(chart_dir: Path, out_dir: Path, mtime: int, version: str | None = None,
-          app_version: str | None = None, annotate: Annotate | None = None) -> PackageResult:
+          app_version: str | None = None, annotate: Annotate | None = None,
+          names: Names = str) -> PackageResult:
     """Package a chart directory; version/appVersion, when given, are written into Chart.yaml,
     and so are the annotations `annotate` returns for the chart directory (a release's Artifact
-    Hub annotations): every other byte of Chart.yaml is kept."""
-    metadata = load_metadata(chart_dir)
-    origin = str(chart_dir / CHART_FILE)
-    text = (chart_dir / CHART_FILE).read_text(encoding="utf-8-sig")
+    Hub annotations): every other byte of Chart.yaml is kept. Messages name the chart's files
+    with `names` (a chart exported from a commit: `release.chart.commit_names`)."""
+    chart = read_chart_yaml(chart_dir, names)
+    origin = names(chart_dir / CHART_FILE)
     if version is not None:
         app_version = app_version or version
-        if metadata.get("version") != version or metadata.get("appVersion") != app_version:
-            text = set_versions(text, version, app_version, origin)
+        if chart.data.get("version") != version or chart.data.get("appVersion") != app_version:
+            chart = edit_versions(chart, version, app_version, origin)
     if annotate is not None:
         from release.artifacthub import apply_annotations
 
-        text = apply_annotations(text, annotate(chart_dir), origin)
+        chart = apply_annotations(chart, annotate(chart_dir, names), origin)
+    metadata = chart.data
     if version is not None or annotate is not None:
-        metadata = parse_yaml(text, origin)
-        validate_metadata(metadata, chart_dir / CHART_FILE)
+        validate_metadata(metadata, origin)
     name, final_version = metadata["name"], metadata["version"]
-    entries = _entries(chart_dir, name, text.encode("utf-8"))
+    entries = _entries(chart_dir, name, chart.text.encode("utf-8"), names)
     data = write_archive(entries, mtime)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}-{final_version}.tgz"
@@ -274,11 +286,13 @@ def build_package(settings: Settings, tag: str | None, out_dir: Path) -> Package
 
 def package_commit(settings: Settings, repo: GitRepo, commit: str, version: str | None,
                    out_dir: Path, annotate: Annotate | None = None,
-                   app_version: str | None = None) -> PackageResult:
+                   app_version: str | None = None, tag: str | None = None) -> PackageResult:
     """The archive of the chart exactly as committed in `commit` (the working tree plays no
     part), with `version` written into Chart.yaml when given: the same commit and version give
-    the same bytes on every machine."""
+    the same bytes on every machine. Messages name a file by its path in the repository and
+    the commit (`tag`, when it has one), never the temporary directory it was exported to."""
     chart_rel = repo.relpath(settings.chart_dir)
+    at = f"{tag} ({commit[:12]})" if tag else commit[:12]
     with tempfile.TemporaryDirectory(prefix="ameide-release-src-") as tmp:
         tree = Path(tmp) / "tree"
         repo.export_tree(commit, chart_rel, tree)
@@ -286,58 +300,20 @@ def package_commit(settings: Settings, repo: GitRepo, commit: str, version: str 
             raise BadInput(f"{chart_rel} does not exist in commit {commit[:12]}",
                            "commit the chart, or point --chart at it")
         mtime = source_date_epoch(repo, commit, settings.root)
-        return build(tree / chart_rel, out_dir, mtime, version, app_version, annotate=annotate)
-
-
-def build_with_helm_binary(settings: Settings, tag: str | None, out_dir: Path) -> PackageResult:
-    """`helm package` through the helm binary (GitHub runners have it); not reproducible."""
-    import shutil
-    import subprocess
-
-    helm = shutil.which("helm")
-    if helm is None:
-        raise BadInput("--packager helm needs the helm binary, which is not on PATH",
-                       "install Helm or use the default --packager builtin")
-    metadata = load_metadata(settings.chart_dir)
-    version = _tag_version(settings, tag)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [helm, "package", str(settings.chart_dir), "--destination", str(out_dir)]
-    if version:
-        cmd += ["--version", version, "--app-version", version]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise BadInput(f"helm package failed: {last}", "fix the chart (helm lint) and retry")
-    final_version = version or str(metadata["version"])
-    path = out_dir / f"{metadata['name']}-{final_version}.tgz"
-    data = path.read_bytes()
-    with tarfile.open(path, "r:gz") as tar:
-        files = tuple(sorted(m.name for m in tar.getmembers() if m.isfile()))
-    return PackageResult(
-        path=path, digest="sha256:" + hashlib.sha256(data).hexdigest(), size=len(data),
-        name=str(metadata["name"]), version=final_version,
-        app_version=version or str(metadata.get("appVersion") or final_version),
-        metadata={**metadata, "version": final_version}, created=int(path.stat().st_mtime),
-        files=files,
-    )
+        return build(tree / chart_rel, out_dir, mtime, version, app_version, annotate=annotate,
+                     names=commit_names(tree / chart_rel, chart_rel, at))
 
 
 def read_archive(path: Path) -> PackageResult:
     """An existing chart archive, described like a fresh package: Chart.yaml's metadata, the
     digest of its bytes, and `created` = its newest entry's mtime (our archives pin every mtime
     to the commit time, so that is the commit time). Read with Helm's rules and limits
-    (`release.archive`)."""
+    (`release.archive`), in one read: the metadata and the digest are of the same bytes even if
+    the file is replaced meanwhile."""
     fix = "pass a chart archive made by `ameide-release package` or `helm package`"
-    if path.exists() and not path.is_file():
-        raise BadInput(f"package {path} is not a regular file", fix)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise BadInput(f"package {path} does not exist", fix) from None
-    if size > limits.CHART_DECOMPRESSED_MAX:
-        raise BadInput(f"package {path} is {size} bytes, over Helm's "
-                       f"{limits.CHART_DECOMPRESSED_MAX}-byte limit for a chart", fix)
-    members = read_chart_archive(path, f"package {path}")
+    data = read_file_bytes(path, "package", max_bytes=limits.CHART_DECOMPRESSED_MAX, fix=fix,
+                           whose="Helm's")
+    members = read_chart_archive(data, f"package {path}")
     charts = {m.name.split("/", 1)[0] for m in members}
     chart = next((m for m in members if m.path == CHART_FILE), None)
     if chart is None or len(charts) != 1:
@@ -349,12 +325,8 @@ def read_archive(path: Path) -> PackageResult:
     metadata = parse_yaml(text, f"Chart.yaml in {path}")
     validate_metadata(metadata, f"Chart.yaml in {path}")
     version = str(metadata["version"])
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
     return PackageResult(
-        path=path, digest="sha256:" + digest.hexdigest(), size=size,
+        path=path, digest="sha256:" + hashlib.sha256(data).hexdigest(), size=len(data),
         name=str(metadata["name"]), version=version,
         app_version=str(metadata.get("appVersion") or version), metadata=metadata,
         created=max((m.mtime for m in members), default=0),

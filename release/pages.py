@@ -3,9 +3,10 @@
 `index.yaml` is for Helm; people landing on the gh-pages URL get a 404 or raw YAML. This page is
 generated from the same index (so it can never disagree with it): every chart, its versions
 newest first with date, app version, archive digest, pre-release and deprecation marks, a link
-to each GitHub release, and commands to copy: `helm install` the OCI way and the repository way,
-`cosign verify` (keyless: the certificate identity is this repository's release workflow at that
-very tag, issuer GitHub Actions) and `gh attestation verify`.
+to each GitHub release, and commands to copy: `helm install` the OCI way and (when the
+`helm-repo-url` setting names one) the repository way, `cosign verify` (keyless: the certificate
+identity is this repository's release workflow at that very tag, issuer GitHub Actions) and
+`gh attestation verify`.
 
 The page is static: no JavaScript (its Content-Security-Policy allows none, and only the one
 inline stylesheet, by hash), no external requests, CSS that turns the table into cards on a
@@ -23,15 +24,17 @@ import html
 import re
 import shlex
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from release import limits
 from release.errors import BadInput
 from release.files import atomic_write
 from release.ghactions import signing_identity_regexp
-from release.index import INDEX_FILE, load_index, sort_versions
+from release.index import sort_versions
 from release.oci.reference import split_registry
 from release.render import shorten, web_url
 from release.version import SEMVER_RE, tag_name
@@ -41,11 +44,8 @@ if TYPE_CHECKING:
 
 PAGE_FILE = "index.html"
 ISSUER = "https://token.actions.githubusercontent.com"
-MAX_VERSIONS = 10_000  # rows per chart; older ones are counted, not listed
-MAX_CHARTS = 1_000
-MAX_DESCRIPTION = 1_000  # characters
-MAX_FIELD = 200  # characters of any other text shown
 
+_INDEX_LINK = '<a href="index.yaml">index.yaml</a>'
 _CHART_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _RE2_SPECIAL = re.compile(r"([\\.+*?()|\[\]{}^$])")
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -95,7 +95,7 @@ CSP = (f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; img-src 'none'; "
        "base-uri 'none'; form-action 'none'")
 
 
-def _e(value: Any, limit: int = MAX_FIELD) -> str:
+def _e(value: Any, limit: int = limits.PAGE_FIELD_MAX) -> str:
     """Escaped, one line, at most `limit` characters: safe as element text and attribute."""
     return html.escape(shorten(str(value), limit), quote=True)
 
@@ -119,46 +119,38 @@ def _date(value: Any) -> tuple[str, str] | None:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ"), when.strftime("%Y-%m-%d")
 
 
-def default_repository_url(settings: Settings) -> str:
-    """Where GitHub Pages serves the gh-pages branch: https://OWNER.github.io/REPO (a repository
-    named OWNER.github.io is served at the root). Only known for github.com."""
-    if str(settings["github-api"]).rstrip("/") != "https://api.github.com":
-        raise BadInput("the Helm repository URL of a GitHub Enterprise Pages site is not known",
-                       "pass the URL index.yaml is served from")
-    owner, _, name = settings.github_repository.partition("/")
-    host = f"{owner.lower()}.github.io"
-    return f"https://{host}" if name.lower() == host else f"https://{host}/{name}"
-
-
 class _Page:
     """What every chart section shares: the settings, resolved once."""
 
-    def __init__(self, settings: Settings, repository_url: str) -> None:
+    def __init__(self, settings: Settings) -> None:
         host, namespace = split_registry(settings.registry)
         self.oci_base = f"{host}/{namespace}" if namespace else host
         self.repo_web = web_url(settings)
         self.github_repository = settings.github_repository
         self.tag_prefix = settings.tag_prefix
-        self.repository_url = repository_url
+        # `helm-repo-url` (https, checked by release.config); empty: no Helm repository
+        self.repository_url = str(settings["helm-repo-url"]).rstrip("/")
         self.alias = settings.github_repository.rsplit("/", 1)[-1].lower()
         self.identity = signing_identity_regexp(self.repo_web, list(settings["release-branches"]))
 
     def commands(self, name: str, version: str) -> dict[str, str]:
-        """The copyable commands for one chart version; name and version already checked."""
+        """The copyable commands for one chart version; name and version already checked. The
+        Helm repository way only when there is one."""
         oci_ref = f"{self.oci_base}/{name}"
         oci_tag = version.replace("+", "_")  # Helm's OCI tags cannot hold "+"
         q = shlex.quote
-        return {
-            "oci": f"helm install {q(name)} {q('oci://' + oci_ref)} --version {q(version)}",
-            "repo": (f"helm repo add {q(self.alias)} {q(self.repository_url)}\n"
-                     f"helm repo update {q(self.alias)}\n"
-                     f"helm install {q(name)} {q(self.alias + '/' + name)} --version {q(version)}"),
-            "cosign": (f"cosign verify {q(oci_ref + ':' + oci_tag)} \\\n"
-                       f"  --certificate-identity-regexp {q(self.identity)} \\\n"
-                       f"  --certificate-oidc-issuer {ISSUER}"),
-            "attestation": (f"gh attestation verify {q('oci://' + oci_ref + ':' + oci_tag)} "
-                            f"-R {q(self.github_repository)}"),
-        }
+        cmds = {"oci": f"helm install {q(name)} {q('oci://' + oci_ref)} --version {q(version)}"}
+        if self.repository_url:
+            cmds["repo"] = (
+                f"helm repo add {q(self.alias)} {q(self.repository_url)}\n"
+                f"helm repo update {q(self.alias)}\n"
+                f"helm install {q(name)} {q(self.alias + '/' + name)} --version {q(version)}")
+        cmds["cosign"] = (f"cosign verify {q(oci_ref + ':' + oci_tag)} \\\n"
+                          f"  --certificate-identity-regexp {q(self.identity)} \\\n"
+                          f"  --certificate-oidc-issuer {ISSUER}")
+        cmds["attestation"] = (f"gh attestation verify {q('oci://' + oci_ref + ':' + oci_tag)} "
+                               f"-R {q(self.github_repository)}")
+        return cmds
 
     def release_url(self, version: str) -> str | None:
         m = SEMVER_RE.fullmatch(version)
@@ -173,6 +165,8 @@ def _blocks(cmds: Mapping[str, str], heading: str) -> list[str]:
               ("attestation", "Check the build provenance attestation"))
     out = [heading] if heading else []
     for key, label in labels:
+        if key not in cmds:
+            continue
         out.append(f'<p class="muted">{label}:</p>')
         out.append(f'<pre class="cmd-{key}"><code>{html.escape(cmds[key])}</code></pre>')
     return out
@@ -201,7 +195,7 @@ def _row(page: _Page, name: str, entry: Mapping[str, Any], chart_description: st
         cell += '<span class="badge dep">deprecated</span>'
     description = entry.get("description")
     if isinstance(description, str) and description and description != chart_description:
-        cell += f'<div class="muted vdesc">{_e(description, MAX_DESCRIPTION)}</div>'
+        cell += f'<div class="muted vdesc">{_e(description, limits.PAGE_DESCRIPTION_MAX)}</div>'
     app = entry.get("appVersion")
     date = _date(entry.get("created"))
     digest = entry.get("digest")
@@ -234,7 +228,9 @@ def _latest(versions: Sequence[Mapping[str, Any]], name: str) -> Mapping[str, An
     return chosen[0] if chosen else None
 
 
-def _chart(page: _Page, name: str, versions: Sequence[Any]) -> list[str]:
+def _chart(page: _Page, name: str, versions: Sequence[Any], room: int) -> tuple[list[str], int]:
+    """The chart's section, with at most `room - 1` version rows (the section counts as one:
+    see limits.PAGE_ROWS_MAX), and the rows it used."""
     ordered = sort_versions([v for v in versions if isinstance(v, Mapping)])
     newest = ordered[0] if ordered else {}
     found = newest.get("description")
@@ -242,7 +238,7 @@ def _chart(page: _Page, name: str, versions: Sequence[Any]) -> list[str]:
     out = [f'<section class="chart" id="chart-{html.escape(_ID_UNSAFE.sub("-", name)[:200])}">',
            f"<h2>{_e(name)}</h2>"]
     if description:
-        out.append(f'<p class="description">{_e(description, MAX_DESCRIPTION)}</p>')
+        out.append(f'<p class="description">{_e(description, limits.PAGE_DESCRIPTION_MAX)}</p>')
     links = [(label, _https(url)) for label, url in (
         ("Home", newest.get("home")),
         ("Source", (newest.get("sources") or [None])[0]
@@ -261,7 +257,7 @@ def _chart(page: _Page, name: str, versions: Sequence[Any]) -> list[str]:
     else:
         out.append('<p class="muted">No version of this chart has a valid name and SemVer '
                    "version, so no commands are shown.</p>")
-    rows = ordered[:MAX_VERSIONS]
+    rows = ordered[:max(room - 1, 0)]
     out.append(f"<h3>Versions ({len(ordered)})</h3>")
     out.append('<table class="versions"><thead><tr><th>Version</th><th>App version</th>'
                "<th>Date</th><th>Archive sha256</th></tr></thead>")
@@ -269,21 +265,16 @@ def _chart(page: _Page, name: str, versions: Sequence[Any]) -> list[str]:
     out.append("</table>")
     if len(ordered) > len(rows):
         out.append(f'<p class="muted">{len(ordered) - len(rows)} older versions are not listed; '
-                   "index.yaml has them all.</p>")
+                   f"{_INDEX_LINK} has them all.</p>")
     out.append("</section>")
-    return out
+    return out, 1 + len(rows)
 
 
-def render_index_html(index: Mapping[str, Any], settings: Settings, *,
-                      repository_url: str | None = None) -> str:
-    """The page for a parsed index (`release.index.parse_index`/`load_index`). `repository_url`
-    is where index.yaml is served (default: the `helm-repo-url` setting, else the GitHub Pages
-    URL); the cosign command names the identity the release workflows sign with."""
-    repo_url = repository_url or str(settings["helm-repo-url"]) or default_repository_url(settings)
-    if _https(repo_url) is None:
-        raise BadInput(f"Helm repository URL {repo_url!r} is not an https URL",
-                       "pass the https URL index.yaml is served from")
-    page = _Page(settings, repo_url.rstrip("/"))
+def render_index_html(index: Mapping[str, Any], settings: Settings) -> str:
+    """The page for a parsed index (`release.index.parse_index`/`load_index`): the Helm
+    repository way of installing is offered for the `helm-repo-url` setting (none when it is
+    empty); the cosign command names the identity the release workflows sign with."""
+    page = _Page(settings)
     entries = index.get("entries")
     charts = sorted((str(k), v) for k, v in entries.items()) if isinstance(entries, Mapping) else []
     title = f"Helm charts of {settings.github_repository}"
@@ -301,8 +292,10 @@ def render_index_html(index: Mapping[str, Any], settings: Settings, *,
         "<body>",
         "<header>",
         f"<h1>{_e(title)}</h1>",
-        f'<p class="muted">Helm repository <code>{_e(page.repository_url)}</code> · '
-        f'<a href="{html.escape(page.repo_web)}">source on GitHub</a>'
+        '<p class="muted">'
+        + (f"Helm repository <code>{_e(page.repository_url)}</code> · "
+           if page.repository_url else "")
+        + f'<a href="{html.escape(page.repo_web)}">source on GitHub</a>'
         + (f' · index updated <time datetime="{generated[0]}">{generated[1]}</time>'
            if generated else "") + "</p>",
         "</header>",
@@ -310,8 +303,15 @@ def render_index_html(index: Mapping[str, Any], settings: Settings, *,
     ]
     if not charts:
         out.append("<p>No chart has been published here yet.</p>")
-    for name, versions in charts[:MAX_CHARTS]:
-        out.extend(_chart(page, name, versions if isinstance(versions, list) else []))
+    room = limits.PAGE_ROWS_MAX  # one budget for the page: a huge index gives a bounded page
+    for shown, (name, versions) in enumerate(charts):
+        if room <= 0:
+            out.append(f'<p class="muted">{len(charts) - shown} more charts are not shown; '
+                       f"{_INDEX_LINK} lists them all.</p>")
+            break
+        section, used = _chart(page, name, versions if isinstance(versions, list) else [], room)
+        out.extend(section)
+        room -= used
     out += [
         "</main>",
         '<footer class="muted"><p>Generated from index.yaml by ameide-release. Signatures are '
@@ -323,18 +323,23 @@ def render_index_html(index: Mapping[str, Any], settings: Settings, *,
     return "\n".join(out) + "\n"
 
 
-def write_index_html(index_dir: Path, settings: Settings, *,
-                     index: Mapping[str, Any] | None = None,
-                     repository_url: str | None = None) -> Path:
-    """Render `<index_dir>/index.yaml` (or `index`, that file as the caller just wrote it) into
-    `<index_dir>/index.html`, atomically (and only when it changes); returns it."""
+@dataclass(frozen=True)
+class WrittenPage:
+    path: Path
+    changed: bool  # False: the file already held these bytes and was left alone
+
+
+def write_index_html(index_dir: Path, page: str) -> WrittenPage:
+    """`page` (`render_index_html`) as `<index_dir>/index.html`, written atomically and only
+    when its bytes differ (whatever the file held before, UTF-8 or not)."""
     if not index_dir.is_dir():
         raise BadInput(f"index directory {index_dir} does not exist",
                        "check out the gh-pages branch there first")
-    if index is None:
-        index = load_index(index_dir / INDEX_FILE)
     path = index_dir / PAGE_FILE
-    page = render_index_html(index, settings, repository_url=repository_url)
-    if not path.is_file() or path.read_text(encoding="utf-8") != page:
-        atomic_write(path, page)
-    return path
+    data = page.encode("utf-8")
+    # a file of another size differs: it is not read at all (it may be huge)
+    same = (path.is_file() and not path.is_symlink() and path.stat().st_size == len(data)
+            and path.read_bytes() == data)
+    if not same:
+        atomic_write(path, data)
+    return WrittenPage(path, not same)

@@ -88,12 +88,12 @@ def _version_at(repo: GitRepo, rev: str, path: str, *, strict: bool = False) -> 
     None when it has none or an invalid one (bad input only when `strict`: an invalid
     Chart.yaml deep in the history must not block every later run)."""
     from release import limits
-    from release.chart import metadata_from_text
+    from release.chart import parse_chart_yaml
 
     try:
         text = repo.read_text_blob(rev, path, limits.CHART_FILE_MAX)
         return None if text is None else str(
-            metadata_from_text(text, f"{path} at {rev[:12]}")["version"])
+            parse_chart_yaml(text, f"{path} at {rev[:12]}").data["version"])
     except BadInput:
         if strict:
             raise
@@ -264,24 +264,26 @@ def propose(settings: Settings, repo: GitRepo, head: str, decided: NextVersion,
     """The release commit and pull request of the next release `decided` at `head`."""
     from release import limits
     from release.changelog import changelog_with_entry
-    from release.chart import metadata_from_text, set_versions
+    from release.chart import edit_versions, parse_chart_yaml
     from release.notes import collect
     from release.render import render_changelog_entry
 
     tag, version = decided.tag, str(decided.version)
     chart = _chart_yaml_path(settings, repo)
-    chart_text = repo.read_text_blob(head, chart, limits.CHART_FILE_MAX) or ""
+    # parsed and checked once; the edit proves what its result parses to
+    parsed = parse_chart_yaml(repo.read_text_blob(head, chart, limits.CHART_FILE_MAX) or "",
+                              f"{chart} at {head[:12]}")
     changelog_path = repo.relpath(settings.changelog_path)
     # both files as committed at head: the working tree plays no part
     current = repo.read_text_blob(head, changelog_path, limits.INDEX_DOCUMENT_MAX) or ""
     release: Release = collect(repo, settings, tag, rev=head, planned=True, tags=tags)
     entry = render_changelog_entry(release, settings)
     changelog = changelog_with_entry(current, tag, version, entry, settings) or current
-    files = {chart: set_versions(chart_text, version, version, chart).encode(),
+    files = {chart: edit_versions(parsed, version, version, chart).text.encode(),
              changelog_path: changelog.encode()}
     title = f"chore(release): {tag}"
     message = f"{title}\n\n{TRAILER}\n"
-    name = str(metadata_from_text(chart_text, chart)["name"])
+    name = str(parsed.data["name"])
     return Proposal(tag, files, message, title, _body(settings, release, decided, name))
 
 

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from release import limits
 from release.commits import OTHER, Change
 from release.config import parse_label_sections, parse_sections
 from release.contributors import Person
@@ -317,7 +318,13 @@ class Renderer:
             out.write(_Bundled.HEADER)
             if isinstance(releases, ReleaseStream) and out.seekable():
                 mark = out.tell()
-                releases.on_restart = lambda: _cut(out, mark)
+
+                def restart() -> None:  # every release comes again: forget those written
+                    nonlocal count
+                    _cut(out, mark)
+                    count = 0
+
+                releases.on_restart = restart
             for release in releases:
                 out.write("\n" + _Bundled.entry(self.view(release)))
                 count += 1
@@ -383,28 +390,105 @@ class _Bundled:
 
 def environment(settings: Settings) -> jinja2.Environment:
     """Templates from the `templates` setting first, then the bundled ones. A templates
-    directory is code someone else may have written (a pull request can change it): it runs in
-    Jinja's immutable sandbox, where attribute tricks (`''.__class__.__mro__`) and calls that
-    change data fail with a template error instead of running."""
+    directory is code someone else may have written (a pull request can change it), and what it
+    renders is published: it runs in Jinja's immutable sandbox, where attribute tricks
+    (`''.__class__.__mro__`) and calls that change data fail with a template error, and it reads
+    only regular files inside the directory (`_ProjectTemplates`), so no `include` can publish
+    /proc/self/environ or a file a symlink points at."""
     import jinja2
     import jinja2.sandbox
 
+    project_templates, sandbox = _loader_classes()
     loaders: list[jinja2.BaseLoader] = []
     custom = str(settings["templates"] or "")
     if custom:
-        path = Path(settings.root) / custom
-        if not path.is_dir():
-            raise BadInput(f"templates directory {path} does not exist",
-                           "create it or fix the 'templates' setting (empty = bundled templates)")
-        loaders.append(jinja2.FileSystemLoader(str(path)))
+        loaders.append(project_templates(_templates_dir(settings, custom)))
     loaders.append(jinja2.FileSystemLoader(str(BUNDLED)))
-    kind = jinja2.sandbox.ImmutableSandboxedEnvironment if custom else jinja2.Environment
+    kind = sandbox if custom else jinja2.Environment
     env = kind(
         loader=jinja2.ChoiceLoader(loaders), autoescape=False, keep_trailing_newline=True,
         auto_reload=False,
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     env.filters["md"] = md_escape
     return env
+
+
+def _templates_dir(settings: Settings, custom: str) -> Path:
+    """The `templates` setting as a directory inside the project (really: after links)."""
+    root = Path(settings.root).resolve()
+    path = (root / custom).resolve()
+    if Path(custom).is_absolute() or not path.is_relative_to(root) or path == root:
+        raise BadInput(f"templates {custom[:100]!r} is not a directory inside the project",
+                       "set templates to a relative path such as templates/ (empty = bundled)")
+    if not path.is_dir():
+        raise BadInput(f"templates directory {path} does not exist",
+                       "create it or fix the 'templates' setting (empty = bundled templates)")
+    return path
+
+
+@functools.cache
+def _loader_classes() -> tuple[type[Any], type[Any]]:
+    """Built on first use: jinja2 stays out of start-up for commands that render nothing."""
+    import jinja2
+    import jinja2.sandbox
+
+    class ProjectTemplates(jinja2.BaseLoader):
+        """Regular files inside one directory, none behind a symlink, each at most
+        limits.TEMPLATE_MAX bytes; a name that fails that is bad input, not a fallback to the
+        bundled template (the project meant its own)."""
+
+        def __init__(self, root: Path) -> None:
+            self.root = root
+
+        def get_source(self, environment: jinja2.Environment, template: str,
+                       ) -> tuple[str, str, Callable[[], bool]]:
+            from jinja2.loaders import split_template_path
+
+            from release.yamlread import read_text_file
+
+            path = self.root.joinpath(*split_template_path(template))
+            if not path.exists() and not path.is_symlink():
+                raise jinja2.TemplateNotFound(template)
+            if path.resolve() != path:
+                raise BadInput(f"template {template[:100]!r} is a symbolic link or lies behind "
+                               "one", f"keep templates as plain files inside {self.root}")
+            text = read_text_file(path, f"template {template[:100]}",
+                                  max_bytes=limits.TEMPLATE_MAX)
+            return text, str(path), lambda: True
+
+    class Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
+        """Jinja's immutable sandbox with `range` and repetition (`'x' * n`) held to a budget,
+        so a template cannot loop or allocate without end."""
+
+        intercepted_binops = frozenset({"*", "**"})
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.globals["range"] = self._range
+            self._budget = limits.TEMPLATE_WORK_MAX
+
+        def _charge(self, units: int) -> None:
+            self._budget -= max(units, 0)
+            if self._budget < 0:
+                raise jinja2.exceptions.SecurityError(
+                    f"the template does more than {limits.TEMPLATE_WORK_MAX} steps of range() "
+                    "or repetition")
+
+        def _range(self, *args: int) -> range:
+            r = range(*args)
+            self._charge(len(r))
+            return r
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**":
+                raise jinja2.exceptions.SecurityError("'**' is not allowed in templates")
+            if isinstance(left, str | list | tuple) and isinstance(right, int):
+                self._charge(len(left) * right)
+            elif isinstance(right, str | list | tuple) and isinstance(left, int):
+                self._charge(len(right) * left)
+            return super().call_binop(context, operator, left, right)
+
+    return ProjectTemplates, Sandbox
 
 
 def _template_error(name: str, exc: Exception) -> BadInput:
@@ -421,8 +505,14 @@ def _generate(env: jinja2.Environment, name: str, context: Mapping[str, Any],
               repo_url: str) -> Iterator[str]:
     import jinja2
 
+    left = limits.RENDERED_MAX
     try:
-        yield from env.get_template(name).generate(repo_url=repo_url, **context)
+        for piece in env.get_template(name).generate(repo_url=repo_url, **context):
+            left -= len(piece)
+            if left < 0:
+                raise BadInput(f"template {name} renders more than {limits.RENDERED_MAX} "
+                               "characters", "fix the template (a loop without end?)")
+            yield piece
     except jinja2.TemplateError as exc:
         raise _template_error(name, exc) from None
 

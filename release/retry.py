@@ -27,7 +27,6 @@ class RetryPolicy:
     max_delay: float = 60.0
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
-    waited: list[float] = field(default_factory=list)  # every pause taken, for tests and logs
 
     def retryable_status(self, status: int) -> bool:
         return status in RETRY_STATUSES or status >= 500
@@ -41,7 +40,6 @@ class RetryPolicy:
         return base * (1 + self.rng.uniform(-self.jitter, self.jitter))
 
     def pause(self, seconds: float) -> None:
-        self.waited.append(seconds)
         self.sleep(seconds)
 
 

@@ -260,7 +260,7 @@ class HttpSender:
                         f"could not reach {self.label} after {attempt} tries ({what}: "
                         f"{type(exc).__name__})",
                         "check the network and the server's health, then re-run") from None
-                self._pause(self.retry.delay(attempt), what)
+                self.pause(self.retry.delay(attempt), what)
                 continue
             if reply.status_code in ok:
                 return reply
@@ -274,14 +274,11 @@ class HttpSender:
             if wait > self.max_wait:
                 raise RemoteError(f"{self.label}: retry allowed in {int(wait)} s only ({what})",
                                   "re-run after that; nothing was lost")
-            self._pause(wait, what)
+            self.pause(wait, what)
 
-    def _pause(self, seconds: float, what: str) -> None:
-        step = _STEP.get()
-        if step is not None and time.monotonic() + seconds >= step[0]:
-            raise RemoteError(f"{step[1]} would run past its time limit waiting to retry {what}",
-                              "the server is unhealthy; re-run later (re-runs are safe)")
-        self.retry.pause(seconds)
+    def pause(self, seconds: float, what: str) -> None:
+        """Wait before trying `what` again (`pause_before_retry` with this sender's policy)."""
+        pause_before_retry(self.retry, seconds, what)
 
     def _once(self, method: str, url: httpx.URL, headers: Mapping[str, str] | None,
               content: bytes | None, json_body: Any, max_body: int, follow_redirects: bool,
@@ -321,22 +318,35 @@ class HttpSender:
         return target
 
 
+def pause_before_retry(retry: RetryPolicy, seconds: float, what: str) -> None:
+    """The one way a retry waits, whatever is retried (a request, an upload, a token fetch):
+    a wait that would end past the step's deadline ends the step now, in one line, instead of
+    sleeping into it."""
+    step = _STEP.get()
+    if step is not None and time.monotonic() + seconds >= step[0]:
+        raise RemoteError(f"{step[1]} would run past its time limit waiting to retry {what}",
+                          "the server is unhealthy; re-run later (re-runs are safe)")
+    retry.pause(seconds)
+
+
 _MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 def read_bounded(response: httpx.Response, limit: int, what: str) -> bytes:
     """The body of a streamed response, refusing more than `limit` bytes (a `Content-Length`
-    over the limit is refused before reading) and checking the deadline between chunks."""
+    over the limit is refused before reading) and checking the deadline between chunks. A
+    HEAD has no body: its `Content-Length` is the size a GET would send (a 2 MiB blob's), so it
+    is not held against the limit."""
     if hasattr(response, "_content"):  # already read (within a limit) by an auth flow
         return response.content
+    if response.request.method == "HEAD":
+        response._content = b""
+        return b""
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
         raise RemoteError(f"{what} is {int(declared)} bytes, over the {limit}-byte limit",
                           "this is not what the protocol sends; the server is misbehaving")
-    if response.request.method == "HEAD":
-        response._content = b""
-        return b""
     data = bytearray()
     for chunk in response.iter_bytes():
         data += chunk
@@ -380,12 +390,17 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 def new_client(*, transport: httpx.BaseTransport | None = None,
                verify: ssl.SSLContext | str | bool = True, auth: httpx.Auth | None = None,
-               timeout: httpx.Timeout | None = None) -> httpx.Client:
+               timeout: httpx.Timeout | None = None,
+               on_request: Callable[[httpx.Request], None] | None = None) -> httpx.Client:
     """An httpx client whose network transports (proxies from the environment included)
-    honour the deadlines. Redirects are followed per request (`HttpSender.send`)."""
+    honour the deadlines. Redirects are followed per request (`HttpSender.send`). httpx
+    mounts the proxies HTTP(S)_PROXY / NO_PROXY name only when it makes the transports itself:
+    production passes no `transport` (tests do). `on_request` sees every request sent, the
+    ones an auth flow adds (token requests) included."""
     client = httpx.Client(transport=transport, verify=verify, auth=auth,
                           timeout=timeout or default_timeout(),
-                          follow_redirects=False, max_redirects=5)
+                          follow_redirects=False, max_redirects=5,
+                          event_hooks={"request": [on_request]} if on_request else None)
     for mounted in [client._transport, *client._mounts.values()]:
         if mounted is not None:
             install_deadlines(mounted)

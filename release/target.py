@@ -78,7 +78,7 @@ def next_version(settings: Settings, repo: GitRepo, tags: list[ReleaseTag] | Non
     from release.notes import collect, release_tags
 
     tags = tags if tags is not None else release_tags(repo, settings.tag_prefix)
-    release = collect(repo, settings, None, rev=rev, all_paths=True, tags=tags)
+    release = collect(repo, settings, None, rev=rev, all_paths=True, tags=tags, people=False)
     level = bump_level(release.changes)
     if release.previous_version is None:
         version = parse_version(str(load_metadata(settings.chart_dir)["version"]),

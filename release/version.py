@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import semver
 
@@ -57,6 +58,30 @@ def parse_tag(tag: str, prefix: str = "v") -> semver.Version:
         raise BadInput(f"tag {tag!r} carries build metadata (+{version.build})",
                        f"tag releases without '+...', e.g. {prefix}{version.finalize_version()}")
     return version
+
+
+def precedence_key(major: int, minor: int, patch: int, pre: str | None) -> tuple[Any, ...]:
+    """SemVer precedence as a plain tuple (semver's own comparisons are slow in bulk sorts)."""
+    if not pre:
+        return (major, minor, patch, 1, ())
+    ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
+    return (major, minor, patch, 0, ids)
+
+
+def tag_key(tag: str, prefix: str) -> tuple[tuple[Any, ...], str] | None:
+    """(precedence key, version text) of a release tag, None for any other tag: the rule of
+    `parse_tag` (prefix, at most 256 characters, strict SemVer, no build metadata, numbers Helm
+    can load) without building a Version, for scanning thousands of tags."""
+    if not tag.startswith(prefix):
+        return None
+    text = tag[len(prefix):]
+    m = SEMVER_RE.fullmatch(text) if len(text) <= 256 else None
+    if m is None or m.group(5):
+        return None
+    numbers = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if max(numbers) > _UINT64_MAX:
+        return None
+    return precedence_key(*numbers, m.group(4)), text
 
 
 def try_parse_tag(tag: str, prefix: str = "v") -> semver.Version | None:

@@ -22,6 +22,11 @@ _HOME = Path(tempfile.mkdtemp(prefix="ameide-release-tests-"))
 for _var, _sub in (("HELM_CACHE_HOME", "cache"), ("HELM_CONFIG_HOME", "config"),
                    ("HELM_DATA_HOME", "data"), ("DOCKER_CONFIG", "docker")):
     os.environ.setdefault(_var, str(_HOME / _sub))
+# Both HTTP clients honour HTTP(S)_PROXY: on a machine behind a proxy, loopback test servers are
+# still reached directly (tests/oci/test_proxy.py sets its own proxy variables).
+_LOOPBACK = "127.0.0.1,127.0.0.2,localhost,::1"
+for _var in ("NO_PROXY", "no_proxy"):
+    os.environ[_var] = ",".join(x for x in (os.environ.get(_var, ""), _LOOPBACK) if x)
 
 
 def release_archive(root: Path, tag: str, out: Path) -> PackageResult:

@@ -49,7 +49,10 @@ class GitBuilder:
         for path, content in (files or {}).items():
             self.write(path, content)
         self.git("add", "-A")
-        args = ["commit", "-q", "-m", message]
+        # from a file: a message may be longer than one command-line argument can be
+        message_file = self.root / ".git" / "COMMIT_MESSAGE_FOR_TEST"
+        message_file.write_text(message, encoding="utf-8")
+        args = ["commit", "-q", "-F", str(message_file)]
         if allow_empty or not files:
             args.append("--allow-empty")
         self.git(*args)

@@ -131,3 +131,22 @@ def test_config_shows_booleans_as_written(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if x.startswith("expect-public"))
     assert line.split()[1] == "true" and line.endswith("(flag --expect-public)")
+
+
+def test_helm_repo_url_follows_the_repository_and_is_https(tmp_path: Path) -> None:
+    """Default: where GitHub Pages serves the repository's gh-pages branch (a repository named
+    OWNER.github.io is served at the root); none on GitHub Enterprise, whose Pages host is not
+    known. Whatever the layer, it is https (plain HTTP only to loopback test servers)."""
+    def url(**flags: str) -> str:
+        return str(load_settings(tmp_path, flags, environ={})["helm-repo-url"])
+
+    assert url() == "https://ameideio.github.io/ameide-core"
+    assert url(**{"github-repository": "Acme/Charts"}) == "https://acme.github.io/Charts"
+    assert url(**{"github-repository": "Acme/acme.github.io"}) == "https://acme.github.io"
+    assert url(**{"github-api": "https://ghe.example.com/api/v3"}) == ""
+    assert url(**{"helm-repo-url": "https://charts.example/x"}) == "https://charts.example/x"
+    assert url(**{"helm-repo-url": ""}) == ""
+    assert url(**{"helm-repo-url": "http://127.0.0.1:8080"}) == "http://127.0.0.1:8080"
+    with pytest.raises(BadInput, match=r"helm-repo-url .* is plain HTTP") as info:
+        url(**{"helm-repo-url": "http://charts.example"})
+    assert "--" not in str(info.value)

@@ -17,7 +17,7 @@ def public_names() -> dict[str, list[str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:
             if isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith("_") \
-                    and module not in where[node.name]:  # @overload stubs: one name
+                    and module not in where[node.name]:  # typing.overload repeats a name
                 where[node.name].append(module)
     return where
 

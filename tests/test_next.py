@@ -84,3 +84,20 @@ def test_prerelease_on_the_way_is_finalised(repo: GitBuilder, cli: Callable[...,
     repo.tag("v1.3.0-rc.1")
     repo.commit("fix: from rc testing")
     assert nxt(cli, repo).out.strip() == "1.3.0"
+
+
+def test_the_next_version_reads_no_contributors(repo: GitBuilder, cli: Callable[..., CliResult],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A newcomer's first-contribution walk reads the whole history; the version needs only the
+    changes (on a 27k-commit clone it was 0.17 s of next's 0.30 s)."""
+    from release.gitrepo import GitRepo
+
+    repo.tag("v1.2.3")
+    repo.git("config", "user.email", "newcomer@example.org")
+    repo.commit("feat: from a newcomer")
+
+    def walk(*args: object) -> set[str]:
+        raise AssertionError("the next version walked the history for contributors")
+
+    monkeypatch.setattr(GitRepo, "contributed_before", walk)
+    assert nxt(cli, repo).out.strip() == "1.3.0"

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -245,27 +246,55 @@ def test_package_cli_warns_on_dirty_chart(demo: GitBuilder, cli: Callable[..., C
     assert result.code == 0 and "uncommitted changes" in result.err
 
 
-def test_packager_helm_binary(demo: GitBuilder, cli: Callable[..., CliResult], tmp_path: Path,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    missing = cli("--repo", str(demo.root), "package", "--packager", "helm", "--out", str(tmp_path))
-    assert missing.code == 2 and "helm binary" in missing.err
-    # A stand-in `helm` that records its arguments and packages with Helm's engine.
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    log = tmp_path / "args.txt"
-    script = bindir / "helm"
-    script.write_text(
-        f"#!{sys.executable}\nimport sys, helm_python\n"
-        f"open({str(log)!r}, 'w').write(' '.join(sys.argv[1:]))\n"
-        "a = sys.argv[1:]\nhelm_python.package(a[1], destination=a[a.index('--destination') + 1],"
-        " version=a[a.index('--version') + 1], app_version=a[a.index('--app-version') + 1])\n"
-    )
-    script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
-    result = cli("--repo", str(demo.root), "package", "--packager", "helm", "--tag", "v3.1.0",
-                 "--out", str(tmp_path / "o"), "--json")
-    assert result.code == 0, result
-    assert "--version 3.1.0 --app-version 3.1.0" in log.read_text()
-    data = json.loads(result.out)
-    assert data["version"] == "3.1.0" and Path(data["path"]).is_file()
+@pytest.mark.parametrize(("files", "named", "message"), [
+    ({"chart/Chart.yaml": "apiVersion: v2\nname: demo\nversion: 1.0\n"},
+     "chart/Chart.yaml", "version is 1.0"),
+    ({"chart/Chart.yaml": b"apiVersion: v2\nname: demo\nversion: 0.1.0\ndescription: caf\xe9\n"},
+     "chart/Chart.yaml", "is not UTF-8 text"),
+    ({"chart/Chart.yaml": "apiVersion: v2\nname: demo\nversion: 0.1.0\nannotations: {a: b}\n"},
+     "chart/Chart.yaml", "annotations is written in flow style"),
+    ({"chart/values.yaml": "replicas: [1\n"}, "chart/values.yaml", "is not valid YAML"),
+    ({"chart/.helmignore": "**/x\n"}, "chart/.helmignore", "uses '**'"),
+    ({"chart/crds/bad.yaml": "kind: CustomResourceDefinition\nspec: {}\n"},
+     "chart/crds/bad.yaml", "spec.names.kind is missing"),
+    ({"chart/examples/x.yaml": "apiVersion: example.io/v9\nkind: Demo\n"},
+     "chart/examples/x.yaml", "served version of a CRD in chart/crds at v1.0.0"),
+], ids=["version", "not-utf8", "flow-annotations", "values", "helmignore", "crd", "example"])
+def test_a_committed_chart_error_names_the_file_at_the_tag(
+        demo: GitBuilder, cli: Callable[..., CliResult], tmp_path: Path,
+        files: dict[str, str | bytes], named: str, message: str) -> None:
+    """The archive is built from the tag's files exported into a temporary directory; a message
+    names the file in the repository and the commit, never that directory (gone by then)."""
+    demo.commit("fix: break the chart", files)
+    demo.tag("v1.0.0")
+    sha = demo.head()
+    result = cli("--repo", str(demo.root), "package", "--tag", "v1.0.0", "--out",
+                 str(tmp_path / "out"))
+    assert result.code == 2, result
+    assert f"{named} at v1.0.0 ({sha[:12]})" in result.err
+    assert message in result.err
+    assert "ameide-release-src" not in result.err and tempfile.gettempdir() not in result.err
+
+
+def test_an_archive_is_read_once_so_metadata_and_digest_are_of_the_same_bytes(
+        demo: GitBuilder, tmp_path: Path) -> None:
+    """`read_archive` takes Chart.yaml and the digest from one read of the file: read twice, a
+    file replaced in between would give one archive's metadata with another's digest. Python's
+    audit hook sees every open of the path."""
+    from release.package import read_archive
+
+    built = build_package(load_settings(demo.root, environ={}), None, tmp_path / "out")
+    opened: list[str] = []
+    watching = [True]
+
+    def hook(event: str, args: tuple[object, ...]) -> None:
+        if watching[0] and event == "open" and str(args[0]) == str(built.path):
+            opened.append(event)
+
+    sys.addaudithook(hook)
+    try:
+        found = read_archive(built.path)
+    finally:
+        watching[0] = False
+    assert len(opened) == 1
+    assert (found.digest, found.size, found.version) == (built.digest, built.size, "0.1.0")

@@ -67,21 +67,16 @@ def bump_cmd(ctx: click.Context, tag: str, allow_downgrade: bool) -> None:
                    "would be), with its version. Default: the working tree as it is.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("dist"),
               help="Directory for the archive.")
-@click.option("--packager", type=click.Choice(["builtin", "helm"]), default="builtin",
-              help="builtin or helm (binary).")
 @json_option
 @click.pass_context
-def package_cmd(ctx: click.Context, tag: str | None, out: Path, packager: str,
-                as_json: bool) -> None:
+def package_cmd(ctx: click.Context, tag: str | None, out: Path, as_json: bool) -> None:
     """Build <name>-<version>.tgz reproducibly and print its sha256 digest."""
-    from release.package import PackageResult, build_package, build_with_helm_binary
+    from release.package import PackageResult, build_package
 
     s = settings(ctx)
     out_dir = resolve_path(out)
     result: PackageResult
-    if packager == "helm":
-        result = build_with_helm_binary(s, tag, out_dir)
-    elif tag is None:
+    if tag is None:
         result = build_package(s, None, out_dir)
     else:
         from release.steps.build import package_step

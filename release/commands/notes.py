@@ -21,15 +21,8 @@ if TYPE_CHECKING:
     from release.config import Settings
     from release.enrich import GitHubLookup
     from release.gitrepo import GitRepo
-    from release.notes import ReleaseTag
 
 T = TypeVar("T")
-
-
-def _tag_at_head(repo: GitRepo, tags: list[ReleaseTag]) -> str | None:
-    head = repo.head()
-    at_head = [t for t in tags if t.sha == head]
-    return at_head[-1].name if at_head else None  # tags are sorted lowest first
 
 
 all_paths_option = click.option("--all-paths", is_flag=True,
@@ -114,10 +107,8 @@ def notes_cmd(ctx: click.Context, tag: str | None, unreleased: bool, fmt: str, a
     from release.render import render_notes
 
     tags = release_tags(repo, s.tag_prefix, listing.result())
-    if tag is None and not unreleased:
-        tag = _tag_at_head(repo, tags)
     release = collect(repo, s, tag, since_prerelease=since_prerelease, all_paths=all_paths,
-                      tags=tags)
+                      tags=tags, tag_at_rev=not unreleased)
     if artifacthub:  # the very value the package step writes into the packaged Chart.yaml
         from release.artifacthub import change_entries, to_yaml_text
 

@@ -254,9 +254,8 @@ def _protection_lines(report: ProtectionReport, commands: dict[str, str]) -> lis
 def _verify_anonymous(s: Settings, tag: str, archive: Path | None, plain_http: bool,
                       as_json: bool) -> None:
     """`verify --anonymous`: the anonymous pull check alone (release.oci.visibility)."""
-    from release.errors import RemoteError
     from release.oci.reference import chart_ref
-    from release.oci.visibility import MAKE_PUBLIC, anonymous_access
+    from release.oci.visibility import anonymous_access
 
     if archive is not None:
         from release.steps.build import archive_step
@@ -270,9 +269,8 @@ def _verify_anonymous(s: Settings, tag: str, archive: Path | None, plain_http: b
         emit_json(access.as_json())
     else:
         info(access.detail)
-    if access.state != "public" and s.expect_public:
-        raise RemoteError(f"{access.reference} is not public ({access.state}) and expect-public "
-                          "is true", MAKE_PUBLIC)
+    if s.expect_public:
+        access.require_public(published=False)
     if not as_json:
         click.echo(access.state)
 

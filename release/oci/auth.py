@@ -30,7 +30,7 @@ from release.errors import RemoteError
 from release.oci.credentials import Credentials
 from release.origin import Origin, origin_of, secure_origin, show_origin
 from release.retry import RetryPolicy
-from release.sender import read_bounded
+from release.sender import pause_before_retry, read_bounded
 
 _PARAM = re.compile(r'([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 _REPO_PATH = re.compile(r"^/v2/(.+)/(?:manifests|blobs|tags)/")
@@ -222,7 +222,8 @@ class RegistryAuth(httpx.Auth):
                     raise RemoteError(f"the token service of {self.name} kept failing "
                                       f"(HTTP {response.status_code})",
                                       "retry later; the registry's token service is unavailable")
-                self.retry.pause(self.retry.delay(attempt, response.headers))
+                pause_before_retry(self.retry, self.retry.delay(attempt, response.headers),
+                                   f"the token request to {self.name}")
                 continue
             return self._read_token(response, body, scope)
 

@@ -27,6 +27,7 @@ from release import limits
 from release.errors import BadInput, RemoteError
 from release.oci.auth import RegistryAuth, TokenCache
 from release.oci.content import (
+    DIGEST_RE,
     MANIFEST_TYPES,
     MAX_MANIFEST,
     OCI_INDEX,
@@ -37,35 +38,13 @@ from release.oci.content import (
 from release.oci.credentials import Credentials
 from release.origin import origin_of, show_origin
 from release.retry import RetryPolicy
-from release.sender import (
-    HttpSender,
-    Interrupted,
-    Reply,
-    default_timeout,
-    install_deadlines,
-)
+from release.sender import HttpSender, Interrupted, Reply, new_client
 
 MiB = 1024 * 1024
 CHUNK_SIZE = 4 * MiB  # GHCR answers 416 to bigger PATCH chunks
 MONOLITHIC_LIMIT = 4 * MiB  # blobs above this go up in chunks
 HEAD_THRESHOLD = 1 * MiB  # below this, asking "is it there?" costs as much as uploading it
 MAX_BLOB = limits.CHART_DECOMPRESSED_MAX  # no blob of a Helm chart artifact can be larger
-DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
-
-
-class CountingTransport(httpx.BaseTransport):
-    """Counts every request that reaches the network (token requests and redirects too)."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-        self.count = 0
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.count += 1
-        return self.inner.handle_request(request)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 _GHCR_WRITE_DENIED = re.compile(r"permission_denied:\s*write_package", re.IGNORECASE)
@@ -99,11 +78,9 @@ class RegistryClient:
         self.retry = retry or RetryPolicy()
         self.auth = RegistryAuth(credentials, self.origin, push_repositories=push_repositories,
                                  cache=TokenCache(), retry=self.retry)
-        self.transport = CountingTransport(transport or httpx.HTTPTransport(verify=verify))
-        install_deadlines(self.transport.inner)
-        self.http = httpx.Client(transport=self.transport, auth=self.auth,
-                                 timeout=timeout or default_timeout(),
-                                 follow_redirects=False, max_redirects=5)
+        self.requests = 0  # every request sent: token requests and redirect hops too
+        self.http = new_client(transport=transport, verify=verify, auth=self.auth,
+                               timeout=timeout, on_request=self._count)
         self.sender = HttpSender(self.http, label=f"registry {host}", origins=(self.origin,),
                                  describe=self._error, retry=self.retry,
                                  request_deadline=request_deadline)
@@ -112,9 +89,8 @@ class RegistryClient:
         self.head_threshold = head_threshold
         self.resumed_chunks = 0
 
-    @property
-    def requests(self) -> int:
-        return self.transport.count
+    def _count(self, request: httpx.Request) -> None:
+        self.requests += 1
 
     def close(self) -> None:
         self.http.close()
@@ -132,19 +108,24 @@ class RegistryClient:
               retry: bool = True, max_body: int = limits.ERROR_BODY_MAX) -> Reply:
         reply = self.sender.send(method, url, what=what, ok=ok, headers=headers,
                                  content=content, retry=retry, max_body=max_body)
-        if _is_html(reply):
-            raise RemoteError(
-                f"{self.host} answered an HTML page (HTTP {reply.status_code}) while {what}",
-                "check the registry address; a proxy, captive portal or login page is "
-                "answering instead of the registry API")
+        html = self._html_page(reply, what)
+        if html is not None:
+            raise html
         return reply
 
+    def _html_page(self, reply: Reply, what: str) -> RemoteError | None:
+        """A web page where the registry API should answer, accepted or not: say so."""
+        if not str(reply.headers.get("Content-Type", "")).lower().startswith("text/html"):
+            return None
+        return RemoteError(
+            f"{self.host} answered an HTML page (HTTP {reply.status_code}) while {what}",
+            "check the registry address; a proxy, captive portal or login page is answering "
+            "instead of the registry API")
+
     def _error(self, response: Reply, what: str, attempt: int) -> RemoteError:
-        if _is_html(response):
-            return RemoteError(
-                f"{self.host} answered an HTML page (HTTP {response.status_code}) while {what}",
-                "check the registry address; a proxy, captive portal or login page is "
-                "answering instead of the registry API")
+        html = self._html_page(response, what)
+        if html is not None:
+            return html
         status = response.status_code
         codes, message = _error_body(response)
         detail = f"HTTP {status}" + (f" {','.join(codes)}" if codes else "")
@@ -220,8 +201,13 @@ class RegistryClient:
         if r.status_code == 404:
             return None
         media_type = r.headers.get("Content-Type", "").split(";")[0].strip()
-        if reference.startswith("sha256:") and sha256_digest(r.content) != reference:
-            raise RemoteError(f"{self.host} returned a manifest that does not match {reference}",
+        # The bytes must be what was asked for (a digest) or what the registry says they are
+        # (its Docker-Content-Digest for a tag), so the digest of a tag can be taken from them.
+        claimed = reference if reference.startswith("sha256:") else \
+            str(r.headers.get("Docker-Content-Digest", "")).strip()
+        if claimed.startswith("sha256:") and sha256_digest(r.content) != claimed:
+            raise RemoteError(f"{self.host} returned a manifest for {repository}:{reference[:80]} "
+                              f"that does not match {claimed[:80]}",
                               "the registry or a proxy corrupted it; re-run or report it")
         return r.content, media_type
 
@@ -288,10 +274,10 @@ class RegistryClient:
                               "the registry or a proxy corrupted it; re-run or report it")
         return r.content
 
-    def push_blob(self, repository: str, blob: Blob, *, check_first: bool | None = None) -> str:
-        """Make sure the registry has `blob`: "present" (skipped) or "uploaded"."""
-        if check_first is None:
-            check_first = blob.size >= self.head_threshold
+    def push_blob(self, repository: str, blob: Blob) -> str:
+        """Make sure the registry has `blob`: "present" (skipped) or "uploaded". A blob under
+        `head_threshold` is uploaded without asking first (the HEAD costs as much)."""
+        check_first = blob.size >= self.head_threshold
         attempt = 0
         while True:
             attempt += 1
@@ -310,8 +296,8 @@ class RegistryClient:
                         f"{self.host}: uploading blob {blob.digest[:19]} failed {attempt} times "
                         f"({exc}: {status})",
                         "the registry is unhealthy; re-run later (re-runs are safe)") from None
-                self.sender._pause(self.retry.delay(attempt, exc.reply.headers if exc.reply
-                                                   else None), f"uploading {blob.digest[:19]}")
+                self.sender.pause(self.retry.delay(attempt, exc.reply.headers if exc.reply
+                                                  else None), f"uploading {blob.digest[:19]}")
 
     def _start_upload(self, repository: str) -> httpx.URL:
         r = self._send("POST", self._url(repository, "blobs", "uploads/"),
@@ -343,8 +329,11 @@ class RegistryClient:
                 r, failure = None, exc.reply
             if r is not None and r.status_code == 202:
                 location = self._location(r)
-                offset = _range_end(r) if r.headers.get("Range") else end
-                stalled = 0
+                reached = _range_end(r) if r.headers.get("Range") else end
+                # An accepted chunk the registry does not count is no progress: resend from
+                # what it says it has, and give up after as many tries as any other stall.
+                stalled = 0 if reached > offset else stalled + 1
+                offset = self._checked_offset(reached, blob, stalled, r)
                 continue
             # The chunk failed or was refused: ask the registry how much it has, resume there.
             # (distribution's `_state` only opens the session at the offset it names: if the
@@ -357,19 +346,26 @@ class RegistryClient:
                     f"{self.host} refused a {end - offset}-byte chunk with HTTP 416",
                     "the registry limits chunk sizes (GHCR: 4 MiB); lower the chunk size")
             stalled = stalled + 1 if resumed == offset else 0
-            if stalled >= self.retry.max_tries:
-                raise Interrupted("uploading chunks made no progress", failure)
-            if r is None:
-                self.sender._pause(self.retry.delay(max(stalled, 1), failure.headers if failure
-                                                    else None), "resuming an upload")
-            if not 0 <= resumed <= blob.size:
-                raise Interrupted("the registry reported an impossible upload offset", failure)
-            offset = resumed
+            if stalled < self.retry.max_tries and r is None:
+                self.sender.pause(self.retry.delay(max(stalled, 1), failure.headers if failure
+                                                   else None), "resuming an upload")
+            offset = self._checked_offset(resumed, blob, stalled, failure)
         url = location.copy_merge_params({"digest": blob.digest})
         r = self._send("PUT", url, f"finishing the upload of {blob.digest[:19]}", ok=(201, 204),
                        headers={"Content-Type": "application/octet-stream"}, content=b"",
                        retry=False)
         self._check_blob_digest(r, blob)
+
+    def _checked_offset(self, offset: int, blob: Blob, stalled: int,
+                        reply: Reply | None) -> int:
+        """Where the registry says the upload stands, unless it is stuck there (`stalled`
+        answers in a row without progress) or names an offset the blob does not have: then the
+        upload restarts from a HEAD in `push_blob` (`Interrupted`)."""
+        if stalled >= self.retry.max_tries:
+            raise Interrupted("uploading chunks made no progress", reply)
+        if not 0 <= offset <= blob.size:
+            raise Interrupted("the registry reported an impossible upload offset", reply)
+        return offset
 
     def _upload_status(self, location: httpx.URL, repository: str) -> tuple[int, httpx.URL]:
         try:
@@ -414,10 +410,6 @@ def _range_end(response: Reply) -> int:
     except (IndexError, ValueError):
         return 0
     return end + 1 if end > 0 else 0
-
-
-def _is_html(response: Reply) -> bool:
-    return str(response.headers.get("Content-Type", "")).lower().startswith("text/html")
 
 
 def _error_body(response: Reply) -> tuple[list[str], str]:

@@ -7,7 +7,8 @@ dry run that plans a push never imports the HTTP stack.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ OCI_MANIFEST = MANIFEST_TYPES[0]
 OCI_INDEX = MANIFEST_TYPES[1]
 MiB = 1024 * 1024
 MAX_MANIFEST = limits.MANIFEST_MAX
+# A digest this tool can check (it hashes with sha256, as Helm and the registries do): what a
+# server names is matched against this before it reaches a URL or a report.
+DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def sha256_digest(data: bytes) -> str:
@@ -68,3 +72,35 @@ class Blob:
         if annotations:
             desc["annotations"] = annotations
         return desc
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    """A descriptor read from a server's manifest or index, its shape checked
+    (`parse_descriptor`). Strings are the server's, unshortened: a report cuts them."""
+
+    media_type: str
+    digest: str
+    size: int
+    annotations: dict[str, Any] = field(default_factory=dict)
+    artifact_type: str | None = None
+
+
+def parse_descriptor(value: Any) -> Descriptor | str:
+    """`value` as a descriptor with a media type, a digest this tool can check and a size;
+    or, in one line, why not. verify reads a chart's config and layers with it, the
+    protections report the signature manifests and referrer listings."""
+    if not isinstance(value, dict):
+        return "a descriptor that is not a JSON object"
+    media_type, digest, size = value.get("mediaType"), value.get("digest"), value.get("size")
+    if not isinstance(digest, str) or not DIGEST_RE.fullmatch(digest):
+        shown = "".join(c if c.isprintable() else "?" for c in str(digest)[:100])
+        return f"a descriptor with digest {shown!r}, not a digest"
+    if not isinstance(media_type, str) or not media_type:
+        return f"descriptor {digest[:19]} has no media type"
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        return f"descriptor {digest[:19]} has no valid size"
+    annotations, artifact_type = value.get("annotations"), value.get("artifactType")
+    return Descriptor(media_type, digest, size,
+                      annotations if isinstance(annotations, dict) else {},
+                      artifact_type if isinstance(artifact_type, str) else None)

@@ -29,12 +29,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from release import limits
+from release.oci.content import DIGEST_RE, Descriptor, parse_descriptor
 
 if TYPE_CHECKING:
     from release.oci.client import RegistryClient
@@ -51,7 +51,6 @@ COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"
 # legacy `.att` layers the third.
 _PREDICATE_KEYS = ("dev.sigstore.bundle.predicateType", "dev.sigstore.bundle/predicateType",
                    "predicateType")
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")  # the client checks what it fetches against these
 _LAYERS_PER_MANIFEST = 8
 _SUBJECTS_MAX = 100
 _SHOWN = 100  # characters of a server-chosen string shown in a report
@@ -182,11 +181,11 @@ class _Reader:
             self.found.append(self._legacy_layer(tag, layer, kind))
 
     def _legacy_layer(self, tag: str, layer: Any, kind: Kind) -> Protection:
-        desc = _descriptor(layer)
+        desc = parse_descriptor(layer)
         if isinstance(desc, str):
             return Protection("legacy tag", tag, kind, "?", None, None, (), False, desc)
-        media_type, annotations = desc["mediaType"], desc["annotations"]
-        predicate = _predicate(annotations)
+        media_type = _text(desc.media_type)
+        predicate = _predicate(desc.annotations)
         content = self._content(desc)
         if isinstance(content, str):
             return Protection("legacy tag", tag, kind, media_type, None, predicate, (), False,
@@ -214,25 +213,26 @@ class _Reader:
         return len(entries)
 
     def _referrer(self, entry: Any, place: Place) -> Protection:
-        desc = _descriptor(entry, layer=False)
+        desc = parse_descriptor(entry)
         if isinstance(desc, str):
             return Protection(place, "?", "other", "?", None, None, (), False, desc)
-        where, artifact_type = desc["digest"], desc["artifactType"]
-        predicate = _predicate(desc["annotations"])
+        where, media_type = desc.digest, _text(desc.media_type)
+        artifact_type = None if desc.artifact_type is None else _text(desc.artifact_type)
+        predicate = _predicate(desc.annotations)
         kind = _kind(artifact_type, predicate)
         if kind == "other":
-            return Protection(place, where, kind, desc["mediaType"], artifact_type, predicate,
+            return Protection(place, where, kind, media_type, artifact_type, predicate,
                               (), False, "not a signature or attestation; not read")
         if not self._spend():
-            return Protection(place, where, kind, desc["mediaType"], artifact_type, predicate,
+            return Protection(place, where, kind, media_type, artifact_type, predicate,
                               (), False, "not read: the read limit was reached")
         found = self.client.find_manifest(self.repository, where)
         if found is None:
-            return Protection(place, where, kind, desc["mediaType"], artifact_type, predicate,
+            return Protection(place, where, kind, media_type, artifact_type, predicate,
                               (), False, "listed, but its manifest is not in the registry")
         manifest = _json_object(found[0])
         if manifest is None:
-            return Protection(place, where, kind, desc["mediaType"], artifact_type, predicate,
+            return Protection(place, where, kind, media_type, artifact_type, predicate,
                               (), False, "its manifest is not a JSON object")
         subject = _subject(manifest)
         own_type = manifest.get("artifactType")
@@ -241,18 +241,19 @@ class _Reader:
         if isinstance(own_annotations, dict):
             predicate = _predicate(own_annotations) or predicate
         layers = manifest.get("layers")
-        readable = [d for d in (_descriptor(x) for x in layers[:_LAYERS_PER_MANIFEST])
-                    if not isinstance(d, str) and _readable(d["mediaType"])] \
+        readable = [d for d in (parse_descriptor(x) for x in layers[:_LAYERS_PER_MANIFEST])
+                    if not isinstance(d, str) and _readable(d.media_type)] \
             if isinstance(layers, list) else []
         if not readable:
             names = (subject,) if subject else ()
-            return Protection(place, where, _kind(artifact_type, predicate), desc["mediaType"],
+            return Protection(place, where, _kind(artifact_type, predicate), media_type,
                               artifact_type, predicate, names,
                               subject == self.digest, "no signature layer was read")
         layer = readable[0]  # a bundle or envelope referrer has one
+        layer_type = _text(layer.media_type)
         content = self._content(layer)
         if isinstance(content, str):  # a payload that cannot be read proves nothing
-            return Protection(place, where, _kind(artifact_type, predicate), layer["mediaType"],
+            return Protection(place, where, _kind(artifact_type, predicate), layer_type,
                               artifact_type, predicate, (subject,) if subject else (), False,
                               content)
         note = content.note
@@ -261,20 +262,20 @@ class _Reader:
                     f"{content.predicate}")
         predicate = content.predicate or predicate
         named = tuple(dict.fromkeys(((subject,) if subject else ()) + content.names))
-        return Protection(place, where, _kind(artifact_type, predicate), layer["mediaType"],
+        return Protection(place, where, _kind(artifact_type, predicate), layer_type,
                           artifact_type, predicate, named,
                           self._names_digest(subject, content), note)
 
     # --- layers ------------------------------------------------------------------------------
-    def _content(self, desc: Mapping[str, Any]) -> _Content | str:
-        media_type, size = desc["mediaType"], desc["size"]
+    def _content(self, desc: Descriptor) -> _Content | str:
+        media_type, size = desc.media_type, desc.size
         if not _readable(media_type):
             return "not a cosign or sigstore payload; not read"
         if size > limits.SIGNATURE_LAYER_MAX:
             return f"a {size}-byte layer, over the {limits.SIGNATURE_LAYER_MAX}-byte limit; not read"
         if not self._spend():
             return "not read: the read limit was reached"
-        data = self.client.get_blob(self.repository, desc["digest"], size)
+        data = self.client.get_blob(self.repository, desc.digest, size)
         if media_type == SIMPLE_SIGNING:
             return _simple_signing(data)
         if media_type == DSSE_ENVELOPE:
@@ -325,7 +326,7 @@ def _simple_signing(data: bytes) -> _Content | str:
     named = _get(image, "docker-manifest-digest")
     if not isinstance(named, str):
         return "the simple-signing payload names no docker-manifest-digest"
-    if not _DIGEST.fullmatch(named):
+    if not DIGEST_RE.fullmatch(named):
         return f"the simple-signing payload names {_text(named)!r}, not a digest"
     kind = _get(critical, "type")
     note = "" if kind == "cosign container image signature" else \
@@ -359,35 +360,15 @@ def _envelope(envelope: Any) -> _Content | str:
         digests = _get(subject, "digest")
         if isinstance(digests, dict):
             names += [f"{alg}:{value}" for alg, value in digests.items()
-                      if isinstance(value, str) and _DIGEST.fullmatch(f"{alg}:{value}")]
+                      if isinstance(value, str) and DIGEST_RE.fullmatch(f"{alg}:{value}")]
     return _Content(tuple(dict.fromkeys(names)),
                     _text(predicate) if isinstance(predicate, str) else None,
                     "" if names else "the in-toto statement names no sha256 digest")
 
 
-def _descriptor(value: Any, *, layer: bool = True) -> dict[str, Any] | str:
-    """A descriptor with a media type, a well-formed digest and a size (checked before the digest
-    reaches a URL); or why not. Strings the server chose are cut short for reports."""
-    if not isinstance(value, dict):
-        return "a descriptor that is not a JSON object"
-    media_type, digest, size = value.get("mediaType"), value.get("digest"), value.get("size")
-    if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
-        return f"a descriptor with digest {_text(digest)!r}, not a digest"
-    if not isinstance(media_type, str) or not media_type:
-        return f"descriptor {digest[:19]} has no media type"
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        return f"descriptor {digest[:19]} has no valid size"
-    annotations = value.get("annotations")
-    artifact_type = value.get("artifactType")
-    return {"mediaType": _text(media_type), "digest": digest, "size": size,
-            "annotations": annotations if isinstance(annotations, dict) else {},
-            "artifactType": _text(artifact_type) if isinstance(artifact_type, str) and not layer
-            else None}
-
-
 def _subject(manifest: Mapping[str, Any]) -> str | None:
     digest = _get(manifest.get("subject"), "digest")
-    return digest if isinstance(digest, str) and _DIGEST.fullmatch(digest) else None
+    return digest if isinstance(digest, str) and DIGEST_RE.fullmatch(digest) else None
 
 
 def _predicate(annotations: Mapping[str, Any]) -> str | None:

@@ -31,7 +31,7 @@ from release.oci.artifact import (
     helm_config,
     manifest_too_big,
 )
-from release.oci.content import MAX_MANIFEST, sha256_digest
+from release.oci.content import MAX_MANIFEST, Descriptor, parse_descriptor, sha256_digest
 from release.oci.reference import ChartRef, chart_ref
 
 if TYPE_CHECKING:  # the HTTP stack is imported when a request is about to be made
@@ -161,12 +161,8 @@ def publish_upload(upload: ChartUpload, client: RegistryClient, *,
             f"({artifact.digest}); nothing was written",
             "published versions are immutable: bump the version, or run `ameide-release "
             "verify` to see what differs (--force overwrites)")
-    uploaded: list[str] = []
-    skipped: list[str] = []
-    for blob in artifact.blobs:
-        outcome = client.push_blob(ref.repository, blob)
-        (uploaded if outcome == "uploaded" else skipped).append(blob.digest)
-    digest = client.put_manifest(ref.repository, ref.tag, artifact.manifest, artifact.media_type)
+    uploaded, skipped = upload_artifact(client, ref.repository, ref.tag, artifact)
+    digest = artifact.digest
     # The protocol has no conditional tag write: read the tag back, so that of two publishers
     # racing for one version the one whose manifest the tag does not hold says so.
     now = client.manifest_digest(ref.repository, ref.tag)
@@ -176,8 +172,21 @@ def publish_upload(upload: ChartUpload, client: RegistryClient, *,
                        "run `ameide-release verify` to see what was published; bump the "
                        "version if it is not your build")
     return PushResult(str(ref), digest, "overwritten" if current else "pushed",
-                      client.requests, previous_digest=current, uploaded=tuple(uploaded),
-                      skipped=tuple(skipped))
+                      client.requests, previous_digest=current, uploaded=uploaded,
+                      skipped=skipped)
+
+
+def upload_artifact(client: RegistryClient, repository: str, tag: str,
+                    artifact: Artifact) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Write `artifact` under `tag`: every blob first, the manifest last, so a tag never
+    points at a missing blob. Returns the digests of the blobs (uploaded, already there)."""
+    uploaded: list[str] = []
+    skipped: list[str] = []
+    for blob in artifact.blobs:
+        outcome = client.push_blob(repository, blob)
+        (uploaded if outcome == "uploaded" else skipped).append(blob.digest)
+    client.put_manifest(repository, tag, artifact.manifest, artifact.media_type)
+    return tuple(uploaded), tuple(skipped)
 
 
 def registry_client(ref: ChartRef, credentials: Credentials | None, *, push: bool = False,
@@ -205,50 +214,34 @@ def _same_but_signature(published: bytes, artifact: Artifact) -> bool:
     return theirs is not None and theirs == _without_provenance(artifact.manifest)
 
 
-def verify_chart(
-    ref: ChartRef,
-    expected: PackageLike | None,
-    *,
-    credentials: Credentials | None = None,
-    client: RegistryClient | None = None,
-    download_to: Path | None = None,
-    source: str | None = None,
-    **client_options: Any,
-) -> VerifyResult:
+def verify_chart(ref: ChartRef, expected: PackageLike | None, client: RegistryClient, *,
+                 source: str | None = None) -> VerifyResult:
     """Pull and check the published artifact; compare it with `expected` when given (`source`:
     as for `prepare_upload`)."""
-    if client is None:
-        with registry_client(ref, credentials, **client_options) as own:
-            return verify_chart(ref, expected, client=own, download_to=download_to,
-                                source=source)
-    digest = client.manifest_digest(ref.repository, ref.tag)
-    if digest is None:
+    found = client.find_manifest(ref.repository, ref.tag)  # one GET: the digest is the bytes'
+    if found is None:
         raise BadInput(f"{ref} is not published", "push it first (ameide-release push)")
-    body, _ = client.get_manifest(ref.repository, digest)
+    body, _ = found
+    digest = sha256_digest(body)
     parsed = _descriptors(body)
     if isinstance(parsed, str):
         return _verdict(ref, digest, client, parsed)
     manifest, config_desc, layers = parsed
-    if config_desc["mediaType"] != CONFIG_MEDIA_TYPE:
+    if config_desc.media_type != CONFIG_MEDIA_TYPE:
         return _verdict(ref, digest, client,
-                        f"config media type is {config_desc['mediaType'][:100]!r}, not Helm's")
+                        f"config media type is {config_desc.media_type[:100]!r}, not Helm's")
     blobs: dict[str, bytes] = {}
     checked = []
     for desc in [config_desc, *layers]:
-        if desc["mediaType"] not in (CONFIG_MEDIA_TYPE, CHART_MEDIA_TYPE, PROV_MEDIA_TYPE):
+        if desc.media_type not in (CONFIG_MEDIA_TYPE, CHART_MEDIA_TYPE, PROV_MEDIA_TYPE):
             continue  # unknown layers are reported below, never downloaded
-        blobs[desc["mediaType"]] = client.get_blob(ref.repository, desc["digest"], desc["size"])
-        checked.append(desc["digest"])
+        blobs[desc.media_type] = client.get_blob(ref.repository, desc.digest, desc.size)
+        checked.append(desc.digest)
     if CHART_MEDIA_TYPE not in blobs:
         return _verdict(ref, digest, client, "the manifest has no Helm chart layer")
-    if download_to is not None:
-        from release.files import atomic_write
-
-        target = download_to / f"{ref.repository.rsplit('/', 1)[-1]}-{ref.tag}.tgz"
-        atomic_write(target, blobs[CHART_MEDIA_TYPE])
     difference = None
     if expected is not None:
-        difference = _first_difference(manifest, blobs, expected, source)
+        difference = _first_difference(manifest, layers, blobs, expected, source)
     return VerifyResult(str(ref), digest, difference is None, difference, client.requests,
                         tuple(checked))
 
@@ -256,7 +249,7 @@ def verify_chart(
 _MAX_LAYERS = 16  # a Helm chart has one or two
 
 
-def _descriptors(body: bytes) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]] | str:
+def _descriptors(body: bytes) -> tuple[dict[str, Any], Descriptor, list[Descriptor]] | str:
     """The manifest's config and layer descriptors, each checked for shape; or why not."""
     try:
         manifest = json.loads(body)
@@ -269,20 +262,21 @@ def _descriptors(body: bytes) -> tuple[dict[str, Any], dict[str, Any], list[dict
         return "the manifest is not an OCI image manifest (no config and layers)"
     if len(layers) > _MAX_LAYERS:
         return f"the manifest has {len(layers)} layers; a Helm chart has one or two"
-    for desc in [config, *layers]:
-        if not (isinstance(desc, dict) and isinstance(desc.get("mediaType"), str)
-                and isinstance(desc.get("digest"), str) and isinstance(desc.get("size"), int)
-                and not isinstance(desc.get("size"), bool)):
-            return "the manifest holds a descriptor without mediaType, digest and size"
-    return manifest, config, layers
+    parsed = [parse_descriptor(desc) for desc in [config, *layers]]
+    for desc in parsed:
+        if isinstance(desc, str):
+            return f"the manifest holds a descriptor without mediaType, digest and size ({desc})"
+    checked = [d for d in parsed if not isinstance(d, str)]
+    return manifest, checked[0], checked[1:]
 
 
 def _verdict(ref: ChartRef, digest: str, client: RegistryClient, why: str) -> VerifyResult:
     return VerifyResult(str(ref), digest, False, why, client.requests)
 
 
-def _first_difference(manifest: dict[str, Any], blobs: dict[str, bytes],
-                      expected: PackageLike, source: str | None) -> str | None:
+def _first_difference(manifest: dict[str, Any], layers: list[Descriptor],
+                      blobs: dict[str, bytes], expected: PackageLike,
+                      source: str | None) -> str | None:
     chart = blobs[CHART_MEDIA_TYPE]
     if sha256_digest(chart) != expected.digest:
         return (f"chart archive: published {sha256_digest(chart)}, "
@@ -300,7 +294,7 @@ def _first_difference(manifest: dict[str, Any], blobs: dict[str, bytes],
     prov = blobs.get(PROV_MEDIA_TYPE)
     if prov is not None and expected.digest.removeprefix("sha256:").encode() not in prov:
         return "the provenance layer does not name the chart archive's digest"
-    layer_types = [str(d["mediaType"])[:100] for d in manifest["layers"]]
+    layer_types = [d.media_type[:100] for d in layers]
     extra = [t for t in layer_types if t not in (CHART_MEDIA_TYPE, PROV_MEDIA_TYPE)]
     if extra:
         return f"unexpected layers: {', '.join(extra)}"

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from release.errors import RemoteError
 from release.oci.auth import TokenRefused
 
 if TYPE_CHECKING:
@@ -38,6 +39,19 @@ class AnonymousAccess:
     def as_json(self) -> dict[str, Any]:
         return {"reference": self.reference, "visibility": self.state, "detail": self.detail,
                 "requests": self.requests}
+
+    def require_public(self, *, published: bool) -> None:
+        """The `expect-public` rule, for `verify --anonymous` and the publish plan's visibility
+        step alike: exit 4 unless anonymous users can pull the tag. `published`: the check
+        runs right after our push, so the tag exists and the way out ends with a re-run that
+        finishes the release."""
+        if self.state == "public":
+            return
+        what = ("was published, but anonymous users cannot pull it" if published
+                else f"is not public ({self.state})")
+        raise RemoteError(f"{self.reference} {what} and expect-public is true",
+                          MAKE_PUBLIC + (", then re-run to finish the release (what was "
+                                         "published stays published)" if published else ""))
 
 
 def anonymous_access(ref: ChartRef, **client_options: Any) -> AnonymousAccess:

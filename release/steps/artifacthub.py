@@ -18,23 +18,19 @@ from release.steps.base import Runtime, StepCheck, StepOutcome
 
 if TYPE_CHECKING:
     from release.config import Settings
-    from release.oci.content import Blob
+    from release.oci.artifact import Artifact
     from release.oci.reference import ChartRef
 
 
 @dataclass(frozen=True)
 class ArtifactHubStep:
     ref: ChartRef  # <registry>/<chart>:artifacthub.io
-    config: Blob
-    layer: Blob
-    manifest: bytes
+    artifact: Artifact
     name: str = "artifacthub"
 
     @property
     def digest(self) -> str:
-        from release.oci.content import sha256_digest
-
-        return sha256_digest(self.manifest)
+        return self.artifact.digest
 
     def describe(self) -> str:
         return f"artifacthub-repo.yml as {self.ref.oci} ({self.digest})"
@@ -51,14 +47,14 @@ class ArtifactHubStep:
         return StepCheck(self.name, "would create", f"{self.ref.oci} {what}")
 
     def run(self, runtime: Runtime) -> StepOutcome:
+        from release.oci.publish import upload_artifact
+
         client = runtime.registry(self.ref, push=True)
         current = client.manifest_digest(self.ref.repository, self.ref.tag)
         if current == self.digest:
             return StepOutcome(self.name, "unchanged", f"{self.ref.oci} already holds this "
                                "metadata", False)
-        for blob in (self.config, self.layer):
-            client.push_blob(self.ref.repository, blob)
-        client.put_manifest(self.ref.repository, self.ref.tag, self.manifest)
+        upload_artifact(client, self.ref.repository, self.ref.tag, self.artifact)
         return StepOutcome(self.name, "pushed" if current is None else "updated",
                            self.describe(), True)
 
@@ -73,8 +69,8 @@ def artifacthub_step(settings: Settings, chart_name: str, *,
         REPOSITORY_METADATA_TAG,
         load_repository_metadata,
     )
-    from release.oci.artifact import go_json
-    from release.oci.content import Blob
+    from release.oci.artifact import Artifact, go_json
+    from release.oci.content import OCI_MANIFEST, Blob
     from release.oci.reference import chart_ref
 
     metadata = load_repository_metadata(settings.root / REPOSITORY_METADATA_FILE)
@@ -85,9 +81,9 @@ def artifacthub_step(settings: Settings, chart_name: str, *,
     layer = Blob.from_bytes(metadata.to_bytes(), REPOSITORY_METADATA_LAYER)
     manifest = go_json({
         "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "mediaType": OCI_MANIFEST,  # image-spec: SHOULD be set (Helm's chart manifests omit it)
         "config": config.descriptor(),
         "layers": [layer.descriptor({"org.opencontainers.image.title":
                                      REPOSITORY_METADATA_FILE})],
     })
-    return ArtifactHubStep(ref, config, layer, manifest)
+    return ArtifactHubStep(ref, Artifact(config, (layer,), manifest))

@@ -61,9 +61,9 @@ def package_step(target: ReleaseTarget, settings: Settings, out_dir: Path,
                                planned=not target.tag_exists, tags=target.tags)
     app = app_version or str(target.version)
     package = package_commit(settings, target.repo, target.commit, str(target.version), out_dir,
-                             lambda chart_dir: release_annotations(notes, settings, chart_dir,
-                                                                   app_version=app),
-                             app_version=app)
+                             lambda chart_dir, names: release_annotations(
+                                 notes, settings, chart_dir, app_version=app, names=names),
+                             app_version=app, tag=target.tag if target.tag_exists else None)
     if target.tag_exists:
         source = f"{target.tag} ({target.commit[:12]})"
     else:

@@ -66,17 +66,16 @@ class IndexStep:
         return StepCheck(self.name, "would create", f"{where} gains {self.entry['version']}")
 
     def run(self, runtime: Runtime) -> StepOutcome:
-        from release.index import merge_into
-        from release.pages import write_index_html
+        from release.index import merge_index
+        from release.pages import render_index_html, write_index_html
 
         if self.index_dir is None:
             return StepOutcome(self.name, "skipped", self.describe(), False)
-        result = merge_into(self.index_dir, self.entry)
-        page = self.index_dir / "index.html"
-        before = page.read_bytes() if page.is_file() else None
-        # the page people read, kept in step with the index just merged (not read again)
-        write_index_html(self.index_dir, runtime.settings, index=result.index)
-        page_changed = page.read_bytes() != before
+        result = merge_index(self.index_dir, self.entry)
+        # the page people read, made from the index just merged, before either file is written
+        page = render_index_html(result.index, runtime.settings)
+        result.write()
+        page_changed = write_index_html(self.index_dir, page).changed
         return StepOutcome(self.name, result.status,
                            f"{result.path} {result.status} {result.version}"
                            + ("; index.html rewritten" if page_changed else ""),

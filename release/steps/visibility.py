@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from release.errors import RemoteError
 from release.steps.base import Runtime, StepCheck, StepOutcome
 
 if TYPE_CHECKING:
@@ -54,17 +53,11 @@ class VisibilityStep:
         return StepCheck(self.name, "already done", access.detail)
 
     def run(self, runtime: Runtime) -> StepOutcome:
-        from release.oci.visibility import MAKE_PUBLIC
-
         access = self._access(runtime)
         # Right after our push the tag exists: not seeing it anonymously means private.
         state = "public" if access.state == "public" else "private"
-        if state == "private" and self.expect_public:
-            raise RemoteError(
-                f"{self.ref.oci} was published, but anonymous users cannot pull it and "
-                "expect-public is true",
-                f"{MAKE_PUBLIC}, then re-run to finish the release (what was published stays "
-                "published)")
+        if self.expect_public:
+            access.require_public(published=True)
         return StepOutcome(self.name, state, access.detail, False, {"visibility": state},
                            access.as_json())
 

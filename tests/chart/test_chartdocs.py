@@ -104,3 +104,40 @@ def test_cli_reports_undocumented_value(tmp_path: Path, capsys: pytest.CaptureFi
     values.write_text(values.read_text() + "extra: 1\n")
     assert _run(tmp_path, "--check") == 2
     assert "undocumented value(s): extra" in capsys.readouterr().err
+
+
+def test_block_scalar_text_is_not_read_as_comments_or_keys(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Lines inside a `|` block that look like a `# --` comment and a key are the value's text:
+    `chart-docs --check` used to crash on them (exit 1). A block scalar's last line that looks
+    like a comment documents nothing."""
+    text = ("# -- a script\nscript: |\n  # -- not a comment\n  key: not a key\n"
+            "# -- a number\nport: 80\n"
+            "other: |\n  echo\n  # -- inside the block\nundocumented: 1\n")
+    with pytest.raises(BadInput, match=r"2 undocumented value\(s\): other, undocumented: "):
+        parse_values(text)
+    good = text.replace("other: |", "# -- other\nother: |").replace(
+        "undocumented: 1", "# -- now documented\nundocumented: 1")
+    assert [(r.key, r.description) for r in parse_values(good)] == [
+        ("script", "a script"), ("port", "a number"), ("other", "other"),
+        ("undocumented", "now documented")]
+    assert parse_values(good)[0].default == '"# -- not a comment\\nkey: not a key\\n"'
+    chart = _chart_copy(tmp_path)
+    (chart / "values.yaml").write_text(good)
+    assert _run(tmp_path, "--check") == 2  # stale, not a crash
+    assert "values table is stale" in capsys.readouterr().err
+
+
+def test_a_list_at_its_keys_indent_does_not_hide_the_next_key() -> None:
+    text = ("top:\n  # -- the list\n  x:\n  - a\n  - b\n  # -- the next key\n  y: 1\n"
+            "# -- after\nz:\n- 1\n# -- last\nw: 2\n")
+    assert [(r.key, r.default, r.description) for r in parse_values(text)] == [
+        ("top.x", '["a","b"]', "the list"), ("top.y", "1", "the next key"),
+        ("z", "[1]", "after"), ("w", "2", "last")]
+
+
+def test_keys_are_named_as_written_and_flow_maps_are_one_value() -> None:
+    text = ('# -- yes as a key\nyes: 1\n# -- a port\n80: http\n# -- flow\nimage: {a: 1, b: ""}\n'
+            "# -- quoted\n\"dotted.key\": x\n")
+    assert [(r.key, r.default) for r in parse_values(text)] == [
+        ("yes", "1"), ("80", '"http"'), ("image", '{"a":1,"b":""}'), ("dotted.key", '"x"')]

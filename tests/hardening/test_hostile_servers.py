@@ -230,6 +230,73 @@ def test_odd_manifest_shapes_are_reported_not_crashed_on(manifest: bytes, why: s
     assert not result.match and why in str(result.difference)
 
 
+def test_a_head_is_not_refused_for_the_size_a_get_would_send(fast_retry: RetryPolicy) -> None:
+    """HEAD answers declare the GET's length and send nothing: a 1 MiB manifest (big
+    annotations) and a token challenge with a long error page are still one HEAD each."""
+    digest = "sha256:" + "c" * 64
+    declared = {"Content-Length": str(1 << 20)}
+
+    def handle(seen: Seen) -> Answer:
+        if seen.path.startswith("/token"):
+            return Answer(200, {"Content-Type": "application/json"}, b'{"token": "t"}')
+        if "authorization" not in seen.headers:
+            return Answer(401, {**declared, "WWW-Authenticate":
+                                f'Bearer realm="http://{server.netloc}/token",service="s"'})
+        return Answer(200, {**declared, "Docker-Content-Digest": digest})
+
+    with Scripted(handle) as server, RegistryClient(server.netloc, plain_http=True,
+                                                     retry=fast_retry) as client:
+        assert client.manifest_digest("ns/demo", "1.0.0") == digest
+    assert [s.method for s in server.seen] == ["HEAD", "GET", "HEAD"]
+
+
+@pytest.mark.parametrize("answered", ["0-0", "bytes=0-99999"])
+def test_chunk_answers_that_make_no_progress_end_the_upload(answered: str,
+                                                            fast_retry: RetryPolicy) -> None:
+    """A registry that accepts every chunk (202) but says it holds nothing (`Range: 0-0`), or
+    more than the blob: the upload gives up after its tries instead of sending chunks until the
+    step's deadline. (A runaway loop is cut at 200 chunks by the server.)"""
+    from release.oci.content import Blob
+
+    blob = Blob.from_bytes(b"x" * 3000, "application/octet-stream")
+
+    def handle(seen: Seen) -> Answer:
+        if seen.method == "HEAD":
+            return Answer(404)
+        if seen.method == "POST":
+            return Answer(202, {"Location": "/v2/ns/demo/blobs/uploads/u"})
+        if sum(s.method == "PATCH" for s in server.seen) > 200:
+            return Answer(400, {}, b'{"errors":[{"code":"RUNAWAY"}]}')
+        return Answer(202, {"Location": "/v2/ns/demo/blobs/uploads/u", "Range": answered})
+
+    with Scripted(handle) as server, RegistryClient(
+            server.netloc, plain_http=True, retry=fast_retry, chunk_size=1000,
+            monolithic_limit=1000) as client, pytest.raises(RemoteError) as err:
+        client.push_blob("ns/demo", blob)
+    assert "RUNAWAY" not in str(err.value)
+    assert f"failed {limits.RETRY_TRIES} times" in str(err.value)
+    patches = sum(s.method == "PATCH" for s in server.seen)
+    assert patches <= limits.RETRY_TRIES * limits.RETRY_TRIES
+
+
+def test_a_manifest_that_is_not_what_its_digest_header_says_is_refused(
+        fast_retry: RetryPolicy) -> None:
+    """verify reads the tag's manifest in one GET and takes its digest from the bytes: a
+    registry (or proxy) whose Docker-Content-Digest names other bytes is caught there."""
+    body = b'{"schemaVersion": 2}'
+
+    def handle(seen: Seen) -> Answer:
+        return Answer(200, {"Docker-Content-Digest": "sha256:" + "e" * 64,
+                            "Content-Type": "application/vnd.oci.image.manifest.v1+json"}, body)
+
+    with Scripted(handle) as server, RegistryClient(server.netloc, plain_http=True,
+                                                     retry=fast_retry) as client, \
+            pytest.raises(RemoteError, match="does not match sha256:eeee"):
+        verify_chart(chart_ref(f"oci://{server.netloc}/ns", "demo", "1.0.0", plain_http=True),
+                     None, client)
+    assert [s.method for s in server.seen] == ["GET"]
+
+
 @pytest.mark.parametrize("digest", ["../../v2/other", "sha256:xyz", "md5:" + "a" * 32])
 def test_a_malformed_digest_header_never_reaches_a_url(digest: str) -> None:
     with Scripted(lambda seen: Answer(200, {"Docker-Content-Digest": digest})) as server, \
@@ -270,6 +337,27 @@ def test_a_hostile_token_service_answer_is_bounded(fast_retry: RetryPolicy) -> N
         with RegistryClient(server.netloc, plain_http=True, retry=fast_retry) as client, \
                 pytest.raises(RemoteError, match="limit; stopped reading"):
             client.manifest_digest("ns/demo", "1.0.0")
+
+
+def test_a_token_service_asking_to_retry_past_the_step_deadline_is_not_waited_for() -> None:
+    """A token service answering 503 Retry-After: 60 within a step that has 1 s left: the
+    step ends now with one line, as for the registry's own retries, instead of sleeping."""
+    from release.sender import step_deadline
+
+    def handle(seen: Seen) -> Answer:
+        if seen.path.startswith("/token"):
+            return Answer(503, {"Retry-After": "60"})
+        return Answer(401, {"WWW-Authenticate": f'Bearer realm="http://{server.netloc}/token",'
+                                                'service="s"'})
+
+    waited: list[float] = []
+    with Scripted(handle) as server, RegistryClient(
+            server.netloc, plain_http=True, retry=RetryPolicy(sleep=waited.append)) as client, \
+            step_deadline(1.0, "the push step"), pytest.raises(RemoteError) as err:
+        client.manifest_digest("ns/demo", "1.0.0")
+    assert "the push step would run past its time limit" in str(err.value)
+    assert waited == [] and [s.path.split("?")[0] for s in server.seen] == [
+        "/v2/ns/demo/manifests/1.0.0", "/token"]
 
 
 def test_registry_down_is_exit_4_in_one_line_for_dry_run_online(

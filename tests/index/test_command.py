@@ -163,3 +163,35 @@ def test_the_page_for_people_is_written_beside_the_index(gitrepo: GitBuilder, tm
     code, _, err = run(["--repo", str(gitrepo.root), "index", "--tag", "v1.2.3",
                         "--index-dir", str(site)], capsys)
     assert code == 0 and (site / "index.html").stat().st_mtime_ns == before  # not rewritten
+
+
+def test_a_plain_http_helm_repository_is_refused_before_anything_is_written(
+        project: GitBuilder, tmp_path: Path, make_chart: ChartFactory,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The page offers `helm repo add <helm-repo-url>` to everyone: the setting must be https,
+    and that is a rule of the setting (exit 2 before the step runs), not a failure of the page
+    after index.yaml was written."""
+    site = tmp_path / "site"
+    site.mkdir()
+    code, _, err = run(["--repo", str(project.root), "--helm-repo-url", "http://charts.example",
+                        "index", "--tag", "v1.2.3", "--index-dir", str(site), "--package",
+                        str(make_chart("demo", "1.2.3"))], capsys)
+    assert code == 2, err
+    assert "helm-repo-url" in err and "plain HTTP" in err and err.count("\n") == 1
+    assert list(site.iterdir()) == []
+
+
+def test_an_index_html_that_is_not_utf8_is_replaced(
+        project: GitBuilder, tmp_path: Path, make_chart: ChartFactory,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_bytes(b"<html>caf\xe9</html>\n")  # a Latin-1 page
+    args = ["--repo", str(project.root), "index", "--tag", "v1.2.3", "--index-dir", str(site),
+            "--package", str(make_chart("demo", "1.2.3")), "--json"]
+    code, out, err = run(args, capsys)
+    assert code == 0, err
+    page = (site / "index.html").read_text(encoding="utf-8")
+    assert "helm install demo" in page
+    code, out, err = run(args, capsys)
+    assert code == 0 and json.loads(out)["status"] == "present"

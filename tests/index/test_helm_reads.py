@@ -75,8 +75,10 @@ def publish(site: Site, pages: Path, tgz: Path, created: int) -> ix.IndexResult:
     base = f"{site.base}/releases/download/{tag}"
     site.files[f"/releases/download/{tag}/{filename}"] = tgz
     site.files["/index.yaml"] = pages / "index.yaml"
-    return ix.merge_into(pages, ix.index_entry(package.metadata, package.digest, created,
-                                               ix.join_url(base, filename)))
+    result = ix.merge_index(pages, ix.index_entry(package.metadata, package.digest, created,
+                                                  ix.join_url(base, filename)))
+    result.write()
+    return result
 
 
 def test_helm_reads_the_index_and_pulls_each_version(site: Site, tmp_path: Path,
@@ -159,8 +161,8 @@ def test_helm_reads_back_every_string_as_written(site: Site, tmp_path: Path) -> 
                 "description": "line one\nline two: with colon # and hash",
                 "keywords": [t for t in TRICKY if t],
                 "annotations": {f"k{i}": t for i, t in enumerate(TRICKY)}}
-    ix.merge_into(pages, ix.index_entry(metadata, "ab" * 32, 1_700_000_000,
-                                        f"{site.base}/demo-1.0.0.tgz"))
+    ix.merge_index(pages, ix.index_entry(metadata, "ab" * 32, 1_700_000_000,
+                                         f"{site.base}/demo-1.0.0.tgz")).write()
 
     [entry] = helm_python.repo_index(site.base)["entries"]["demo"]
 

@@ -21,8 +21,10 @@ def add(index_dir: Path, tgz: Path, created: int = T0, base: str = "https://exam
         ) -> ix.IndexResult:
     package = read_archive(tgz)
     filename = f"{package.name}-{package.version}.tgz"
-    return ix.merge_into(index_dir, ix.index_entry(package.metadata, package.digest, created,
-                                                   ix.join_url(base, filename)))
+    result = ix.merge_index(index_dir, ix.index_entry(package.metadata, package.digest, created,
+                                                      ix.join_url(base, filename)))
+    result.write()
+    return result
 
 
 def read(index_dir: Path) -> dict[str, Any]:
@@ -263,7 +265,8 @@ def test_characters_yaml_cannot_hold_raw_are_escaped_and_read_back(
     separators, BOM) is written escaped: the next release can still read the index."""
     package = read_archive(make_chart("demo", "1.2.3"))  # Helm's packager drops them itself
     metadata = {**package.metadata, "keywords": [f"x{char}y"]}
-    ix.merge_into(site, ix.index_entry(metadata, package.digest, T0, "https://example.test/a.tgz"))
+    ix.merge_index(site, ix.index_entry(metadata, package.digest, T0,
+                                        "https://example.test/a.tgz")).write()
     add(site, make_chart("demo", "1.2.4"))
     assert read(site)["entries"]["demo"][1]["keywords"] == [f"x{char}y"]
     assert char not in (site / "index.yaml").read_text(encoding="utf-8")

@@ -64,6 +64,25 @@ def test_insert_above_hand_written_release_heading() -> None:
     assert out == "# C\n\n<!-- release: v1 -->\n## 1\n\n## 0.9.0\n\n- old\n"
 
 
+def test_an_entry_written_before_the_tag_is_the_entry_after_it(gitrepo: GitBuilder) -> None:
+    """`changelog --update --tag vX` (or the release PR) writes the entry before the tag exists;
+    it carries the date of the commit the tag will be on, so the file stays equal to the full
+    changelog once the tag is made (it had no date, and never matched)."""
+    gitrepo.commit("feat: one")
+    gitrepo.tag("v1.0.0")
+    gitrepo.commit("fix: two")
+    s = make_settings(gitrepo, github_repository="o/r")
+    repo = GitRepo(gitrepo.root)
+    path = gitrepo.root / "CHANGELOG.md"
+    update(path, collect(repo, s, "v1.0.0"), s)
+    update(path, collect(repo, s, "v1.0.1", planned=True), s)
+    gitrepo.tag("v1.0.1")
+    from release.notes import all_releases
+    from release.render import render_changelog
+
+    assert path.read_text() == render_changelog(all_releases(repo, s), s)
+
+
 def test_full_changelog_is_the_update_sequence(gitrepo: GitBuilder) -> None:
     """Adding releases one by one from an empty file gives the full changelog."""
     two_releases(gitrepo)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from release.errors import BadInput
 from release.gitrepo import GitRepo
 from release.notes import Release, all_releases, collect, release_tags
+from tests.conftest import CliResult
 from tests.gitutil import GitBuilder
 from tests.notes.conftest import make_settings
 
@@ -293,3 +298,50 @@ def test_tags_of_every_kind_peel_to_their_commit_or_are_no_release(gitrepo: GitB
         ("v1.0.0", first), ("v1.1.0", first), ("v1.2.0", first), ("v2.0.0", second)}
     assert {t.name for t in repo.tags(merged_into="HEAD")} == {"v1.0.0", "v1.1.0", "v1.2.0"}
     assert [t.name for t in release_tags(repo, "v")] == ["v1.0.0", "v1.1.0", "v1.2.0", "v2.0.0"]
+
+
+@pytest.mark.parametrize("command", [["notes", "--tag", "v1.1.0"], ["notes"], ["changelog"],
+                                     ["next"], ["dry-run"]])
+def test_a_shallow_clone_is_refused_not_half_read(gitrepo: GitBuilder, tmp_path: Path,
+                                                  cli: Callable[..., CliResult],
+                                                  command: list[str]) -> None:
+    """A depth-1 clone gave one-commit notes, no compare links and everyone as new, exit 0."""
+    from tests.charts import DEMO
+
+    gitrepo.commit("feat: chart", dict(DEMO))
+    gitrepo.tag("v1.0.0")
+    gitrepo.commit("fix: one")
+    gitrepo.commit("fix: two")
+    gitrepo.tag("v1.1.0")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "--no-single-branch",
+                    f"file://{gitrepo.root}", str(clone)], check=True)
+    subprocess.run(["git", "-C", str(clone), "fetch", "-q", "--depth", "1", "--tags"], check=True)
+    result = cli("--repo", str(clone), *command)
+    assert result.code == 2 and "shallow clone" in result.err and "fetch-depth: 0" in result.err
+    assert result.err.count("\n") == 1, result
+    subprocess.run(["git", "-C", str(clone), "fetch", "-q", "--unshallow", "--tags"], check=True)
+    assert cli("--repo", str(clone), *command).code == 0
+
+
+def test_a_tag_helm_cannot_load_is_no_release(gitrepo: GitBuilder) -> None:
+    """`v18446744073709551616.0.0` was listed by changelog, taken by notes as the release at
+    HEAD and bumped by next: release_tags follows parse_tag's rule (numbers up to 2^64-1)."""
+    gitrepo.commit("feat: one")
+    gitrepo.tag("v1.0.0")
+    gitrepo.commit("fix: two")
+    gitrepo.tag("v18446744073709551616.0.0")
+    gitrepo.tag("v18446744073709551615.0.0")
+    gitrepo.tag("v1.0.1+build")
+    repo = GitRepo(gitrepo.root)
+    assert [t.name for t in release_tags(repo, "v")] == ["v1.0.0", "v18446744073709551615.0.0"]
+
+
+@pytest.mark.parametrize("paths", ["../elsewhere/", "/etc/", "chart/../../x"])
+def test_notes_paths_outside_the_repository_are_a_setting_error(
+        gitrepo: GitBuilder, cli: Callable[..., CliResult], paths: str) -> None:
+    """This was 'git log failed … check the repository's state'."""
+    gitrepo.commit("feat: one")
+    gitrepo.tag("v1.0.0")
+    result = cli("--repo", str(gitrepo.root), "--notes-paths", paths, "notes")
+    assert result.code == 2 and "notes-paths" in result.err and "outside" in result.err, result

@@ -165,6 +165,52 @@ def test_template_errors_are_bad_input(shown: GitBuilder) -> None:
                      make_settings(shown, templates="missing"))
 
 
+def test_a_template_cannot_read_files_outside_its_directory(
+        shown: GitBuilder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        cli: Callable[..., CliResult]) -> None:
+    """What a template renders is published (notes, GitHub release, release PR): an include of
+    a symlink to /proc/self/environ printed GITHUB_TOKEN. Only plain files inside the directory
+    are read; a templates setting outside the project is refused."""
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_secretvalue")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("ghs_secretvalue\n")
+    tdir = shown.root / "tpl"
+    (tdir / "sub").mkdir(parents=True)
+    (tdir / "env.txt").symlink_to("/proc/self/environ")
+    (tdir / "other.txt").symlink_to(secret)
+    (shown.root / "elsewhere").symlink_to(tmp_path)
+    (tdir / "sub" / "x.txt").write_text("inside")
+    for include in ("env.txt", "other.txt", "../elsewhere/secret.txt"):
+        (tdir / "notes.md.j2").write_text(f'{{% include "{include}" %}}\n')
+        result = cli("--repo", str(shown.root), "--templates", "tpl", "notes", "--tag", "v1.1.0")
+        assert result.code == 2 and "ghs_secretvalue" not in result.out + result.err, result
+        assert result.err.count("\n") == 1 and "Traceback" not in result.err
+    (tdir / "notes.md.j2").write_text('{% include "sub/x.txt" %}\n')
+    assert cli("--repo", str(shown.root), "--templates", "tpl", "notes", "--tag",
+               "v1.1.0").out == "inside\n"
+    for where in ("/proc/self", "..", "elsewhere", str(tdir)):
+        result = cli("--repo", str(shown.root), "--templates", where, "notes", "--tag", "v1.1.0")
+        assert result.code == 2 and "inside the project" in result.err, (where, result)
+
+
+@pytest.mark.parametrize(("payload", "needle"), [
+    ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+     "steps of range"),
+    ("{{ 'x' * 1000000000 }}", "steps of range"),
+    ("{{ 2 ** 100000000 }}", "not allowed"),
+    ("{% for i in range(5000) %}{% for j in range(1000) %}{{ r.url }}{% endfor %}{% endfor %}",
+     "renders more than"),
+])
+def test_a_template_cannot_run_or_grow_without_end(shown: GitBuilder, payload: str,
+                                                   needle: str) -> None:
+    tdir = shown.root / "tpl"
+    tdir.mkdir()
+    (tdir / "notes.md.j2").write_text(payload + "\n")
+    s = make_settings(shown, templates="tpl")
+    with pytest.raises(BadInput, match=needle):
+        render_notes(collect(GitRepo(shown.root), s, "v1.1.0"), s)
+
+
 def test_enterprise_urls(gitrepo: GitBuilder) -> None:
     gitrepo.commit("feat: a (#1)")
     gitrepo.tag("v1.0.0")

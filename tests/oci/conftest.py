@@ -69,7 +69,7 @@ def package(make_package: Callable[..., PackageResult]) -> PackageResult:
 
 @pytest.fixture
 def fast_retry() -> RetryPolicy:
-    """Retries that record their pauses instead of sleeping."""
+    """Retries that do not sleep."""
     return RetryPolicy(sleep=lambda _: None)
 
 

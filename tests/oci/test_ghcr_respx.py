@@ -49,9 +49,10 @@ def _authorized(request: httpx.Request, actions: str = "pull,push") -> bool:
     return request.headers.get("Authorization") == f"Bearer tok[repository:{REPO}:{actions}]"
 
 
-def _client(**kw: object) -> RegistryClient:
+def _client(retry: RetryPolicy | None = None, **kw: object) -> RegistryClient:
     return RegistryClient("ghcr.io", credentials=CREDS, push_repositories=(REPO,),
-                          retry=RetryPolicy(sleep=lambda _: None), **kw)  # type: ignore[arg-type]
+                          retry=retry or RetryPolicy(sleep=lambda _: None),
+                          **kw)  # type: ignore[arg-type]
 
 
 @respx.mock
@@ -139,9 +140,10 @@ def test_429_toomanyrequests_honours_retry_after() -> None:
     respx.head(f"{GHCR}/v2/{REPO}/manifests/1.0.0").mock(
         side_effect=lambda r: next(answers) if _authorized(r) else httpx.Response(
             401, headers=CHALLENGE))
-    with _client() as client:
+    waited: list[float] = []
+    with _client(retry=RetryPolicy(sleep=waited.append)) as client:
         assert client.manifest_digest(REPO, "1.0.0") == "sha256:" + "d" * 64
-        assert client.retry.waited == [3.0]
+        assert waited == [3.0]
 
     # (a GET: an answer to HEAD has no body to carry the error code)
     respx.get(f"{GHCR}/v2/{REPO}/manifests/2.0.0").mock(return_value=httpx.Response(
@@ -178,6 +180,7 @@ def test_chunks_never_exceed_4_mib_and_416_is_explained(tmp_path: Path) -> None:
     path.write_bytes(data)
     blob = Blob.from_file(path, "application/octet-stream")
     sizes: list[int] = []
+    respx.head(f"{GHCR}/v2/{REPO}/blobs/{blob.digest}").mock(return_value=httpx.Response(404))
     respx.post(f"{GHCR}/v2/{REPO}/blobs/uploads/").mock(
         return_value=httpx.Response(202, headers={"Location": f"/v2/{REPO}/blobs/uploads/u1?x=1"}))
 
@@ -194,7 +197,7 @@ def test_chunks_never_exceed_4_mib_and_416_is_explained(tmp_path: Path) -> None:
     put = respx.put(url__startswith=f"{GHCR}/v2/{REPO}/blobs/uploads/u1").mock(
         return_value=httpx.Response(201, headers={"Docker-Content-Digest": blob.digest}))
     with RegistryClient("ghcr.io") as client:
-        assert client.push_blob(REPO, blob, check_first=False) == "uploaded"
+        assert client.push_blob(REPO, blob) == "uploaded"
     assert sizes == [CHUNK_SIZE, CHUNK_SIZE, len(data) - 2 * CHUNK_SIZE]
     final = put.calls[0].request.url
     assert final.params["x"] == "1" and final.params["digest"] == blob.digest  # query kept
@@ -209,7 +212,7 @@ def test_chunks_never_exceed_4_mib_and_416_is_explained(tmp_path: Path) -> None:
         return_value=httpx.Response(204, headers={"Range": "0-0",
                                                   "Location": f"/v2/{REPO}/blobs/uploads/u1"}))
     with RegistryClient("ghcr.io") as client, pytest.raises(RemoteError, match="416"):
-        client.push_blob(REPO, blob, check_first=False)
+        client.push_blob(REPO, blob)
 
 
 @respx.mock
@@ -252,7 +255,7 @@ def test_location_and_error_bodies_are_parsed() -> None:
                                                                "message": "bad digest"}]}))
         blob = Blob.from_bytes(b"{}", "application/json")
         with RegistryClient("ghcr.io") as client, pytest.raises(RemoteError) as err:
-            client.push_blob(REPO, blob, check_first=False)
+            client.push_blob(REPO, blob)
     url = put.calls[0].request.url
     assert url.params["_state"] == "s=" and url.params["digest"] == blob.digest
     assert "DIGEST_INVALID" in str(err.value) and json.dumps({}) not in str(err.value)

@@ -16,7 +16,7 @@ from release.errors import Conflict, RemoteError
 from release.oci.artifact import CHART_MEDIA_TYPE, CONFIG_MEDIA_TYPE
 from release.oci.client import RegistryClient
 from release.oci.credentials import Credentials
-from release.oci.publish import verify_chart
+from release.oci.publish import registry_client, verify_chart
 from release.oci.reference import chart_ref
 from release.package import PackageResult, read_archive
 from release.retry import RetryPolicy
@@ -140,8 +140,9 @@ def test_token_auth_asks_pull_push_once(token_registry: Registry, namespace: str
                        credentials=CREDS)
     assert again.status == "already-published" and again.requests == 3
 
-    check = verify_chart(chart_ref(token_registry.oci(namespace), "demo", "0.1.0",
-                                   plain_http=True), package, credentials=CREDS)
+    ref = chart_ref(token_registry.oci(namespace), "demo", "0.1.0", plain_http=True)
+    with registry_client(ref, CREDS) as client:
+        check = verify_chart(ref, package, client)
     assert check.match, check.difference
 
     import oras.client
@@ -213,20 +214,21 @@ def test_big_blob_goes_up_in_chunks_and_resumes_from_range(
 
 
 def test_verify_reports_the_first_difference(open_registry: Registry, namespace: str,
-                                             make_package: Callable[..., PackageResult],
-                                             tmp_path: Path) -> None:
+                                             make_package: Callable[..., PackageResult]
+                                             ) -> None:
     published = make_package()
     push_chart(published, open_registry.oci(namespace), plain_http=True)
     ref = chart_ref(open_registry.oci(namespace), "demo", "0.1.0", plain_http=True)
-    same = verify_chart(ref, published, download_to=tmp_path / "dl")
-    assert same.match and len(same.checked) == 2
-    assert (tmp_path / "dl" / "demo-0.1.0.tgz").read_bytes() == published.path.read_bytes()
-    rebuilt = make_package(extra="drift")
-    differs = verify_chart(ref, rebuilt)
-    assert not differs.match and differs.difference is not None
-    assert differs.difference.startswith("chart archive: published")
-    later = dataclasses.replace(published, created=COMMIT_TIME + 60)
-    assert "org.opencontainers.image.created" in str(verify_chart(ref, later).difference)
+    with registry_client(ref, None) as client:
+        same = verify_chart(ref, published, client)
+        assert same.match and len(same.checked) == 2  # the chart layer is the archive's digest
+        rebuilt = make_package(extra="drift")
+        differs = verify_chart(ref, rebuilt, client)
+        assert not differs.match and differs.difference is not None
+        assert differs.difference.startswith("chart archive: published")
+        later = dataclasses.replace(published, created=COMMIT_TIME + 60)
+        assert "org.opencontainers.image.created" in str(verify_chart(ref, later,
+                                                                      client).difference)
 
 
 def test_read_archive_recovers_the_commit_time(package: PackageResult) -> None:
@@ -234,3 +236,28 @@ def test_read_archive_recovers_the_commit_time(package: PackageResult) -> None:
     assert (again.digest, again.name, again.version, again.created) == (
         package.digest, "demo", "0.1.0", COMMIT_TIME)
     assert expected_digest(again) == expected_digest(package)
+
+
+def test_a_re_run_skips_a_big_blob_the_registry_already_has(
+        open_registry: Registry, namespace: str, make_package: Callable[..., PackageResult],
+        fault_proxy: Callable[..., FaultProxy]) -> None:
+    """A HEAD's Content-Length is the size of what a GET would send: asking whether a 2 MiB
+    blob is there must not be refused as a 2 MiB answer. The first run dies writing the tag
+    (its blobs are uploaded), the re-run finds the big blob and skips it, the third run finds
+    the tag."""
+    big = make_package(padding=2 * 1024 * 1024)
+    assert big.size > 2 * 1024 * 1024
+    proxy = fault_proxy(open_registry.host)
+    # HEAD tag, POST+PUT config, HEAD chart blob (≥ 1 MiB), POST+PUT chart, PUT manifest (6)
+    proxy.reset({6: Fault("status", 400)})
+    with pytest.raises(RemoteError, match="writing"):
+        push_chart(big, proxy.oci(namespace), plain_http=True)
+    assert [s.method for s in proxy.seen] == ["HEAD", "POST", "PUT", "HEAD", "POST", "PUT",
+                                              "PUT"]
+    proxy.reset()
+    again = push_chart(big, proxy.oci(namespace), plain_http=True)
+    assert again.status == "pushed" and again.skipped == (big.digest,)
+    assert [s.method for s in proxy.seen] == ["HEAD", "POST", "PUT", "HEAD", "PUT", "HEAD"]
+    third = push_chart(big, proxy.oci(namespace), plain_http=True)
+    assert third.status == "already-published" and third.digest == again.digest
+    open_registry.assert_tags_complete(f"{namespace}/demo")

@@ -21,13 +21,11 @@ from release.artifacthub import (
     apply_annotations,
     change_entries,
     chart_images,
-    crd_entries,
-    crd_examples,
     release_annotations,
     to_yaml_text,
 )
 from release.artifacthub_rules import validate_annotations
-from release.chart import set_versions
+from release.chart import ChartText, set_versions
 from release.commits import Change
 from release.config import Settings, load_settings
 from release.errors import BadInput
@@ -146,15 +144,24 @@ keywords:
 """
 
 
+def annotate(text: str, annotations: dict[str, Any], origin: str = "Chart.yaml") -> str:
+    """`apply_annotations` on Chart.yaml text, as `release.package.build` calls it."""
+    return apply_annotations(ChartText.parse(text, origin), annotations, origin).text
+
+
 def make_settings(root: Path) -> Settings:
     return load_settings(root, {"github-repository": "o/r"}, environ={})
 
 
 @pytest.fixture
 def dirs(tmp_path: Path) -> tuple[Path, Path, Path]:
-    chart, crds, examples = tmp_path / "c", tmp_path / "crds", tmp_path / "ex"
+    """(a chart, its crds/ and examples/ directories)."""
+    chart = tmp_path / "c"
+    crds, examples = chart / "crds", chart / "examples"
     for d in (chart, crds / "nested", examples):
         d.mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: demo\nversion: 0.1.0\n",
+                                      encoding="utf-8")
     (chart / "values.yaml").write_text(VALUES, encoding="utf-8")
     (crds / "nested" / "test.io_widgets.yaml").write_text(WIDGET_CRD, encoding="utf-8")
     (crds / "README.md").write_text("not YAML, not read", encoding="utf-8")
@@ -188,10 +195,21 @@ def history(gitrepo: GitBuilder) -> GitBuilder:
     return gitrepo
 
 
+def crd_annotations(chart: Path) -> tuple[Any, Any]:
+    """(`artifacthub.io/crds`, `artifacthub.io/crdsExamples`) as `release_annotations` makes
+    them for the chart in `chart`, parsed back (None when left out)."""
+    release = Release(tag="v1.2.3", version=semver.Version.parse("1.2.3"), sha="b" * 40,
+                      date=None, previous_tag=None, previous_version=None)
+    out = release_annotations(release, make_settings(chart), chart)
+    crds, examples = (out.get(f"artifacthub.io/{key}") for key in ("crds", "crdsExamples"))
+    return (yaml.safe_load(crds) if crds else None,
+            yaml.safe_load(examples) if examples else None)
+
+
 def annotations_of(repo: GitBuilder, tag: str, dirs: tuple[Path, Path, Path]) -> dict[str, str]:
     settings = make_settings(repo.root)
     release = collect(GitRepo(repo.root), settings, tag)
-    return release_annotations(release, settings, *dirs)
+    return release_annotations(release, settings, dirs[0])
 
 
 def test_changes_follow_the_documented_mapping(history: GitBuilder,
@@ -222,7 +240,7 @@ def test_generated_annotations_validate_and_mark_prereleases(
         annotations = annotations_of(history, tag, dirs)
         validate_annotations(annotations, "demo", "generated")
         assert annotations["artifacthub.io/prerelease"] == pre
-        text = apply_annotations(CHART_YAML, annotations, "Chart.yaml")
+        text = annotate(CHART_YAML, annotations, "Chart.yaml")
         parsed = yaml.safe_load(text)
         assert parsed["annotations"]["artifacthub.io/prerelease"] == pre
         assert parsed["annotations"]["artifacthub.io/license"] == "Apache-2.0"
@@ -238,13 +256,13 @@ def test_generated_annotations_validate_and_mark_prereleases(
 
 
 def test_crds_and_examples_come_from_their_directories(dirs: tuple[Path, Path, Path]) -> None:
-    _, crds, examples = dirs
-    assert crd_entries(crds) == [
+    entries, examples = crd_annotations(dirs[0])
+    assert entries == [
         {"kind": "Widget", "version": "v1", "name": "widgets.test.io", "displayName": "Widget",
          "description": "A widget of some size."},
         {"kind": "Gadget", "version": "v1", "name": "gadgets.test.io", "displayName": "Gadget"},
     ]
-    assert crd_examples(examples, crds) == [yaml.safe_load(GOOD_WIDGET)]
+    assert examples == [yaml.safe_load(GOOD_WIDGET)]
 
 
 def _crd_validator(crd: dict[str, Any], version: str) -> Any:
@@ -273,7 +291,7 @@ def _example_errors(examples: list[dict[str, Any]], crd_dir: Path) -> dict[str, 
 def test_each_example_is_checked_against_its_crd_schema(dirs: tuple[Path, Path, Path]) -> None:
     _, crds, examples = dirs
     (examples / "wrong.yml").write_text(BAD_WIDGET, encoding="utf-8")
-    found = yaml.safe_load(to_yaml_text(crd_examples(examples, crds)))
+    _, found = crd_annotations(dirs[0])
     errors = _example_errors(found, crds)
     assert errors["small"] == []
     assert sorted(errors["wrong"]) == ["spec.color: 'green' is not one of ['red', 'blue']",
@@ -289,17 +307,17 @@ def test_each_example_is_checked_against_its_crd_schema(dirs: tuple[Path, Path, 
 ], ids=["unserved-version", "unknown-kind", "not-a-mapping", "syntax", "duplicate-key"])
 def test_an_example_without_its_crd_is_refused(dirs: tuple[Path, Path, Path], doc: str,
                                                needle: str) -> None:
-    _, crds, examples = dirs
+    examples = dirs[2]
     (examples / "odd.yaml").write_text(doc, encoding="utf-8")
     with pytest.raises(BadInput, match=re.escape(needle)):
-        crd_examples(examples, crds)
+        crd_annotations(dirs[0])
 
 
 def test_real_chart_examples_validate_against_the_real_crds() -> None:
     """Compares against the real files: chart/examples and chart/crds as they are today."""
-    examples = crd_examples(CHART / "examples", CHART / "files" / "crds")
+    crds, examples = crd_annotations(CHART)  # files/crds and examples, found in the chart
     kinds = {e["kind"] for e in examples}
-    assert kinds == {c["kind"] for c in crd_entries(CHART / "files" / "crds")}
+    assert kinds == {c["kind"] for c in crds}
     assert _example_errors(examples, CHART / "files" / "crds") == {e["metadata"]["name"]: []
                                                          for e in examples}
 
@@ -333,7 +351,7 @@ def test_real_chart_images_are_what_helm_renders(tmp_path: Path) -> None:
 def test_real_chart_gets_valid_annotations_in_place(history: GitBuilder) -> None:
     annotations = annotations_of(history, "v1.1.0", (CHART, CHART / "files" / "crds", CHART / "examples"))
     original = (CHART / "Chart.yaml").read_text(encoding="utf-8")
-    text = apply_annotations(original, annotations, "chart/Chart.yaml")
+    text = annotate(original, annotations, "chart/Chart.yaml")
     head = original[: original.index("annotations:")]
     assert text.startswith(head)  # everything before the block is untouched
     for kept in ("artifacthub.io/license: Apache-2.0\n", 'artifacthub.io/operator: "true"\n',
@@ -350,7 +368,7 @@ def test_same_tag_twice_gives_the_same_bytes_and_archive(history: GitBuilder, tm
     texts, digests = [], []
     for run in range(2):
         annotations = annotations_of(history, "v1.1.0", dirs)
-        text = apply_annotations(set_versions(CHART_YAML, "1.1.0", "1.1.0"), annotations)
+        text = annotate(set_versions(CHART_YAML, "1.1.0", "1.1.0"), annotations)
         chart = tmp_path / f"run{run}" / "demo"
         chart.mkdir(parents=True)
         (chart / "Chart.yaml").write_text(text, encoding="utf-8")
@@ -359,13 +377,13 @@ def test_same_tag_twice_gives_the_same_bytes_and_archive(history: GitBuilder, tm
         digests.append(build(chart, tmp_path / f"out{run}", 1_700_000_000).digest)
     assert texts[0] == texts[1]
     assert digests[0] == digests[1]
-    assert apply_annotations(texts[0], annotations_of(history, "v1.1.0", dirs)) == texts[0]
+    assert annotate(texts[0], annotations_of(history, "v1.1.0", dirs)) == texts[0]
 
 
 # --- Chart.yaml editing ----------------------------------------------------------------------
 
 def test_apply_rewrites_only_its_entries() -> None:
-    text = apply_annotations(CHART_YAML, {"artifacthub.io/prerelease": "true",
+    text = annotate(CHART_YAML, {"artifacthub.io/prerelease": "true",
                                           "artifacthub.io/images": "- image: a/b:1\n",
                                           "artifacthub.io/changes": "- kind: added\n  description: x\n"})
     assert text == CHART_YAML.replace(
@@ -389,7 +407,7 @@ def test_apply_rewrites_only_its_entries() -> None:
      '    artifacthub.io/prerelease: "true"\r\n'),
 ], ids=["no-block", "empty-flow", "null-block", "crlf-and-wide-indent"])
 def test_apply_adds_a_block_where_needed(original: str, expected: str) -> None:
-    assert apply_annotations(original, {"artifacthub.io/prerelease": "true"}) == expected
+    assert annotate(original, {"artifacthub.io/prerelease": "true"}) == expected
 
 
 @pytest.mark.parametrize(("original", "annotations", "needle"), [
@@ -405,7 +423,7 @@ def test_apply_adds_a_block_where_needed(original: str, expected: str) -> None:
 def test_apply_refuses_what_it_cannot_write_faithfully(original: str, annotations: dict[str, Any],
                                                         needle: str) -> None:
     with pytest.raises(BadInput, match=re.escape(needle)):
-        apply_annotations(original, annotations)
+        annotate(original, annotations)
 
 
 # --- hostile input ---------------------------------------------------------------------------
@@ -443,7 +461,7 @@ def test_hostile_descriptions_stay_text(tmp_path: Path) -> None:
     assert parsed[4]["description"] == "line separator and next line and bom\ufeff and c1"
     assert parsed[6]["description"] == "control [31m chars"  # the escape byte is gone
     assert len(parsed[7]["description"]) == 300
-    chart = apply_annotations(CHART_YAML, {"artifacthub.io/changes": text})
+    chart = annotate(CHART_YAML, {"artifacthub.io/changes": text})
     assert yaml.safe_load(chart)["annotations"]["artifacthub.io/changes"] == text
 
 
@@ -465,7 +483,7 @@ def test_unreleased_changes_have_no_version_to_annotate(tmp_path: Path,
     unreleased = Release(tag=None, version=None, sha="b" * 40, date=None, previous_tag=None,
                          previous_version=None)
     with pytest.raises(BadInput, match="need the release's version"):
-        release_annotations(unreleased, make_settings(tmp_path), *dirs)
+        release_annotations(unreleased, make_settings(tmp_path), dirs[0])
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -489,10 +507,10 @@ def test_values_round_trip_through_yaml_1_1(value: Any, expected: Any) -> None:
 ], ids=["binary", "deep", "alias-bomb"])
 def test_hostile_examples_are_refused(dirs: tuple[Path, Path, Path], text: str,
                                       needle: str) -> None:
-    _, crds, examples = dirs
+    examples = dirs[2]
     (examples / "widget.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(BadInput, match=needle):
-        to_yaml_text(crd_examples(examples, crds))
+        crd_annotations(dirs[0])
 
 
 @pytest.mark.parametrize(("values", "needle"), [
@@ -505,6 +523,15 @@ def test_odd_values_are_refused(values: str, needle: str) -> None:
         chart_images(yaml.safe_load(values), "1.0.0")
 
 
-def test_missing_directories_are_named(tmp_path: Path) -> None:
-    with pytest.raises(BadInput, match=r"CRD directory .* does not exist"):
-        crd_entries(tmp_path / "nope")
+def test_a_chart_without_crds_gets_no_crd_annotations(dirs: tuple[Path, Path, Path]) -> None:
+    chart, crds, examples = dirs
+    shutil.rmtree(crds)
+    assert crd_annotations(chart) == (None, None)
+    (chart / "files" / "crds").mkdir(parents=True)  # the first of CRD_DIRS, and empty
+    (crds / "nested").mkdir(parents=True)
+    (crds / "nested" / "test.io_widgets.yaml").write_text(WIDGET_CRD, encoding="utf-8")
+    assert crd_annotations(chart) == (None, None)
+    shutil.rmtree(examples)
+    shutil.rmtree(chart / "files")
+    found, none = crd_annotations(chart)
+    assert [c["kind"] for c in found] == ["Widget", "Gadget"] and none is None

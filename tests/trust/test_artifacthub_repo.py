@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,8 @@ from release.artifacthub_repo import (
     parse_repository_metadata,
 )
 from release.errors import BadInput
+from tests.gitutil import GitBuilder
+from tests.oci.conftest import CHART_YAML
 
 ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 DOCUMENTED = f"""\
@@ -99,9 +104,41 @@ def test_loading_from_disk(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="not UTF-8"):
         load_repository_metadata(path)
     path.write_bytes(b"#" * (MAX_SIZE + 1))
-    with pytest.raises(BadInput, match="larger than"):
+    with pytest.raises(BadInput, match=f"over the {MAX_SIZE}-byte limit"):
         load_repository_metadata(path)
-    with pytest.raises(BadInput, match="cannot read"):
+    with pytest.raises(BadInput, match="not a regular file"):
         load_repository_metadata(tmp_path)
     with pytest.raises(BadInput, match="larger than"):
         parse_repository_metadata("#" * (MAX_SIZE + 1))
+
+
+# The CLI with at most 1 GiB of address space, so that a regression reading /dev/zero fails
+# instead of exhausting the host (Helm's Go engine, which `dry-run` loads, needs more).
+_LIMIT_MEMORY = """
+import resource, runpy, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+sys.argv = ["ameide-release", *sys.argv[1:]]
+runpy.run_module("release", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize(("kind", "command"), [("fifo", "dry-run"), ("dev-zero", "artifacthub")])
+def test_a_fifo_or_a_device_is_refused_in_one_line(gitrepo: GitBuilder, kind: str,
+                                                   command: str) -> None:
+    """Planning reads artifacthub-repo.yml: a FIFO there would block the release forever, a
+    link to /dev/zero would read until memory runs out. Both are one line and exit 2."""
+    gitrepo.commit("feat: chart", {"chart/Chart.yaml": CHART_YAML.format(version="0.1.0"),
+                                   "chart/values.yaml": "a: 1\n",
+                                   "chart/templates/cm.yaml": "kind: ConfigMap\n"})
+    path = gitrepo.root / "artifacthub-repo.yml"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    cli = ["-c", _LIMIT_MEMORY] if kind == "dev-zero" else ["-m", "release"]
+    proc = subprocess.run([sys.executable, *cli, "--repo", str(gitrepo.root),
+                           "--registry", "oci://127.0.0.1:9/ns", command, "--plain-http"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2, proc
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert f"{path} is not a regular file" in proc.stderr

@@ -66,3 +66,35 @@ def test_two_tags_of_the_project_chart(gitrepo: GitBuilder, cli: Callable[..., C
     assert changes[0]["description"] == "domain: BREAKING: drop the v0 field"
     assert all(link["url"].startswith("https://github.com/ameideio/ameide-core/commit/")
                for c in changes for link in c["links"])
+
+
+def test_an_example_linked_from_outside_the_chart_is_not_published(
+        gitrepo: GitBuilder, cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    """A committed example that is a symlink to a file outside the chart (here an absolute
+    one, a file of the machine that packages) would be read and published in crdsExamples:
+    refused, as the packager refuses such a link. A .helmignore'd example is not part of the
+    chart, so it is not published either."""
+    shutil.copytree(ROOT / "chart", gitrepo.root / "chart")
+    secret = tmp_path / "outside.yaml"
+    secret.write_text(ROOT.joinpath("chart/examples/agent-sample.yaml").read_text()
+                      .replace("spec:", "# s3cret-from-the-runner\nspec:", 1))
+    gitrepo.commit("feat(chart): the operators chart", {
+        "chart/.helmignore": "ci/\nexamples/draft-*\n",
+        "chart/examples/draft-agent.yaml": secret.read_text().replace("s3cret", "draft")})
+    gitrepo.tag("v1.0.0")
+    built = cli("--repo", str(gitrepo.root), "package", "--tag", "v1.0.0", "--out",
+                str(tmp_path / "a"), "--json")
+    assert built.code == 0, built
+    annotations = packaged_chart_yaml(Path(json.loads(built.out)["path"]))["annotations"]
+    examples = yaml.safe_load(annotations["artifacthub.io/crdsExamples"])  # type: ignore[index]
+    assert len(examples) == 4  # the draft is ignored by .helmignore
+
+    (gitrepo.root / "chart/examples/leak.yaml").symlink_to(secret)
+    gitrepo.commit("feat(chart): one more example", {})
+    gitrepo.tag("v1.1.0")
+    result = cli("--repo", str(gitrepo.root), "package", "--tag", "v1.1.0", "--out",
+                 str(tmp_path / "b"))
+    assert result.code == 2, result
+    assert "chart/examples/leak.yaml at v1.1.0" in result.err
+    assert "outside the chart" in result.err and result.err.count("\n") == 1
+    assert not list((tmp_path / "b").glob("*.tgz"))

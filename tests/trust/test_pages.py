@@ -19,8 +19,8 @@ import pytest
 
 from release.config import Settings, load_settings
 from release.errors import BadInput
-from release.index import dump_index, new_index, parse_index
-from release.pages import CSP, default_repository_url, render_index_html, write_index_html
+from release.index import dump_index, load_index, new_index, parse_index
+from release.pages import CSP, render_index_html, write_index_html
 from tests.trust.browser import Browser
 
 HOSTILE = "<script>window.__pwned = 1; document.title = 'pwned'</script>" \
@@ -100,13 +100,18 @@ def test_same_index_same_bytes_and_atomic_write(tmp_path: Path) -> None:
     (index_dir / "index.yaml").write_bytes(dump_index(big_index()))
     (index_dir / "index.html").write_text("old page", encoding="utf-8")
     (index_dir / "index.html").chmod(0o640)
-    path = write_index_html(index_dir, s)
-    assert path == index_dir / "index.html"
+    written = write_index_html(index_dir, render_index_html(
+        load_index(index_dir / "index.yaml"), s))
+    path = written.path
+    assert path == index_dir / "index.html" and written.changed
     assert path.read_text(encoding="utf-8") == render_index_html(big_index(), s)
     assert path.stat().st_mode & 0o777 == 0o640  # atomic_write keeps the mode
     assert sorted(p.name for p in index_dir.iterdir()) == ["index.html", "index.yaml"]
+    before = path.stat().st_mtime_ns
+    assert not write_index_html(index_dir, render_index_html(big_index(), s)).changed
+    assert path.stat().st_mtime_ns == before
     with pytest.raises(BadInput, match="does not exist"):
-        write_index_html(tmp_path / "missing", s)
+        write_index_html(tmp_path / "missing", "page")
 
 
 def test_hostile_metadata_is_text_and_gets_no_commands(tmp_path: Path) -> None:
@@ -130,19 +135,23 @@ def test_hostile_metadata_is_text_and_gets_no_commands(tmp_path: Path) -> None:
 
 
 def test_repository_url(tmp_path: Path) -> None:
-    assert default_repository_url(settings(tmp_path)) == "https://ameideio.github.io/ameide-core"
-    assert default_repository_url(settings(tmp_path, **{"github-repository": "Org/org.github.io"})
-                                  ) == "https://org.github.io"
-    ghes = settings(tmp_path, **{"github-api": "https://ghe.example.com/api/v3",
-                                 "helm-repo-url": ""})
-    with pytest.raises(BadInput, match="GitHub Enterprise"):
-        render_index_html(new_index(), ghes)
-    page = render_index_html(index_of({"c": [entry("1.0.0")]}), ghes,
-                             repository_url="https://charts.example.com/")
-    assert "helm repo add ameide-core https://charts.example.com\n" in html.unescape(page)
-    assert "^https://ghe\\.example\\.com/ameideio/ameide-core/\\.github" in html.unescape(page)
-    with pytest.raises(BadInput, match="not an https URL"):
-        render_index_html(new_index(), ghes, repository_url="http://charts.example.com")
+    """The page offers `helm repo add` for the helm-repo-url setting (`release.config` derives
+    its default and requires https), and nothing of the kind when it is empty."""
+    assert settings(tmp_path)["helm-repo-url"] == "https://ameideio.github.io/ameide-core"
+    assert settings(tmp_path, **{"github-repository": "Org/org.github.io"})["helm-repo-url"] \
+        == "https://org.github.io"
+    ghes = settings(tmp_path, **{"github-api": "https://ghe.example.com/api/v3"})
+    page = html.unescape(render_index_html(index_of({"c": [entry("1.0.0")]}), ghes))
+    assert "helm repo add" not in page and "Helm repository" not in page
+    assert 'class="cmd-repo"' not in page and "From the Helm repository" not in page
+    assert "helm install c oci://ghcr.io/ameideio/charts/c --version 1.0.0" in page
+    assert "^https://ghe\\.example\\.com/ameideio/ameide-core/\\.github" in page
+    served = settings(tmp_path, **{"github-api": "https://ghe.example.com/api/v3",
+                                   "helm-repo-url": "https://charts.example.com/"})
+    page = html.unescape(render_index_html(index_of({"c": [entry("1.0.0")]}), served))
+    assert "helm repo add ameide-core https://charts.example.com\n" in page
+    with pytest.raises(BadInput, match="plain HTTP"):
+        settings(tmp_path, **{"helm-repo-url": "http://charts.example.com"})
     assert "No chart has been published here yet." in render_index_html(new_index(),
                                                                        settings(tmp_path))
     # the helm-repo-url setting names where the repository is served
@@ -220,3 +229,22 @@ def test_page_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert phone["selectAll"] == "all"
     for shot in shots:
         assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+
+
+def test_a_huge_index_gives_a_bounded_page(tmp_path: Path) -> None:
+    """One budget of rows for the whole page (limits.PAGE_ROWS_MAX: a chart's section counts
+    as one, each version as one): what does not fit is counted and left to index.yaml."""
+    from release import limits
+
+    n = limits.PAGE_ROWS_MAX
+    index = index_of({f"c{c}": [entry(f"1.{i // 100}.{i % 100}", i) for i in range(n + 5)]
+                      for c in range(3)})
+    index["entries"].update({f"z{c}": [entry("1.0.0")] for c in range(n)})
+    page = render_index_html(index, settings(tmp_path))
+    rows = page.count('<tbody id="v-')
+    sections = page.count('<section class="chart"')
+    assert rows + sections == n and sections == 1  # c0's section and its newest versions
+    assert "6 older versions are not listed" in page  # n + 5 versions, n - 1 rows
+    assert f"{2 + n} more charts are not shown" in page
+    assert page.count('<a href="index.yaml">index.yaml</a>') == 2
+    assert len(page) < 2_500 * n  # bytes: a row with its commands is about 2 KB

@@ -54,8 +54,8 @@ def git(*args, cwd={clone!r}):
 git("clone", "-q", "-b", "gh-pages", {origin!r}, {clone!r}, cwd="/")
 p = Path({package!r})
 a = read_archive(p)
-ix.merge_into(Path({clone!r}), ix.index_entry(a.metadata, a.digest, 1700000000,
-                                              "https://charts.example/demo-1.1.0.tgz"))
+ix.merge_index(Path({clone!r}), ix.index_entry(a.metadata, a.digest, 1700000000,
+                                               "https://charts.example/demo-1.1.0.tgz")).write()
 git("add", "index.yaml")
 git("-c", "user.name=c", "-c", "user.email=c@x", "commit", "-qm", "index: add v1.1.0")
 git("push", "-q", "origin", "gh-pages")
