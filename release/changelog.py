@@ -64,13 +64,23 @@ def read_changelog(path: Path) -> str:
     return read_text_file(path, "the changelog", max_bytes=limits.INDEX_DOCUMENT_MAX)
 
 
+def changelog_with_entry(text: str, tag: str, version: str, entry: str,
+                         settings: Settings) -> str | None:
+    """`text` with a rendered entry at the top, or None when it already describes the release:
+    the one rule for the changelog file (`insert_entry`) and the release pull request's commit,
+    so neither ever holds a release twice."""
+    if has_release(text, tag, version):
+        return None
+    return insert_release(text, entry, render_changelog([], settings))
+
+
 def insert_entry(path: Path, tag: str, version: str, entry: str, settings: Settings) -> bool:
     """Put a rendered entry at the top of the changelog at `path` unless the file already
     describes the release; True when the file changed."""
-    old = read_changelog(path)
-    if has_release(old, tag, version):
+    new = changelog_with_entry(read_changelog(path), tag, version, entry, settings)
+    if new is None:
         return False
-    atomic_write(path, insert_release(old, entry, render_changelog([], settings)))
+    atomic_write(path, new)
     return True
 
 

@@ -66,8 +66,14 @@ def read_chart_yaml(chart_dir: Path, names: Names = str) -> ChartText:
     if not path.exists():
         raise BadInput(f"{shown} not found", "point --chart at a Helm chart directory")
     text = read_text_file(path, "Chart.yaml", max_bytes=limits.CHART_FILE_MAX, name=shown)
-    chart = ChartText.parse(text, shown)
-    validate_metadata(chart.data, shown)
+    return parse_chart_yaml(text, shown)
+
+
+def parse_chart_yaml(text: str, origin: str) -> ChartText:
+    """Chart.yaml's text (from a file, or from a commit) parsed and checked with Helm's rules;
+    `origin` names it in messages."""
+    chart = ChartText.parse(text, origin)
+    validate_metadata(chart.data, origin)
     return chart
 
 

@@ -280,14 +280,13 @@ def sync_github_release(spec: GitHubReleaseSpec, gh: GitHub, *, force: bool = Fa
     make_latest = spec.make_latest
     fields = {"name": spec.name, "body": spec.body, "prerelease": spec.prerelease}
     if existing is None:
-        if make_latest == "true":
+        version = try_parse_tag(spec.tag, tag_prefix)
+        if make_latest == "true" and version is not None:
+            # the local tags said yes; GitHub's latest may be a release this checkout lacks
             latest = gh.latest_release()
-            latest_version = (try_parse_tag(str(latest.get("tag_name", "")), tag_prefix)
-                              if latest else None)
-            version = try_parse_tag(spec.tag, tag_prefix)
-            if latest_version is not None and version is not None and \
-                    version_key(latest_version) > version_key(version):
-                make_latest = "false"
+            make_latest = decide_make_latest(
+                version, spec.prerelease, (), remote_latest=try_parse_tag(
+                    str(latest.get("tag_name", "")), tag_prefix) if latest else None)
         release = gh.create_release({"tag_name": spec.tag,
                                      "target_commitish": spec.target_commitish,
                                      **fields, "draft": False, "make_latest": make_latest})

@@ -11,6 +11,7 @@ tests). Tokens come from GITHUB_TOKEN / GH_TOKEN and never appear in messages.
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable, Collection, Generator, Mapping, Sequence
 from typing import Any, overload
@@ -31,6 +32,24 @@ PUBLIC_UPLOADS = "https://uploads.github.com"
 PERMISSION_FIX = ("give the token write access to the repository's contents (workflow "
                   "`permissions: contents: write`, or a fine-grained token with Contents: "
                   "read and write)")
+RELEASE_REJECTED_FIX = "check that the tag is pushed and the names are valid"
+# Pull requests, their labels and comments: another permission, and for opening one from a
+# workflow a repository setting that new repositories have off.
+PULLS_PERMISSION_FIX = ("give the token write access to pull requests (workflow `permissions: "
+                        "pull-requests: write`, or a fine-grained token with Pull requests: "
+                        "read and write)")
+PULL_CREATE_FIX = ("in the repository's Settings → Actions → General, tick \"Allow GitHub "
+                   "Actions to create and approve pull requests\", and give the workflow "
+                   "`permissions: pull-requests: write`")
+PULL_REJECTED_FIX = ("check that the branch is pushed and differs from the base, and that no "
+                     "other pull request from it is open")
+_PULLS = {403: PULLS_PERMISSION_FIX, 422: PULL_REJECTED_FIX}
+_LABELS = {403: PULLS_PERMISSION_FIX, 422: "check the label name"}
+
+# What the caller of `GitHub.request` says to do about a 403 or a 422 of its request: the
+# sender turns the last answer into an error through `_describe`, which reads it from here.
+_FIXES: contextvars.ContextVar[Mapping[int, str] | None] = contextvars.ContextVar(
+    "ameide_github_fixes", default=None)
 
 
 @overload
@@ -163,28 +182,35 @@ class GitHub:
         if status == 401:
             return RemoteError(f"GitHub rejected the token while trying to {what} (401 {msg})",
                                "set GITHUB_TOKEN or GH_TOKEN to a valid, unexpired token")
+        fixes = _FIXES.get() or {}
         if status == 403:
             return RemoteError(f"GitHub refused to {what} in {self.repository} (403 {msg})",
-                               PERMISSION_FIX)
+                               fixes.get(403, PERMISSION_FIX))
         if status == 404:
             return RemoteError(f"GitHub answered 404 while trying to {what}: {self.repository} "
                                "does not exist or the token cannot see it",
                                "check github-repository and the token's repository access")
         if status == 422:
             return RemoteError(f"GitHub rejected the request to {what} (422 {msg})",
-                               "check that the tag is pushed and the names are valid")
+                               fixes.get(422, RELEASE_REJECTED_FIX))
         return RemoteError(f"GitHub failed to {what} ({status} {msg})".strip(),
                            "re-run later; what was already published is intact")
 
     def request(self, method: str, url: str, what: str, *, ok: Sequence[int] = (200, 201, 204),
                 allow: Sequence[int] = (), params: Mapping[str, str] | None = None,
                 json: Any = None, content: bytes | None = None,
-                headers: Mapping[str, str] | None = None) -> Reply:
-        """One API call with retries; statuses in `allow` are returned to the caller as-is."""
-        return self.sender.send(method, url, what=what, ok=(*ok, *allow),
-                                max_body=limits.GITHUB_RESPONSE_MAX,
-                                headers={**self._headers, **(headers or {})}, params=params,
-                                json_body=json, content=content)
+                headers: Mapping[str, str] | None = None,
+                fixes: Mapping[int, str] | None = None) -> Reply:
+        """One API call with retries; statuses in `allow` are returned to the caller as-is.
+        `fixes`: what to do about a 403 or a 422 of this call (default: the releases' fixes)."""
+        token = _FIXES.set(fixes)
+        try:
+            return self.sender.send(method, url, what=what, ok=(*ok, *allow),
+                                    max_body=limits.GITHUB_RESPONSE_MAX,
+                                    headers={**self._headers, **(headers or {})}, params=params,
+                                    json_body=json, content=content)
+        finally:
+            _FIXES.reset(token)
 
     def fail(self, resp: Reply, what: str) -> RemoteError:
         """The error for an answer the caller allowed but cannot use."""
@@ -245,31 +271,33 @@ class GitHub:
         if base:
             params["base"] = base
         resp = self.request("GET", f"{self.repo_url}/pulls", f"list the pull requests of {head}",
-                            params=params)
+                            params=params, fixes=_PULLS)
         return _objects(resp, "pull requests")
 
     def create_pull(self, *, title: str, head: str, base: str, body: str) -> dict[str, Any]:
         resp = self.request("POST", f"{self.repo_url}/pulls", f"open the pull request {title}",
                             json={"title": title, "head": head, "base": base, "body": body,
-                                  "maintainer_can_modify": True})
+                                  "maintainer_can_modify": True},
+                            fixes={403: PULL_CREATE_FIX, 422: PULL_REJECTED_FIX})
         return _object(resp, "a pull request")
 
     def update_pull(self, number: int, fields: Mapping[str, Any]) -> dict[str, Any]:
         resp = self.request("PATCH", f"{self.repo_url}/pulls/{number}",
-                            f"update pull request #{number}", json=dict(fields))
+                            f"update pull request #{number}", json=dict(fields), fixes=_PULLS)
         return _object(resp, "a pull request")
 
     def add_labels(self, number: int, labels: Sequence[str]) -> None:
         self.request("POST", f"{self.repo_url}/issues/{number}/labels",
-                     f"label pull request #{number}", json={"labels": list(labels)})
+                     f"label pull request #{number}", json={"labels": list(labels)},
+                     fixes=_LABELS)
 
     def remove_label(self, number: int, label: str) -> None:
         self.request("DELETE", f"{self.repo_url}/issues/{number}/labels/{quote(label, safe='')}",
-                     f"unlabel pull request #{number}", allow=(404,))
+                     f"unlabel pull request #{number}", allow=(404,), fixes=_LABELS)
 
     def comment(self, number: int, body: str) -> None:
         self.request("POST", f"{self.repo_url}/issues/{number}/comments",
-                     f"comment on pull request #{number}", json={"body": body})
+                     f"comment on pull request #{number}", json={"body": body}, fixes=_PULLS)
 
     # --- what the notes show with --github ---------------------------------------------------
     def commit_author_login(self, sha: str) -> str | None:

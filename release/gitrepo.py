@@ -318,6 +318,16 @@ class GitRepo:
                            "keep the file smaller")
         return self._run(self.root, ["cat-file", "blob", f"{commit}:{path}"])
 
+    def read_text_blob(self, rev: str, path: str, limit: int) -> str | None:
+        """`read_blob` as text, decoded by the rule for text files on disk (UTF-8, BOM
+        stripped; anything else is bad input naming the file and the commit)."""
+        from release.yamlread import decode_text
+
+        data = self.read_blob(rev, path, limit)
+        if data is None:
+            return None
+        return decode_text(data, f"{path} at {rev[:12]}", "save it as UTF-8 and commit it")
+
     # --- writes (hotfix and release commits only) ----------------------------------------
     def current_branch(self) -> str | None:
         name = self.git("rev-parse", "--abbrev-ref", "HEAD").strip()
@@ -419,11 +429,12 @@ class GitRepo:
 
     # --- remotes -------------------------------------------------------------------------
     def push(self, remote: str, *refspecs: str, force_with_lease: str | None = None,
-             token: tuple[str, str] | None = None) -> None:
+             token: tuple[str, str] | None = None, atomic: bool = False) -> None:
         """Push refspecs; a failure is a remote failure (exit 4). `token` = (web origin such as
         https://github.com, token): sent as an HTTP header for that origin only, through the
-        environment (never on a command line or in .git/config), when the remote lives there."""
-        args = ["push", "--porcelain"]
+        environment (never on a command line or in .git/config), when the remote lives there.
+        `atomic`: every ref is updated or none is."""
+        args = ["push", "--porcelain", *(["--atomic"] if atomic else [])]
         if force_with_lease is not None:
             args.append(f"--force-with-lease={force_with_lease}")
         self._remote(args, remote, refspecs, "push to", token)
@@ -435,12 +446,15 @@ class GitRepo:
         except GitError:
             return remote  # a URL given directly
 
-    def fetch(self, remote: str, *refspecs: str) -> None:
-        self._remote(["fetch", "--quiet", "--no-tags"], remote, refspecs, "fetch from")
+    def fetch(self, remote: str, *refspecs: str, token: tuple[str, str] | None = None) -> None:
+        """Fetch refspecs (no tags besides those named); `token` as for `push`."""
+        self._remote(["fetch", "--quiet", "--no-tags"], remote, refspecs, "fetch from", token)
 
-    def remote_refs(self, remote: str, *patterns: str) -> dict[str, str]:
-        """`git ls-remote`: ref name → object (peeled tags as `name^{}`)."""
-        out = self._remote(["ls-remote"], remote, patterns, "list the refs of")
+    def remote_refs(self, remote: str, *patterns: str,
+                    token: tuple[str, str] | None = None) -> dict[str, str]:
+        """`git ls-remote`: ref name → object (peeled tags as `name^{}`); `token` as for
+        `push` (a checkout without stored credentials cannot even read a private remote)."""
+        out = self._remote(["ls-remote"], remote, patterns, "list the refs of", token)
         refs: dict[str, str] = {}
         for line in out.splitlines():
             sha, _, ref = line.partition("\t")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from release.config import Settings
-from release.errors import BadInput, Conflict
+from release.errors import BadInput, Conflict, RemoteError
 from release.gitrepo import GitRepo, check_remote
 from release.version import parse_tag, tag_name
 
@@ -49,12 +49,14 @@ def latest_patch_tag(repo: GitRepo, settings: Settings, rev: str, major: int, mi
 def _write_changelog(settings: Settings, repo: GitRepo, tag: str) -> bool:
     """The new release's entry (its notes as if tagged at the branch's HEAD now), through the
     same changelog step `publish` and `changelog --update` run."""
+    from release.executor import run_steps
     from release.notes import collect
     from release.steps.base import Runtime
     from release.steps.changelog import changelog_step
 
     step = changelog_step(settings, collect(repo, settings, tag, planned=True))
-    return step.run(Runtime(settings, {})).wrote
+    (outcome,) = run_steps([step], Runtime(settings, {}))  # under the step deadline, as publish
+    return outcome.wrote
 
 
 def cut_hotfix(
@@ -119,7 +121,13 @@ def cut_hotfix(
             repo.delete_branch(branch)
         raise
     repo.switch(original)
-    push_command = f"git push {remote} {branch} {new_tag}"
+    # Both or neither: the branch alone would start the release-PR run, which would tag the
+    # hotfix commit itself; the tag alone, a release of a commit on no branch.
+    push_command = f"git push --atomic {remote} {branch} {new_tag}"
     if push:
-        repo.push(remote, f"refs/heads/{branch}", f"refs/tags/{new_tag}")
+        try:
+            repo.push(remote, f"refs/heads/{branch}", f"refs/tags/{new_tag}", atomic=True)
+        except RemoteError as exc:
+            raise RemoteError(exc.problem, f"{new_tag} is committed and tagged on {branch} here; "
+                              f"push both again with: {push_command}") from None
     return HotfixResult(branch, created, new_tag, previous, commit, tuple(shas), push, push_command)

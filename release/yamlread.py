@@ -186,10 +186,15 @@ def read_text_file(path: Any, what: str, *, max_bytes: int, fix: str | None = No
     """A regular file's text (UTF-8, BOM stripped), read with `read_file_bytes`; a file that is
     not UTF-8 is refused with one line (`fix` is its advice)."""
     data = read_file_bytes(path, what, max_bytes=max_bytes, name=name)
+    return decode_text(data, name or f"{what} {path}", fix)
+
+
+def decode_text(data: bytes, shown: str, fix: str | None = None) -> str:
+    """A file's bytes as text: UTF-8, BOM stripped; anything else is refused with one line
+    naming the file as `shown` (the rule for files on disk and files read from a commit)."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        shown = name or f"{what} {path}"
         raise BadInput(f"{shown} is not UTF-8 text", fix or "save it as UTF-8") from None
 
 

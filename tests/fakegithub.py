@@ -146,9 +146,20 @@ class FakeGitHub:
                  and (state == "all" or p["state"] == state)]
         return httpx.Response(200, json=found)
 
+    PULL_BODY_MAX = 65_536  # code points; GitHub refuses a longer pull request body
+
+    def _too_long(self, data: dict[str, Any]) -> httpx.Response | None:
+        if len(data.get("body") or "") <= self.PULL_BODY_MAX:
+            return None
+        return self.error(422, "Validation Failed", errors=[
+            {"resource": "Issue", "code": "custom", "field": "body",
+             "message": "body is too long (maximum is 65536 characters)"}])
+
     def create_pull(self, request: httpx.Request) -> httpx.Response:
         self._log(request)
         data = json.loads(request.content)
+        if (refused := self._too_long(data)) is not None:
+            return refused
         if any(p["head"]["ref"] == data["head"] and p["state"] == "open"
                for p in self.pulls.values()):
             return self.error(422, "Validation Failed", errors=[
@@ -165,7 +176,10 @@ class FakeGitHub:
     def update_pull(self, request: httpx.Request, number: str) -> httpx.Response:
         self._log(request)
         pr = self.pulls[int(number)]
-        pr.update(json.loads(request.content))
+        data = json.loads(request.content)
+        if (refused := self._too_long(data)) is not None:
+            return refused
+        pr.update(data)
         return httpx.Response(200, json=pr)
 
     def add_labels(self, request: httpx.Request, number: str) -> httpx.Response:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from release.config import load_settings
-from release.errors import BadInput, Conflict
+from release.errors import BadInput, Conflict, RemoteError
 from release.gitrepo import GitRepo
 from release.hotfix import cut_hotfix
 from tests.charts import DEMO
@@ -33,7 +33,7 @@ def test_hotfix_cuts_next_patch_on_release_branch(gitrepo: GitBuilder, history: 
     result = cut_hotfix(settings_for(gitrepo), "v1.2.3", [history["fix"]])
     assert (result.branch, result.branch_created, result.tag, result.previous_tag) == (
         "release-1.2", True, "v1.2.4", "v1.2.3")
-    assert result.push_command == "git push origin release-1.2 v1.2.4"
+    assert result.push_command == "git push --atomic origin release-1.2 v1.2.4"
     repo = GitRepo(gitrepo.root)
     assert repo.current_branch() == "main" and not repo.is_dirty()
     assert repo.tag_commit("v1.2.4") == repo.rev_parse("refs/heads/release-1.2") == result.commit
@@ -103,3 +103,23 @@ def test_push_sends_branch_and_tag(gitrepo: GitBuilder, history: dict[str, str],
     refs = subprocess.run(["git", "for-each-ref", "--format=%(refname)"], cwd=remote,
                           capture_output=True, text=True, check=True).stdout.split()
     assert "refs/heads/release-1.2" in refs and "refs/tags/v1.2.4" in refs
+
+
+def test_push_is_all_or_nothing(gitrepo: GitBuilder, history: dict[str, str],
+                                tmp_path: Path) -> None:
+    """The remote refuses the tag (an update hook): without an atomic push the branch would
+    land alone, and its release-PR run would tag and release the hotfix itself."""
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    hook = remote / "hooks" / "update"
+    hook.write_text('#!/bin/sh\ncase "$1" in refs/tags/*) echo "no tags" >&2; exit 1;; esac\n')
+    hook.chmod(0o755)
+    gitrepo.git("remote", "add", "origin", str(remote))
+    with pytest.raises(RemoteError) as info:
+        cut_hotfix(settings_for(gitrepo), "v1.2.3", [history["fix"]], push=True)
+    assert "git push --atomic origin release-1.2 v1.2.4" in str(info.value)
+    refs = subprocess.run(["git", "for-each-ref", "--format=%(refname)"], cwd=remote,
+                          capture_output=True, text=True, check=True).stdout.split()
+    assert refs == []
+    repo = GitRepo(gitrepo.root)  # the hotfix itself is done here, ready to push again
+    assert repo.tag_commit("v1.2.4") == repo.rev_parse("refs/heads/release-1.2")

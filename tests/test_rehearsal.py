@@ -143,7 +143,7 @@ def test_release_rerun_and_hotfix(project: GitBuilder, token_registry: Registry,
     cut = cli("--repo", str(project.root), "--github-repository", "o/r", "hotfix", "--from", "v1.2.3",
               "--pick", urgent)
     assert cut.code == 0, cut
-    assert cut.out.strip() == "git push origin release-1.2 v1.2.4"
+    assert cut.out.strip() == "git push --atomic origin release-1.2 v1.2.4"
     project.checkout("v1.2.4")
     hot = publish(cli, project, registry, "v1.2.4")
     assert hot.code == 0, hot

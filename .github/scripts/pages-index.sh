@@ -7,6 +7,9 @@
 # commit whose parent is that tip, without --force. If another job pushed in between, the push is
 # rejected as non-fast-forward and the next attempt starts over from the new tip. Re-merging the
 # fresh index is the rebase here: two edits of index.yaml always conflict as text, never as data.
+# Only that rejection is retried: any other failure to read or write the remote (a refused
+# token, a protected branch, a network error) stops at once with exit 4, like every remote
+# failure of ameide-release; `index` itself exits 2 or 3 on bad input or a conflict.
 #
 # Only gh-pages is written, and only index.yaml and the page made from it (index.html) on it; the checkout's branch, index and working
 # tree are not touched (the commit is built with a private index file). The token, when given in
@@ -60,7 +63,10 @@ for attempt in $(seq 1 "$attempts"); do
   set -e
   parent=()
   if [ "$status" = 0 ]; then
-    remote_git fetch --quiet --no-tags "$remote" "refs/heads/$branch"
+    if ! remote_git fetch --quiet --no-tags "$remote" "refs/heads/$branch"; then
+      echo "::error::pages-index: cannot fetch the remote's $branch; re-run the job (it is safe to repeat)" >&2
+      exit 4
+    fi
     tip=$(git rev-parse --verify "FETCH_HEAD^{commit}")
     parent=(-p "$tip")
     for file in index.yaml index.html; do
@@ -74,7 +80,7 @@ for attempt in $(seq 1 "$attempts"); do
     GIT_INDEX_FILE="$work/index" git read-tree --empty
   else
     echo "::error::pages-index: cannot read the remote's $branch (git ls-remote exit $status)" >&2
-    exit 1
+    exit 4
   fi
 
   before=$({ cat "$work/site/index.yaml" "$work/site/index.html" 2>/dev/null || true; } \
@@ -97,9 +103,20 @@ for attempt in $(seq 1 "$attempts"); do
     GIT_COMMITTER_EMAIL="41898282+github-actions[bot]@users.noreply.github.com" \
     git commit-tree "$tree" "${parent[@]}" -m "index: add $tag")
 
-  if remote_git push --quiet "$remote" "$commit:refs/heads/$branch"; then
+  # --porcelain: one line per ref, "!<TAB>src:dst<TAB>[rejected] (fetch first)" when the
+  # branch moved on since the fetch; anything else that fails is no race.
+  set +e
+  report=$(remote_git push --porcelain "$remote" "$commit:refs/heads/$branch")
+  status=$?
+  set -e
+  if [ "$status" = 0 ]; then
     echo "pages-index: pushed $tag to $branch ($commit)"
     exit 0
+  fi
+  if ! printf '%s\n' "$report" | grep -Eq $'^!\t[^\t]*\t\\[rejected\\] \\((fetch first|non-fast-forward)\\)'; then
+    printf '%s\n' "$report" | sed -n 's/^!\t[^\t]*\t/pages-index: push refused: /p' >&2
+    echo "::error::pages-index: $branch refused the push (git push exit $status), not because another release pushed first; check the token's contents: write and the branch's protection, then re-run" >&2
+    exit 4
   fi
   if [ "$attempt" -lt "$attempts" ]; then
     echo "pages-index: push rejected (attempt $attempt/$attempts); retrying from the new tip"
@@ -109,4 +126,4 @@ for attempt in $(seq 1 "$attempts"); do
 done
 
 echo "::error::pages-index: could not push index.yaml to $branch after $attempts attempts; re-run the job (it is safe to repeat)" >&2
-exit 1
+exit 4

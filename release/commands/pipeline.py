@@ -195,28 +195,21 @@ def publish_cmd(ctx: click.Context, tag: str | None, channel: str, plain_http: b
 @click.option("--remote", default="origin", help="Remote that holds the branches and tags.")
 @click.option("--prerelease", metavar="CHANNEL", default=None,
               help="Propose the next pre-release of the channel (rc → 1.3.0-rc.1, then rc.2).")
-@click.option("--publish", "then_publish", is_flag=True,
-              help="When HEAD is a merged release commit, also publish it in this run (a tag "
-                   "pushed with GITHUB_TOKEN starts no workflow).")
-@plain_http_option
-@registry_login_options
 @json_option
 @click.pass_context
 def release_pr_cmd(ctx: click.Context, base: str | None, remote: str, prerelease: str | None,
-                   then_publish: bool, plain_http: bool, username: str | None,
-                   password_stdin: bool, as_json: bool) -> None:
-    """Keep the release pull request up to date, or release the merged one.
+                   as_json: bool) -> None:
+    """Keep the release pull request up to date, or tag the merged one.
 
-    On HEAD = a merged release commit: tag it, push the tag (and publish with --publish).
-    Otherwise: propose the next release as one commit on the bot branch and a pull request
-    labelled `release: pending`; a run that changes nothing writes nothing."""
+    On a merged release commit: tag it, push the tag and print it (`release-tag` in Actions):
+    publish it with `publish --tag` on a checkout of the tag (a tag pushed with GITHUB_TOKEN
+    starts no workflow). Otherwise: propose the next release as one commit on the bot branch and
+    a pull request labelled `release: pending`; a run that changes nothing writes nothing."""
     from urllib.parse import urlsplit
 
     from release import ghactions
     from release.errors import BadInput
-    from release.executor import publish_tag
     from release.github import token_from_env
-    from release.plan import PlanOptions
     from release.releasepr import release_pr
     from release.render import web_url
     from release.target import open_repo
@@ -229,25 +222,17 @@ def release_pr_cmd(ctx: click.Context, base: str | None, remote: str, prerelease
                        "pass --base BRANCH (in Actions: --base \"$GITHUB_REF_NAME\")")
     token = token_from_env(os.environ)
     web = urlsplit(web_url(s))
-    rt = runtime(s, username, password_stdin)
+    rt = runtime(s)
     try:
         outcome = release_pr(s, repo, rt.github(write=True), base=base, remote=remote,
                              prerelease=prerelease, token=(f"{web.scheme}://{web.netloc}", token))
-        outputs = {"action": outcome.action, "release-tag": outcome.tag or "",
-                   "pr": str(outcome.pr_number or "")}
-        published = None
-        if then_publish and outcome.tag:
-            published = publish_tag(s, outcome.tag, PlanOptions(plain_http=plain_http), rt,
-                                    progress(outcome.tag, as_json))
-            outputs.update(published.outputs())
     finally:
         rt.close()
     if ghactions.in_actions():
-        ghactions.write_output(outputs)
-        if published is not None:
-            ghactions.write_summary(published.summary_markdown())
+        ghactions.write_output({"action": outcome.action, "release-tag": outcome.tag or "",
+                                "pr": str(outcome.pr_number or "")})
     if as_json:
-        emit_json({**outcome.as_json(), "published": published.as_json() if published else None})
+        emit_json(outcome.as_json())
         return
     info(f"{outcome.action}: {outcome.detail}")
     if outcome.tag:

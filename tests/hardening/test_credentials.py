@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import ssl
 from collections.abc import Callable, Iterator
@@ -14,12 +15,14 @@ import respx
 from release.errors import BadInput, RemoteError
 from release.ghrelease import asset_specs, sync_github_release
 from release.github import GitHub
+from release.gitrepo import GitRepo
 from release.oci.client import RegistryClient
 from release.oci.credentials import Credentials
 from release.package import PackageResult
 from release.retry import RetryPolicy
 from tests.conftest import CliResult
 from tests.fakegithub import API, TOKEN, FakeGitHub
+from tests.gitutil import GitBuilder
 from tests.hostile import Answer, Listener, Scripted, Seen, self_signed
 from tests.pushing import push_chart
 
@@ -269,3 +272,51 @@ def test_userinfo_from_the_environment_is_refused_too(tmp_path: Path,
     result = cli("--repo", str(tmp_path), "config", "--json")
     assert result.code == 2 and "S3CRETVALUE" not in result.out + result.err
     assert "AMEIDE_RELEASE_REGISTRY" in result.err  # says where the value came from
+
+
+# --- git's own remote calls (release-pr: ls-remote, fetch, push) --------------------------------
+
+GIT_CALLS: dict[str, Callable[[GitRepo, str, tuple[str, str]], object]] = {
+    "ls-remote": lambda repo, url, token: repo.remote_refs(url, "refs/heads/main", token=token),
+    "fetch": lambda repo, url, token: repo.fetch(url, "+refs/heads/main:refs/remotes/x/main",
+                                                 token=token),
+    "push": lambda repo, url, token: repo.push(url, "HEAD:refs/heads/next", token=token),
+}
+
+
+@pytest.mark.parametrize("call", sorted(GIT_CALLS))
+def test_git_sends_the_token_to_the_github_web_origin_only(call: str, gitrepo: GitBuilder) -> None:
+    """The checkout keeps no credentials (persist-credentials: false), so a private repository
+    needs the token on every git call to it; it travels as an HTTP header for the web origin
+    only: not to a remote elsewhere, not across a redirect to another host, never in a
+    message."""
+    gitrepo.commit("feat: x")
+    repo = GitRepo(gitrepo.root)
+    elsewhere = Scripted(lambda seen: Answer(404), host="127.0.0.2")
+    github = Scripted(lambda seen: Answer(404) if "/o/r.git/" in seen.path else Answer(
+        302, {"Location": f"{elsewhere.base}/o/r.git/info/refs?service=git-upload-pack"}))
+    token = (github.base, TOKEN)
+    expected = "basic " + base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+    try:
+        for url, reaches in ((f"{github.base}/o/r.git", github),
+                             (f"{elsewhere.base}/o/r.git", elsewhere),
+                             (f"{github.base}/moved/r.git", elsewhere)):
+            github.seen.clear()
+            elsewhere.seen.clear()
+            with pytest.raises(RemoteError) as info:
+                GIT_CALLS[call](repo, url, token)
+            assert TOKEN not in str(info.value) and expected not in str(info.value)
+            assert reaches.seen, url
+            if reaches is github:
+                assert all(s.headers.get("authorization", "").lower() == expected.lower()
+                           for s in github.seen)
+            assert all("authorization" not in s.headers for s in elsewhere.seen), url
+        # without a token nothing is attached anywhere
+        github.seen.clear()
+        with pytest.raises(RemoteError):
+            GIT_CALLS[call](repo, f"{github.base}/o/r.git", None)  # type: ignore[arg-type]
+        assert github.seen and all("authorization" not in s.headers for s in github.seen)
+    finally:
+        github.stop()
+        elsewhere.stop()
+    assert TOKEN not in (gitrepo.root / ".git" / "config").read_text()

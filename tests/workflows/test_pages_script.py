@@ -32,7 +32,9 @@ with open({calls!r}, "a") as fh:
     fh.write(" ".join(sys.argv[1:]) + "\\n")
 race = {race!r}
 if os.path.exists(race):
-    os.remove(race)
+    with open(race) as fh:
+        if fh.read() != "always":
+            os.remove(race)
     subprocess.run([sys.executable, race + ".py"], check=True)
 tag = sys.argv[sys.argv.index("--tag") + 1]
 from release.cli import main
@@ -57,6 +59,18 @@ ix.merge_index(Path({clone!r}), ix.index_entry(a.metadata, a.digest, 1700000000,
 git("add", "index.yaml")
 git("-c", "user.name=c", "-c", "user.email=c@x", "commit", "-qm", "index: add v1.1.0")
 git("push", "-q", "origin", "gh-pages")
+"""
+
+# Another job that pushes to gh-pages every time our run is between its fetch and its push.
+RACE_ALWAYS = """\
+import os, subprocess
+def git(*args, cwd={clone!r}):
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+if not os.path.isdir({clone!r}):
+    git("clone", "-q", "-b", "gh-pages", {origin!r}, {clone!r}, cwd="/")
+git("pull", "-q", "--ff-only", "origin", "gh-pages")
+git("-c", "user.name=c", "-c", "user.email=c@x", "commit", "-q", "--allow-empty", "-m", "other")
+git("push", "-q", "origin", "HEAD:gh-pages")
 """
 
 
@@ -95,10 +109,11 @@ class Setup:
     def call_count(self) -> int:
         return len(self.calls.read_text().splitlines()) if self.calls.exists() else 0
 
-    def race_once(self, program: str) -> None:
-        """Run this Python program once, inside the next `ameide-release` call."""
+    def race_once(self, program: str, always: bool = False) -> None:
+        """Run this Python program once, inside the next `ameide-release` call (`always`: in
+        every call from now on)."""
         Path(str(self.race) + ".py").write_text(program)
-        self.race.write_text("armed")
+        self.race.write_text("always" if always else "armed")
 
 
 @pytest.fixture
@@ -218,16 +233,46 @@ def test_bad_input_from_the_tool_stops_with_its_exit_code(setup: Setup) -> None:
 
 
 def test_retries_are_bounded(setup: Setup) -> None:
+    assert setup.run("v1.0.0").returncode == 0
+    tip = setup.git("rev-parse", "gh-pages").strip()
+    # another release pushes first every single time
+    setup.race_once(RACE_ALWAYS.format(origin=str(setup.origin),
+                                       clone=str(setup.tmp / "competitor")), always=True)
+    calls = setup.call_count()
+
+    proc = setup.run("v1.2.3", attempts=3)
+
+    assert proc.returncode == 4  # a remote failure, like every other of ameide-release
+    assert setup.call_count() == calls + 3
+    assert proc.stdout.count("push rejected") == 2
+    assert "after 3 attempts" in proc.stderr and proc.stderr.count("::error::") == 1
+    assert setup.git("log", "--format=%s", "gh-pages").splitlines() == [
+        "other", "other", "other", "index: add v1.0.0"]  # theirs kept, ours never forced
+    assert setup.git("rev-parse", "gh-pages~3").strip() == tip
+
+
+def test_a_refused_push_is_not_a_race_and_is_not_retried(setup: Setup) -> None:
+    """A refusal that waiting cannot change (a protected branch, a token without contents:
+    write) stops at the first attempt, exit 4, saying so; only a rejected fast-forward is a
+    race."""
     hook = setup.origin / "hooks" / "pre-receive"
-    hook.write_text("#!/bin/sh\necho 'rejected by test hook' >&2\nexit 1\n")
+    hook.write_text("#!/bin/sh\necho 'protected branch' >&2\nexit 1\n")
     hook.chmod(0o755)
 
     proc = setup.run("v1.0.0", attempts=3)
 
-    assert proc.returncode == 1
-    assert setup.call_count() == 3
-    assert "after 3 attempts" in proc.stderr and proc.stderr.count("::error::") == 1
+    assert proc.returncode == 4
+    assert setup.call_count() == 1
+    assert "pre-receive hook declined" in proc.stderr and "not because another" in proc.stderr
+    assert proc.stderr.count("::error::") == 1 and "push rejected" not in proc.stdout
     assert setup.git("for-each-ref", "refs/heads/gh-pages") == ""
+
+
+def test_an_unreadable_remote_is_a_remote_failure(setup: Setup) -> None:
+    proc = setup.run("v1.0.0", PAGES_REMOTE=str(setup.tmp / "missing.git"))
+    assert proc.returncode == 4
+    assert "cannot read the remote's gh-pages" in proc.stderr
+    assert setup.call_count() == 0
 
 
 def test_token_is_not_printed_or_stored(setup: Setup) -> None:

@@ -298,8 +298,8 @@ def test_release_pr_permissions_are_least_privilege_per_job() -> None:
     wf = load("release-pr.yml")
     assert wf["permissions"] == {}
     jobs = wf["jobs"]
-    assert jobs["release"]["permissions"] == {"contents": "write", "pull-requests": "write",
-                                              "packages": "write"}
+    assert jobs["release-pr"]["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert jobs["publish"]["permissions"] == {"contents": "write", "packages": "write"}
     assert jobs["pages"]["permissions"] == {"contents": "write"}
     assert jobs["dev-chart"]["permissions"] == {"contents": "read", "packages": "write"}
     assert jobs["sign"]["permissions"] == SIGN_PERMISSIONS
@@ -307,21 +307,48 @@ def test_release_pr_permissions_are_least_privilege_per_job() -> None:
     assert "${{ github.ref }}" in concurrency["group"] and concurrency["cancel-in-progress"] is False
 
 
-def test_a_merged_release_pr_is_published_in_the_same_job() -> None:
-    """A tag pushed with GITHUB_TOKEN starts no workflow: publishing must not wait for one."""
-    release = load("release-pr.yml")["jobs"]["release"]
-    runs = [s["run"].strip() for s in release["steps"] if "run" in s]
-    assert 'ameide-release release-pr --base "$GITHUB_REF_NAME" --publish' in runs
-    assert release["outputs"]["release-tag"] == "${{ steps.release.outputs.release-tag }}"
+def test_a_merged_release_pr_is_published_in_the_same_run_through_the_environment() -> None:
+    """A tag pushed with GITHUB_TOKEN starts no workflow: publishing must not wait for one. The
+    release-pr job only tags and names the tag; a job of its own publishes it, in the protected
+    `release` environment that gates release.yml too, from a checkout of the tag."""
+    jobs = load("release-pr.yml")["jobs"]
+    release_pr = jobs["release-pr"]
+    runs = [s["run"].strip() for s in release_pr["steps"] if "run" in s]
+    assert 'ameide-release release-pr --base "$GITHUB_REF_NAME"' in runs
+    assert release_pr["outputs"]["release-tag"] == "${{ steps.release-pr.outputs.release-tag }}"
+    assert "environment" not in release_pr
+    publish = jobs["publish"]
+    assert publish["needs"] == "release-pr"
+    assert publish["if"] == "needs.release-pr.outputs.release-tag != ''"
+    assert publish["environment"] == "release"
+    checkout = publish["steps"][0]
+    assert checkout["with"]["ref"] == "refs/tags/${{ needs.release-pr.outputs.release-tag }}"
+    step = publish["steps"][-1]
+    assert step["run"].strip() == 'ameide-release publish --tag "$TAG"'
+    assert step["env"]["TAG"] == "${{ needs.release-pr.outputs.release-tag }}"
+
+
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
+def test_every_release_is_published_in_the_protected_environment(path: Path) -> None:
+    """Whatever workflow publishes a release (`publish --tag`), the job is in `release`, and
+    only such a job may push packages besides the signing and the dev-chart jobs."""
+    for name, job in yaml.safe_load(path.read_text(encoding="utf-8"))["jobs"].items():
+        runs = " ".join(str(s.get("run", "")) for s in job.get("steps", []))
+        if "ameide-release publish --tag" in runs:
+            assert job.get("environment") == "release", name
+        elif job.get("permissions", {}).get("packages") == "write":
+            assert name in ("sign", "dev-chart"), name
 
 
 def test_dev_charts_only_for_main_pushes_that_release_nothing() -> None:
     jobs = load("release-pr.yml")["jobs"]
-    assert jobs["dev-chart"]["if"] == ("needs.release.outputs.release-tag == '' && "
+    assert jobs["dev-chart"]["if"] == ("needs.release-pr.outputs.release-tag == '' && "
                                        "github.ref == 'refs/heads/main'")
-    assert jobs["pages"]["if"] == "needs.release.outputs.release-tag != ''"
+    assert jobs["pages"]["needs"] == ["release-pr", "publish"]  # skipped when publish is
     assert jobs["dev-chart"]["steps"][-1]["run"].strip() == "ameide-release publish --channel dev"
-    assert jobs["pages"]["steps"][-1]["env"]["TAG"] == "${{ needs.release.outputs.release-tag }}"
+    tag = "${{ needs.release-pr.outputs.release-tag }}"
+    assert jobs["pages"]["steps"][-1]["env"]["TAG"] == tag
+    assert jobs["pages"]["steps"][0]["with"]["ref"] == f"refs/tags/{tag}"
 
 
 def test_release_pr_token_reaches_only_the_steps_that_write() -> None:
@@ -329,7 +356,7 @@ def test_release_pr_token_reaches_only_the_steps_that_write() -> None:
     with_token = [s["name"] for s in steps(wf)
                   if any("github.token" in str(v) or "secrets." in str(v)
                          for v in (s.get("env") or {}).values())]
-    assert with_token == ["Release pull request (tag and publish a merged one)",
+    assert with_token == ["Release pull request (tag a merged one)", "Publish",
                           "Sign the chart by digest (keyless)",
                           "Commit index.yaml to gh-pages (retries when another release pushed "
                           "first)", "Publish the dev chart"]
@@ -340,7 +367,7 @@ SIGN_PERMISSIONS = {"id-token": "write", "attestations": "write", "packages": "w
 
 
 @pytest.mark.parametrize(("workflow", "job"), [("release.yml", "publish"),
-                                               ("release-pr.yml", "release")])
+                                               ("release-pr.yml", "publish")])
 def test_the_chart_is_signed_and_attested_by_digest_after_the_push(workflow: str,
                                                                   job: str) -> None:
     jobs = load(workflow)["jobs"]
@@ -348,9 +375,8 @@ def test_the_chart_is_signed_and_attested_by_digest_after_the_push(workflow: str
     assert sign["needs"] == job and sign["permissions"] == SIGN_PERMISSIONS
     # the pushed digest comes from the publishing step's outputs, nothing else
     outputs = jobs[job]["outputs"]
-    step_id = "publish" if job == "publish" else "release"
-    assert outputs["manifest-digest"] == f"${{{{ steps.{step_id}.outputs.manifest-digest }}}}"
-    assert outputs["oci-repository"] == f"${{{{ steps.{step_id}.outputs.oci-repository }}}}"
+    assert outputs["manifest-digest"] == "${{ steps.publish.outputs.manifest-digest }}"
+    assert outputs["oci-repository"] == "${{ steps.publish.outputs.oci-repository }}"
     names = [s.get("uses", s.get("name", "")).split("@")[0] for s in sign["steps"]]
     assert names == ["sigstore/cosign-installer", "Sign the chart by digest (keyless)",
                      "actions/attest-build-provenance"]  # one after the other, never parallel
@@ -367,9 +393,12 @@ def test_the_chart_is_signed_and_attested_by_digest_after_the_push(workflow: str
 
 
 def test_both_workflows_sign_the_same_way() -> None:
+    """Copies, not a reusable workflow: the keyless signature names the signing job's workflow
+    file, and the verify command handed out names release.yml and release-pr.yml (see the
+    comment at the top of release-pr.yml)."""
     a, b = load("release.yml")["jobs"]["sign"], load("release-pr.yml")["jobs"]["sign"]
-    normalise = json.dumps(a["steps"]).replace("needs.publish.", "needs.release.")
-    assert normalise == json.dumps(b["steps"])
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    assert "reusable workflow" in (WORKFLOWS / "release-pr.yml").read_text(encoding="utf-8")
 
 
 def test_the_readme_names_the_identity_the_workflows_sign_with() -> None:
