@@ -71,7 +71,8 @@ def changelog_with_entry(text: str, tag: str, version: str, entry: str,
     so neither ever holds a release twice."""
     if has_release(text, tag, version):
         return None
-    return insert_release(text, entry, render_changelog([], settings))
+    header = render_changelog([], settings) if not text.strip() else ""  # only a new file has one
+    return insert_release(text, entry, header)
 
 
 def insert_entry(path: Path, tag: str, version: str, entry: str, settings: Settings) -> bool:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from release.config import Settings
     from release.github import GitHub
     from release.notes import Release
+    from release.render import Lookup
 
 MAX_BODY = 125_000  # GitHub refuses longer release bodies
 SUMS_NAME = "SHA256SUMS"
@@ -147,15 +148,15 @@ def decide_make_latest(version: semver.Version, prerelease: bool, tags: Sequence
 
 
 def spec_github_release(release: Release, settings: Settings, tags: Sequence[ReleaseTag],
-                        assets: Sequence[Path] = (), body: str | None = None,
+                        assets: Sequence[Path] = (), lookup: Lookup | None = None,
                         ) -> GitHubReleaseSpec:
-    """The GitHub step of a release: what `github-release` and `publish` both make exist."""
+    """The GitHub step of a release: what `github-release` and `publish` both make exist
+    (`lookup`: GitHub logins and labels in the body, `github-release --github`)."""
+    from release.render import render_github_body
+
     if release.tag is None or release.version is None:
         raise BadInput("a GitHub release needs a release tag", "pass --tag vX.Y.Z")
-    if body is None:
-        from release.render import render_github_body
-
-        body = render_github_body(release, settings)
+    body = render_github_body(release, settings, lookup)
     specs = asset_specs(assets)
     provs = tuple(a.name for a in specs if a.name.endswith(".prov"))
     return GitHubReleaseSpec(

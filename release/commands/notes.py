@@ -225,12 +225,9 @@ def github_release_cmd(ctx: click.Context, tag: str, asset: tuple[Path, ...], fo
     tags = release_tags(repo, s.tag_prefix)
     release = collect(repo, s, tag, since_prerelease=since_prerelease, all_paths=all_paths,
                       tags=tags)
-    from release.render import render_github_body
-
     with _lookup(s, github) as lookup:
-        body = render_github_body(release, s, lookup) if lookup is not None else None
-    step = github_step(s, release, tags, [resolve_path(a) for a in asset], force=force,
-                       body=body)
+        step = github_step(s, release, tags, [resolve_path(a) for a in asset], force=force,
+                           lookup=lookup)
     rt = runtime(s)
     outcome = run_alone(step, rt)
     if as_json:

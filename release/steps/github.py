@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from release.config import Settings
     from release.ghrelease import GitHubReleaseSpec
     from release.notes import Release, ReleaseTag
+    from release.render import Lookup
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,8 @@ class GitHubStep:
 
 def github_step(settings: Settings, release: Release, tags: Sequence[ReleaseTag],
                 assets: Sequence[Path], *, force: bool = False,
-                body: str | None = None) -> GitHubStep:
-    """`body` replaces the rendered notes (`github-release --github` renders them with logins)."""
+                lookup: Lookup | None = None) -> GitHubStep:
+    """`lookup` renders the notes with GitHub logins and labels (`github-release --github`)."""
     from release.ghrelease import spec_github_release
 
-    return GitHubStep(spec_github_release(release, settings, tags, assets, body), force)
+    return GitHubStep(spec_github_release(release, settings, tags, assets, lookup), force)
