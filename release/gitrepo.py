@@ -29,6 +29,9 @@ from release.errors import BadInput, GitError, RemoteError
 
 # A remote given by name: what `git remote add` accepts, minus a leading dash.
 _REMOTE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]{0,99}")
+# A ref name longer than this, or nested deeper, is no tag `tag_names` reports.
+_REF_LINE_MAX = 4096
+_REF_DEPTH_MAX = 64
 _REMOTE_URL = re.compile(r"(?:https?|ssh|git|file)://\S+|[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:\S+|/\S+")
 
 
@@ -84,13 +87,21 @@ class GitRepo:
     def __init__(self, path: Path | str) -> None:
         path = Path(path)
         try:
-            top, _, shallow = self._git(path, "rev-parse", "--show-toplevel",
-                                        "--is-shallow-repository").strip().partition("\n")
+            # git before 2.31 echoes `--path-format=absolute`, before 2.45 `--show-ref-format`:
+            # both then mean what they say below (a relative directory is not used; only the
+            # files backend exists).
+            lines = self._git(path, "rev-parse", "--show-toplevel", "--is-shallow-repository",
+                              "--path-format=absolute", "--git-common-dir",
+                              "--show-ref-format").splitlines()
         except GitError:
             raise BadInput(f"{path} is not inside a git repository",
                            "run in a git checkout or pass --repo DIR") from None
-        self.root = Path(top)
-        self.shallow = shallow.strip() == "true"
+        self.root = Path(lines[0])
+        self.shallow = lines[1:2] == ["true"]
+        common = next((Path(x) for x in lines[2:] if x.startswith("/")), None)
+        # Where the files backend keeps loose tags (None: another backend, or not known).
+        self._tags_dir = (common / "refs" / "tags" if common is not None
+                          and lines[-1] in ("files", "--show-ref-format") else None)
 
     def require_history(self) -> None:
         """Refuse a shallow clone where the whole history is read: ranges would stop at the
@@ -200,6 +211,35 @@ class GitRepo:
                 if kind == "commit":
                     out.append(TagRef(name, sha))
             out.sort(key=lambda t: t.name)
+        return out
+
+    def tag_names(self) -> list[str]:
+        """Every tag's name, read from the ref store without opening one ref: a directory
+        listing and the packed-refs file take 4 ms where `tags()` takes 60 ms on 2,600 loose
+        tags (for-each-ref reads every ref and peels every annotated tag). Which commit a name
+        points at stays git's answer (`tag_commits`): a name listed here that git cannot
+        resolve, such as a stale `.lock` file, is no tag there."""
+        if self._tags_dir is None:
+            return self.git("for-each-ref", "--format=%(refname:strip=2)",
+                            "refs/tags").splitlines()
+        names = set(_packed_tag_names(self._tags_dir.parent.parent / "packed-refs"))
+        names.update(_loose_names(self._tags_dir))
+        return sorted(names)
+
+    def tag_commits(self, names: Sequence[str]) -> dict[str, str]:
+        """name → commit for the given tags (annotated ones and tags of tags peeled) in one
+        `cat-file`; names that are no tag of a commit are left out."""
+        wanted = [n for n in names if n and not any(c in n for c in "\n\0")]
+        if not wanted:
+            return {}
+        query = "".join(f"refs/tags/{name}^{{commit}}\n" for name in wanted).encode()
+        answers = self._run(self.root, ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+                            query).decode("ascii", "replace").splitlines()
+        out: dict[str, str] = {}
+        for name, answer in zip(wanted, answers, strict=False):
+            sha, _, kind = answer.partition(" ")
+            if kind == "commit":
+                out[name] = sha
         return out
 
     def tag_commit(self, tag: str) -> str | None:
@@ -588,6 +628,52 @@ def nul_fields(chunks: Iterable[bytes], limit: int = limits.COMMIT_FIELD_MAX,
 
 
 _PIPE_BYTES = 1 << 20
+
+
+def _packed_tag_names(path: Path) -> Iterator[str]:
+    """Tag names in a packed-refs file (`<oid> refs/tags/<name>` lines), read a line at a time:
+    an 11,000-tag file is 700 KB, and a line longer than any ref name is skipped."""
+    try:
+        fh = path.open("rb")
+    except FileNotFoundError:
+        return
+    count = 0
+    with fh:
+        while line := fh.readline(_REF_LINE_MAX):
+            _, sep, ref = line.rstrip(b"\n").partition(b" ")
+            if sep and ref.startswith(b"refs/tags/") and line.endswith(b"\n"):
+                count += 1
+                if count > limits.TAG_NAMES_MAX:
+                    raise _too_many_tags(path)
+                yield ref[10:].decode("utf-8", "surrogateescape")
+
+
+def _loose_names(tags_dir: Path) -> Iterator[str]:
+    """Names of the loose tags under `refs/tags` (names with slashes are subdirectories),
+    without opening one: symlinked directories are not followed, depth and count are bounded."""
+    count = 0
+    pending: list[tuple[str, str]] = [(str(tags_dir), "")]
+    while pending:
+        directory, prefix = pending.pop()
+        try:
+            entries = os.scandir(directory)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        with entries:
+            for entry in entries:
+                count += 1
+                if count > limits.TAG_NAMES_MAX:
+                    raise _too_many_tags(tags_dir)
+                if entry.is_dir(follow_symlinks=False):
+                    if prefix.count("/") < _REF_DEPTH_MAX:
+                        pending.append((entry.path, f"{prefix}{entry.name}/"))
+                else:
+                    yield prefix + entry.name
+
+
+def _too_many_tags(where: Path) -> BadInput:
+    return BadInput(f"{where} lists more than {limits.TAG_NAMES_MAX:,} tags",
+                    "delete the tags that are no releases (git tag -d)")
 
 
 def _widen_pipe(pipe: IO[bytes] | None) -> None:

@@ -13,8 +13,9 @@ commits touching the `notes-paths` setting stay; then non-conventional commits a
 Contributors: the authors and co-authors of the commits a release keeps, with first contributions
 marked as `release.contributors` defines them.
 
-Speed and memory: one release costs one `for-each-ref`, a few `merge-base --is-ancestor`, one
-ranged `git log` (which also answers the path scope) and, for first contributions, one `git log`
+Speed and memory: one release costs a listing of the tags' names (read from the ref store, no
+git process), one `cat-file` for the commits of the release and the tags that may precede it, a
+few `merge-base --is-ancestor`, one ranged `git log` (which also answers the path scope) and, for first contributions, one `git log`
 of the older history that stops as soon as every contributor is found. The full changelog streams
 the whole history through a single `git log`, keeps per commit only its parents,
 time, people and parsed changes (never the message), and yields releases one at a time so the
@@ -32,7 +33,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 from release.commits import REVERT, Change, parse_commit
 from release.contributors import Person, co_authors, identity, is_bot, ordered
@@ -125,8 +126,46 @@ def release_tags(repo: GitRepo, prefix: str,
     return out
 
 
-def _candidates(tags: Sequence[ReleaseTag], below: tuple[Any, ...] | None, final: bool,
-                since_prerelease: bool) -> list[ReleaseTag]:
+def release_tags_near(repo: GitRepo, prefix: str, tag: str,
+                      since_prerelease: bool = False) -> list[ReleaseTag]:
+    """`tag` and the release tags `previous_release` probes first for it, with their commits:
+    what one release needs, from the tags' names and one `cat-file` instead of every tag's
+    commit (`release_tags`: 60 ms of git on 2,600 loose tags, this 8). One candidate more than
+    the probes makes `previous_release` take its own fallback, which asks git for all tags
+    reachable from the release. A name git cannot resolve gets the full listing instead, so
+    the result is `release_tags`' own."""
+    wanted = tag_key(tag, prefix)
+    if wanted is None:
+        return []
+    named = sorted((_TagName(n, *k) for n in repo.tag_names() if (k := tag_key(n, prefix))),
+                   key=lambda t: t.key)
+    window = _candidates(named, wanted[0], wanted[0][3] == 1, since_prerelease)
+    names = [tag, *(t.name for t in window[:_ANCESTOR_PROBES + 1])]
+    commits = repo.tag_commits(names)
+    if any(n not in commits for n in names[1:]) or (tag not in commits
+                                                    and any(t.name == tag for t in named)):
+        return release_tags(repo, prefix)
+    return sorted((ReleaseTag(n, commits[n], *k) for n in names if n in commits
+                   if (k := tag_key(n, prefix))), key=lambda t: t.key)
+
+
+class _TagName(NamedTuple):
+    """A release tag known by name only (its commit not asked for yet)."""
+
+    name: str
+    key: tuple[Any, ...]
+    text: str
+
+    @property
+    def prerelease(self) -> bool:
+        return bool(self.key[3] == 0)
+
+
+_Ranked = TypeVar("_Ranked", ReleaseTag, _TagName)
+
+
+def _candidates(tags: Sequence[_Ranked], below: tuple[Any, ...] | None, final: bool,
+                since_prerelease: bool) -> list[_Ranked]:
     """Tags that could be the previous release, highest first."""
     out = [t for t in tags if below is None or t.key < below]
     if final and not since_prerelease:
@@ -140,14 +179,17 @@ def previous_release(repo: GitRepo, tags: Sequence[ReleaseTag], sha: str,
                      ) -> ReleaseTag | None:
     """The highest release tag reachable from `sha` with a version lower than `below` (any
     version when None); pre-releases are skipped when the target is final (or unreleased)
-    unless `since_prerelease`."""
+    unless `since_prerelease`. After `_ANCESTOR_PROBES` candidates that are not ancestors,
+    git lists the tags reachable from `sha` at once, and the answer comes from those alone
+    (so `tags` may be `release_tags_near`'s few)."""
     final = below is None or not below.prerelease
-    candidates = _candidates(tags, version_key(below) if below is not None else None, final,
-                             since_prerelease)
+    below_key = version_key(below) if below is not None else None
+    candidates = _candidates(tags, below_key, final, since_prerelease)
     for probes, tag in enumerate(candidates):
         if probes >= _ANCESTOR_PROBES:
-            reachable = {t.name for t in repo.tags(merged_into=sha)}
-            return next((t for t in candidates[probes:] if t.name in reachable), None)
+            prefix = tag.name[:len(tag.name) - len(tag.text)]
+            reachable = release_tags(repo, prefix, repo.tags(merged_into=sha))
+            return next(iter(_candidates(reachable, below_key, final, since_prerelease)), None)
         if tag.sha == sha or repo.is_ancestor(tag.sha, sha):
             return tag
     return None
@@ -451,12 +493,20 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
     - `tag` None: the unreleased changes at `rev` since the highest release reachable from it,
       or with `tag_at_rev` the release tagged at `rev` when there is one (`notes` without flags).
 
+    `tags` (from `release_tags`) saves listing them again; without it, a given `tag` reads only
+    the tags near it (`release_tags_near`).
+
     `people=False` skips the contributors (whose first-contribution walk can read the whole
     history) for a caller that only wants the changes, such as the next version.
     """
     repo.require_history()
     prefix = settings.tag_prefix
-    all_tags = list(tags) if tags is not None else release_tags(repo, prefix)
+    if tags is not None:
+        all_tags = list(tags)
+    elif tag is not None:
+        all_tags = release_tags_near(repo, prefix, tag, since_prerelease)
+    else:
+        all_tags = release_tags(repo, prefix)
     version: semver.Version | None = None
     date: str | None = None
     found: ReleaseTag | None = None

@@ -102,11 +102,13 @@ def notes_cmd(ctx: click.Context, tag: str | None, unreleased: bool, fmt: str, a
         raise BadInput("--tag and --unreleased both given", "pass one of them")
     s = settings(ctx)
     repo = GitRepo(s.root)
-    listing = _Background(repo.tags)  # git lists the tags while the notes modules load
+    # Without --tag, every tag's commit is needed (which one is on HEAD?): git lists them while
+    # the notes modules load. With --tag, `collect` asks for the few it needs.
+    listing = _Background(repo.tags) if tag is None else None
     from release.notes import collect, release_tags
     from release.render import render_notes
 
-    tags = release_tags(repo, s.tag_prefix, listing.result())
+    tags = release_tags(repo, s.tag_prefix, listing.result()) if listing is not None else None
     release = collect(repo, s, tag, since_prerelease=since_prerelease, all_paths=all_paths,
                       tags=tags, tag_at_rev=not unreleased)
     if artifacthub:  # the very value the package step writes into the packaged Chart.yaml

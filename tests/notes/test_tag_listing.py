@@ -1,0 +1,164 @@
+"""One release reads its tags by name and asks git for the few commits it needs
+(`GitRepo.tag_names`, `tag_commits`, `release_tags_near`); every answer is the one the full
+listing (`GitRepo.tags`, `release_tags`) gives."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from release import limits
+from release.errors import BadInput
+from release.gitrepo import GitRepo
+from release.notes import collect, release_tags, release_tags_near
+from tests.gitutil import GitBuilder
+from tests.notes.conftest import make_settings
+
+
+def names_by_git(repo: GitRepo) -> list[str]:
+    return sorted(repo.git("for-each-ref", "--format=%(refname:strip=2)", "refs/tags").split())
+
+
+def test_names_come_from_loose_and_packed_refs_and_match_git(gitrepo: GitBuilder) -> None:
+    gitrepo.commit("feat: one")
+    gitrepo.tag("v1.0.0", annotated=True)
+    gitrepo.tag("chart/v1.0.0")  # a prefix with a slash: a subdirectory of refs/tags
+    gitrepo.git("pack-refs", "--all")
+    gitrepo.commit("fix: two")
+    gitrepo.tag("v1.0.1")
+    gitrepo.tag("v1.0.2-rc.1", annotated=True)
+    gitrepo.git("tag", "-d", "v1.0.0")  # deleted from packed-refs too
+    repo = GitRepo(gitrepo.root)
+    assert repo.tag_names() == names_by_git(repo) == ["chart/v1.0.0", "v1.0.1", "v1.0.2-rc.1"]
+    assert repo.tag_commits(repo.tag_names()) == {t.name: t.sha for t in repo.tags()}
+
+
+def test_a_stale_lock_file_or_a_broken_ref_is_no_tag(gitrepo: GitBuilder) -> None:
+    gitrepo.commit("feat: one")
+    gitrepo.tag("v1.0.0-rc")
+    tags_dir = gitrepo.root / ".git/refs/tags"
+    (tags_dir / "v1.0.0-rc.lock").write_bytes((tags_dir / "v1.0.0-rc").read_bytes())
+    (tags_dir / "v9.0.0").write_text("0" * 40 + "\n")  # points at no object
+    (tags_dir / "v8.0.0").write_text("not a ref\n")
+    repo = GitRepo(gitrepo.root)
+    assert {"v1.0.0-rc.lock", "v9.0.0", "v8.0.0"} <= set(repo.tag_names())
+    assert repo.tag_commits(repo.tag_names()) == {"v1.0.0-rc": gitrepo.head()}
+    s = make_settings(gitrepo)
+    assert [t.name for t in release_tags_near(repo, "v", "v1.0.0-rc")] == ["v1.0.0-rc"]
+    assert collect(repo, s, "v1.0.0-rc") == collect(repo, s, "v1.0.0-rc",
+                                                       tags=release_tags(repo, "v"))
+
+
+def test_a_worktree_reads_the_shared_tags(gitrepo: GitBuilder, tmp_path: Path) -> None:
+    gitrepo.commit("feat: one")
+    gitrepo.tag("v1.0.0")
+    gitrepo.git("worktree", "add", "-q", str(tmp_path / "wt"))
+    repo = GitRepo(tmp_path / "wt")
+    assert repo.tag_names() == ["v1.0.0"]
+
+
+def test_a_tag_of_a_tree_is_no_release(gitrepo: GitBuilder) -> None:
+    gitrepo.commit("feat: one")
+    gitrepo.tag("v1.0.0")
+    tree = gitrepo.git("rev-parse", "HEAD^{tree}").strip()
+    gitrepo.git("tag", "v2.0.0", tree)
+    gitrepo.git("tag", "-a", "-m", "tag of a tag", "v3.0.0", "v1.0.0")
+    repo = GitRepo(gitrepo.root)
+    assert repo.tag_commits(["v1.0.0", "v2.0.0", "v3.0.0", "nope"]) == {
+        "v1.0.0": gitrepo.head(), "v3.0.0": gitrepo.head()}
+
+
+def test_too_many_tags_is_bad_input(gitrepo: GitBuilder, monkeypatch: pytest.MonkeyPatch) -> None:
+    gitrepo.commit("feat: one")
+    for n in range(4):
+        gitrepo.tag(f"v1.0.{n}")
+    monkeypatch.setattr(limits, "TAG_NAMES_MAX", 3)
+    with pytest.raises(BadInput, match="more than 3 tags"):
+        GitRepo(gitrepo.root).tag_names()
+    gitrepo.git("pack-refs", "--all")
+    with pytest.raises(BadInput, match="more than 3 tags"):
+        GitRepo(gitrepo.root).tag_names()
+
+
+def test_hostile_packed_refs_lines_are_skipped(gitrepo: GitBuilder) -> None:
+    gitrepo.commit("feat: one")
+    gitrepo.tag("v1.0.0")
+    gitrepo.git("pack-refs", "--all")
+    packed = gitrepo.root / ".git/packed-refs"
+    sha = gitrepo.head()
+    packed.write_bytes(packed.read_bytes() + f"{sha} refs/tags/v2.0.0".encode() + b"x" * 10_000
+                       + b"\n" + f"{sha} refs/tags/\xff\xfe\n".encode("latin-1"))
+    repo = GitRepo(gitrepo.root)
+    assert "v1.0.0" in repo.tag_names()
+    assert not any(n.startswith("v2.0.0") for n in repo.tag_names())
+    assert [t.name for t in release_tags_near(repo, "v", "v1.0.0")] == ["v1.0.0"]
+
+
+def side_tags(g: GitBuilder, count: int) -> None:
+    """v1.0.0 on main, then `count` releases v1.1.0.. on a side branch that main never merges,
+    then v2.0.0 on main: v2.0.0's previous release is v1.0.0, behind `count` candidates that
+    are no ancestors."""
+    g.commit("feat: base")
+    g.tag("v1.0.0")
+    g.git("checkout", "-q", "-b", "side")
+    for n in range(1, count + 1):
+        g.commit(f"fix: side {n}")
+        g.tag(f"v1.{n}.0", annotated=n % 2 == 0)
+    g.checkout("main")
+    g.commit("feat: main")
+    g.tag("v2.0.0")
+
+
+@pytest.mark.parametrize("count", [11, 12, 13, 30])
+def test_previous_release_behind_many_candidates(gitrepo: GitBuilder, count: int) -> None:
+    side_tags(gitrepo, count)
+    repo = GitRepo(gitrepo.root)
+    s = make_settings(gitrepo)
+    near = collect(repo, s, "v2.0.0")
+    assert near.previous_tag == "v1.0.0"
+    assert near == collect(repo, s, "v2.0.0", tags=release_tags(repo, "v"))
+    assert len(release_tags_near(repo, "v", "v2.0.0")) <= 14  # the tag and 13 candidates
+
+
+def test_one_release_runs_no_full_listing(gitrepo: GitBuilder, tmp_path: Path) -> None:
+    """`notes --tag` on many tags: no for-each-ref (the full listing) at all."""
+    side_tags(gitrepo, 3)
+    for n in range(200):
+        gitrepo.tag(f"v0.0.{n}")
+    log = tmp_path / "git.log"
+    shim = tmp_path / "bin" / "git"
+    shim.parent.mkdir()
+    real = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    shim.write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec {real} "$@"\n')
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim.parent}:{os.environ['PATH']}"}
+    out = subprocess.run([sys.executable, "-m", "release", "--repo", str(gitrepo.root), "notes", "--tag",
+                          "v2.0.0"], capture_output=True, text=True, env=env, check=True)
+    assert "main" in out.stdout
+    commands = [line.split()[0] for line in log.read_text().splitlines()]
+    assert "for-each-ref" not in commands and commands.count("cat-file") == 1
+
+
+def test_another_ref_backend_leaves_the_listing_to_git(
+        gitrepo: GitBuilder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A git that stores refs in reftable (2.45+, `--show-ref-format` says so) has no loose
+    files to list: the names come from for-each-ref."""
+    gitrepo.commit("feat: one")
+    gitrepo.tag("v1.0.0")
+    real = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    log = tmp_path / "git.log"
+    shim = tmp_path / "bin" / "git"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\necho "$1" >> {log}\ncase "$*" in *--show-ref-format*) '
+                    f'{real} "$@" | sed \'$s/.*/reftable/\'; exit ;; esac\nexec {real} "$@"\n')
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim.parent}:{os.environ['PATH']}")
+    repo = GitRepo(gitrepo.root)
+    assert repo.tag_names() == ["v1.0.0"]
+    assert log.read_text().split() == ["rev-parse", "for-each-ref"]
