@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -19,6 +21,7 @@ pytest_plugins = ["tests.registry_fixtures"]
 # code sees these variables from here; Helm's Go engine only sees what the process started with,
 # which is why scripts/test exports the same variables before pytest starts.
 _HOME = Path(tempfile.mkdtemp(prefix="ameide-release-tests-"))
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 for _var, _sub in (("HELM_CACHE_HOME", "cache"), ("HELM_CONFIG_HOME", "config"),
                    ("HELM_DATA_HOME", "data"), ("DOCKER_CONFIG", "docker")):
     os.environ.setdefault(_var, str(_HOME / _sub))

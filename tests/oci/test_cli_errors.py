@@ -33,6 +33,9 @@ def run_push(tmp_path: Path, archive: Path, to: str, *extra: str, stdin: str | N
         args.append("--plain-http")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AMEIDE_", "GITHUB_"))}
     env["HOME"] = str(tmp_path / "home")  # no Helm or Docker logins from the machine
+    # a SIGKILLed push cannot remove its temporary directory: keep it inside the test's own
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    env["TMPDIR"] = str(tmp_path / "tmp")
     return subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
 
