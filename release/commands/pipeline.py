@@ -166,9 +166,9 @@ def publish_cmd(state: CliState, *, tag: str | None, channel: str, plain_http: b
                           keyring=keyring, passphrase_file=passphrase_file)
     try:
         if tag is None:
-            result = publish_dev(s, options, rt, progress("the dev chart", as_json))
+            result = publish_dev(s, options, rt, progress(as_json))
         else:
-            result = publish_tag(s, tag, options, rt, progress(tag, as_json))
+            result = publish_tag(s, tag, options, rt, progress(as_json))
     finally:
         rt.close()
     if ghactions.in_actions():
@@ -233,22 +233,25 @@ def release_pr_cmd(state: CliState, *, base: str | None, remote: str, prerelease
         echo(outcome.tag)
 
 
-def progress(tag: str, as_json: bool) -> Callable[[StepOutcome], None] | None:
+def progress(as_json: bool) -> Callable[[StepOutcome], None] | None:
     """How step outcomes are shown: rich lines on a terminal, plain lines in logs, none in
-    JSON mode."""
+    JSON mode. A detail is text, never markup: it holds paths and what servers said, where
+    `[x]` is no style and `[/]` would end the run with rich's MarkupError."""
     from release import ghactions
 
     if as_json:
         return None
     if sys.stderr.isatty() and not ghactions.in_actions():
         from rich.console import Console
+        from rich.text import Text
 
         console = Console(stderr=True)
 
         def show(outcome: StepOutcome) -> None:
-            mark = "[green]✓[/]" if outcome.wrote else "[cyan]=[/]"
-            console.print(f"{mark} [bold]{outcome.step:<9}[/] {outcome.status}: "
-                          f"{outcome.detail}", highlight=False, markup=True)
+            mark = ("✓", "green") if outcome.wrote else ("=", "cyan")
+            console.print(Text.assemble(mark, " ", (f"{outcome.step:<9}", "bold"),
+                                        f" {outcome.status}: {outcome.detail}"),
+                          highlight=False)
 
         return show
     return lambda o: info(f"{o.step}: {o.status}: {o.detail}")
