@@ -68,6 +68,12 @@ class _UsageError(Exception):
         self.prog = prog
 
 
+def _unmeasured_formatter(prog: str) -> argparse.HelpFormatter:
+    """The formatter add_argument uses to check each option: argparse's default measures the
+    terminal for it, importing shutil and its compression modules (about 2 ms of `notes`)."""
+    return argparse.RawDescriptionHelpFormatter(prog, width=80)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with this CLI's rules:
 
@@ -81,7 +87,7 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, prog: str, description: str, usage: str | None = None) -> None:
         self._takes_value: set[str] = set()  # filled by add_argument, which __init__ calls (-h)
         super().__init__(prog=prog, usage=usage, description=description, allow_abbrev=False,
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
+                         formatter_class=_unmeasured_formatter)
 
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
         action = super().add_argument(*args, **kwargs)
@@ -94,6 +100,10 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise _UsageError(message, self.prog)
+
+    def format_help(self) -> str:
+        self.formatter_class = argparse.RawDescriptionHelpFormatter  # as wide as the terminal
+        return super().format_help()
 
     def parse_options(self, args: list[str]) -> dict[str, Any]:
         """The options in `args` by destination; an option's value is the next argument."""
