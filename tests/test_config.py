@@ -1,13 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from release.cli import app
 from release.config import load_settings
 from release.errors import BadInput
+from tests.conftest import CliResult
 
 
 def write_pyproject(root: Path, body: str) -> None:
@@ -60,12 +60,13 @@ def test_broken_toml_is_one_line(tmp_path: Path) -> None:
     assert "\n" not in str(info.value)
 
 
-def test_config_command_shows_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_command_shows_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      cli: Callable[..., CliResult]) -> None:
     write_pyproject(tmp_path, 'tag-prefix = "release-"')
     monkeypatch.setenv("AMEIDE_RELEASE_GITHUB_REPOSITORY", "acme/charts")
-    result = CliRunner().invoke(app, ["--repo", str(tmp_path), "--chart", "deploy/x", "config"])
-    assert result.exit_code == 0, result.output
-    lines = {line.split()[0]: line for line in result.output.splitlines()}
+    result = cli("--repo", str(tmp_path), "--chart", "deploy/x", "config")
+    assert result.code == 0, result
+    lines = {line.split()[0]: line for line in result.out.splitlines()}
     assert "release-" in lines["tag-prefix"] and "(pyproject.toml)" in lines["tag-prefix"]
     assert "acme/charts" in lines["github-repository"]
     assert "(env AMEIDE_RELEASE_GITHUB_REPOSITORY)" in lines["github-repository"]
@@ -85,7 +86,7 @@ def test_config_error_exit_code_and_no_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_every_setting_has_a_global_flag(tmp_path: Path) -> None:
+def test_every_setting_has_a_global_flag(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
     from release.config import DEFAULTS
 
     valid = {"registry": "oci://127.0.0.1:5000/ns", "github-repository": "o/r",
@@ -97,11 +98,11 @@ def test_every_setting_has_a_global_flag(tmp_path: Path) -> None:
     args = ["--repo", str(tmp_path)]
     for key in DEFAULTS:
         args += [f"--{key}", valid.get(key, "v")]
-    result = CliRunner().invoke(app, [*args, "config", "--json"])
-    assert result.exit_code == 0, result.output
+    result = cli(*args, "config", "--json")
+    assert result.code == 0, result
     import json
 
-    data = json.loads(result.output)
+    data = json.loads(result.out)
     assert {k: v["source"] for k, v in data.items()} == {k: f"flag --{k}" for k in DEFAULTS}
     assert data["notes-paths"]["value"] == ["x/", "y/"]
 
@@ -125,11 +126,10 @@ def test_expect_public_is_a_boolean_in_every_layer(tmp_path: Path) -> None:
         load_settings(tmp_path, environ={})
 
 
-def test_config_shows_booleans_as_written(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["--repo", str(tmp_path), "--expect-public", "true",
-                                      "config"])
-    assert result.exit_code == 0, result.output
-    line = next(x for x in result.output.splitlines() if x.startswith("expect-public"))
+def test_config_shows_booleans_as_written(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
+    result = cli("--repo", str(tmp_path), "--expect-public", "true", "config")
+    assert result.code == 0, result
+    line = next(x for x in result.out.splitlines() if x.startswith("expect-public"))
     assert line.split()[1] == "true" and line.endswith("(flag --expect-public)")
 
 

@@ -166,3 +166,23 @@ def test_signed_release_rerun_keeps_the_published_signature(
     assert steps["push"] == "already-published" and steps["github"] == "unchanged"
     assert {a["name"]: a["digest"] for a in github.assets.values()} == prov_before
     assert open_registry.manifest_digest(f"{namespace}/demo", "1.0.0") == digest
+
+
+def test_progress_on_a_terminal_shows_a_detail_as_written(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    """Brackets in a step's detail (a path, a server's words) are text: as rich markup, `[x]`
+    vanished and `[/]` ended a half-done publish with exit 1."""
+    import sys
+
+    from release.commands.pipeline import progress
+    from release.steps.base import StepOutcome
+
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    show = progress(False)
+    assert show is not None
+    show(StepOutcome("index", "added", "/srv/[x]/index.yaml [/] [bold]", True))
+    err = capsys.readouterr().err
+    assert "\x1b[" in err  # the terminal rendering, not the plain lines
+    assert "added: /srv/[x]/index.yaml [/] [bold]" in err

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import semver
-from click.testing import CliRunner
 
-from release.cli import app
 from release.errors import BadInput
 from release.version import bump_version, image_tags, parse_tag
+from tests.conftest import CliResult
 
 
 @pytest.mark.parametrize(
@@ -79,21 +79,22 @@ def test_image_tags_reject_bad_tag_ref_and_sha() -> None:
         image_tags("main", "not-a-sha")
 
 
-def test_image_tags_cli_github_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_image_tags_cli_github_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      cli: Callable[..., CliResult]) -> None:
     out = tmp_path / "out.txt"
     monkeypatch.setenv("GITHUB_OUTPUT", str(out))
-    result = CliRunner().invoke(app, ["--repo", str(tmp_path), "image-tags", "--ref",
-                                      "refs/tags/v2.0.0", "--sha", "ABCDEF1", "--format", "github"])
-    assert result.exit_code == 0, result.output
+    result = cli("--repo", str(tmp_path), "image-tags", "--ref", "refs/tags/v2.0.0", "--sha",
+                 "ABCDEF1", "--format", "github")
+    assert result.code == 0, result
     lines = out.read_text().splitlines()
     assert "tags=2.0.0,2.0,abcdef1" in lines
     assert json.loads(lines[1].split("=", 1)[1]) == ["2.0.0", "2.0", "abcdef1"]
 
 
-def test_image_tags_cli_text_and_bad_format(tmp_path: Path) -> None:
-    runner = CliRunner()
-    ok = runner.invoke(app, ["--repo", str(tmp_path), "image-tags", "--ref", "dev", "--sha", "abcdef1"])
-    assert ok.output.split() == ["dev", "abcdef1"]
-    bad = runner.invoke(app, ["--repo", str(tmp_path), "image-tags", "--ref", "dev", "--sha", "abcdef1",
-                              "--format", "yaml"])
-    assert bad.exit_code != 0
+def test_image_tags_cli_text_and_bad_format(tmp_path: Path,
+                                            cli: Callable[..., CliResult]) -> None:
+    ok = cli("--repo", str(tmp_path), "image-tags", "--ref", "dev", "--sha", "abcdef1")
+    assert ok.code == 0 and ok.out.split() == ["dev", "abcdef1"]
+    bad = cli("--repo", str(tmp_path), "image-tags", "--ref", "dev", "--sha", "abcdef1",
+              "--format", "yaml")
+    assert bad.code == 2 and "invalid choice: 'yaml'" in bad.err and bad.out == ""

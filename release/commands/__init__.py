@@ -1,1 +1,1 @@
-"""CLI commands, one module per concern; each exposes `register(app)`."""
+"""CLI commands, one module per concern; each exposes `COMMANDS` (name → `Command`)."""

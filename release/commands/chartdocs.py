@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import click
+from typing import TYPE_CHECKING
 
-from release.commands.common import info, settings
+from release.commands.common import CliState, Command, info, settings
+
+if TYPE_CHECKING:
+    from argparse import ArgumentParser
 
 
-@click.command("chart-docs")
-@click.option("--check", is_flag=True, help="Fail when README.md is stale; write nothing.")
-@click.pass_context
-def chart_docs_cmd(ctx: click.Context, check: bool) -> None:
+def chart_docs_options(p: ArgumentParser) -> None:
+    p.add_argument("--check", action="store_true", help="Fail when README.md is stale; write nothing.")
+
+
+def chart_docs_cmd(state: CliState, *, check: bool) -> None:
     """Regenerate the values table in <chart>/README.md from the `# --` comments in values.yaml."""
     from release.chartdocs import regenerate
     from release.errors import BadInput
     from release.files import atomic_write
 
-    chart_dir = settings(ctx).chart_dir
+    chart_dir = settings(state).chart_dir
     current, fresh = regenerate(chart_dir)
     readme = chart_dir / "README.md"
     if current == fresh:
@@ -30,4 +34,4 @@ def chart_docs_cmd(ctx: click.Context, check: bool) -> None:
 
 
 # The commands this module adds to `ameide-release`.
-COMMANDS = (chart_docs_cmd,)
+COMMANDS = {"chart-docs": Command(chart_docs_options, chart_docs_cmd)}

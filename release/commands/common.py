@@ -1,38 +1,49 @@
 """What every command shares: settings from the global options, the release target, the
-runtime with its credentials, the options several commands take, JSON and plain output."""
+runtime with its credentials, the options several commands take, JSON and plain output.
+
+A command is a function taking the global state and its options as typed keyword arguments,
+plus a function declaring those options on the parser `release/cli.py` gives it (one
+`add_argument` per option, `dest` = the parameter's name). Module-level imports here and in every
+command module stay light: `ameide-release notes` pays only for what `notes` uses.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import click
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
+    from argparse import ArgumentParser
+
     from release.config import Settings
     from release.gitrepo import GitRepo
     from release.steps.base import Runtime, Step, StepOutcome
     from release.target import ReleaseTarget
 
-F = TypeVar("F", bound=Callable[..., Any])
 
+class CliState(NamedTuple):
+    """The global options: the project directory and the settings flags given before the
+    command (flag name without dashes → value; None when not given)."""
 
-@dataclass
-class CliState:
     repo: Path
-    flags: dict[str, Any] = field(default_factory=dict)
+    flags: dict[str, str | None]
 
 
-def settings(ctx: click.Context, **more_flags: Any) -> Settings:
+class Command(NamedTuple):
+    """One `ameide-release` command: `options` declares its options on the command's parser;
+    `run(state, **options)` does the work (its docstring is the command's help)."""
+
+    options: Callable[[ArgumentParser], None]
+    run: Callable[..., None]
+
+
+def settings(state: CliState, **more_flags: Any) -> Settings:
     """Settings for this run; command-specific flags (e.g. `push --to`) override global ones."""
     from release.config import load_settings
 
-    state: CliState = ctx.find_root().obj or CliState(repo=Path("."))
     flags = {**state.flags, **{k: v for k, v in more_flags.items() if v is not None}}
     return load_settings(state.repo, flags)
 
@@ -76,8 +87,15 @@ def resolve_path(path: Path) -> Path:
     return path if path.is_absolute() else Path.cwd() / path
 
 
+def echo(text: str, *, end: str = "\n") -> None:
+    """A value for stdout, flushed at once so it keeps its place among the stderr lines."""
+    print(text, end=end, flush=True)
+
+
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+    import json
+
+    echo(json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
 def info(message: str) -> None:
@@ -86,30 +104,29 @@ def info(message: str) -> None:
 
 
 # --- options several commands share -------------------------------------------------------------
-def json_option(f: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(f)
+def json_option(p: ArgumentParser) -> None:
+    p.add_argument("--json", dest="as_json", action="store_true", help="Machine-readable output.")
 
 
-def registry_login_options(f: F) -> F:
-    f = click.option("--password-stdin", is_flag=True,
-                     help="Read the registry password or token from stdin.")(f)
-    return click.option("--username", help="Registry user (else AMEIDE_REGISTRY_USERNAME, "
-                        "GITHUB_TOKEN for ghcr.io, Helm or Docker logins).")(f)
+def registry_login_options(p: ArgumentParser) -> None:
+    p.add_argument("--username", help="Registry user (else AMEIDE_REGISTRY_USERNAME, "
+                   "GITHUB_TOKEN for ghcr.io, Helm or Docker logins).")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="Read the registry password or token from stdin.")
 
 
-def plain_http_option(f: F) -> F:
-    return click.option("--plain-http", is_flag=True,
-                        help="HTTP, for loopback test registries only.")(f)
+def plain_http_option(p: ArgumentParser) -> None:
+    p.add_argument("--plain-http", action="store_true",
+                   help="HTTP, for loopback test registries only.")
 
 
-def sign_options(f: F) -> F:
-    f = click.option("--passphrase-file", type=click.Path(path_type=Path),
-                     help="File holding the key's passphrase.")(f)
-    f = click.option("--keyring", type=click.Path(path_type=Path),
-                     help="Secret keyring file (with --sign); default: the gpg home.")(f)
-    f = click.option("--key", help="Signing key name (with --sign).")(f)
-    return click.option("--sign", is_flag=True,
-                        help="Sign with GnuPG (Helm provenance, .prov).")(f)
+def sign_options(p: ArgumentParser) -> None:
+    p.add_argument("--sign", action="store_true", help="Sign with GnuPG (Helm provenance, .prov).")
+    p.add_argument("--key", help="Signing key name (with --sign).")
+    p.add_argument("--keyring", type=Path, metavar="PATH",
+                   help="Secret keyring file (with --sign); default: the gpg home.")
+    p.add_argument("--passphrase-file", type=Path, metavar="PATH",
+                   help="File holding the key's passphrase.")
 
 
 def check_sign(sign: bool, key: str | None) -> None:

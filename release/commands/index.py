@@ -2,34 +2,46 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import click
+from release.commands.common import (
+    CliState,
+    Command,
+    echo,
+    emit_json,
+    json_option,
+    run_alone,
+    settings,
+    target,
+)
 
-from release.commands.common import emit_json, json_option, run_alone, settings, target
+if TYPE_CHECKING:
+    from argparse import ArgumentParser
 
 
-@click.command("index")
-@click.option("--tag", required=True, help="Release tag, e.g. v1.2.3.")
-@click.option("--index-dir", type=click.Path(path_type=Path), required=True,
-              help="Directory holding index.yaml (a gh-pages checkout).")
-@click.option("--url", default=None, help="Base URL the archive is served from (default: the "
-              "GitHub release asset of the tag).")
-@click.option("--package", "package_path", type=click.Path(path_type=Path), default=None,
-              help="Use this chart archive instead of packaging the tag.")
-@json_option
-@click.pass_context
-def index_cmd(ctx: click.Context, tag: str, index_dir: Path, url: str | None,
+def index_options(p: ArgumentParser) -> None:
+    p.add_argument("--tag", required=True, help="Release tag, e.g. v1.2.3.")
+    p.add_argument("--index-dir", type=Path, required=True, metavar="DIR",
+                   help="Directory holding index.yaml (a gh-pages checkout).")
+    p.add_argument("--url", help="Base URL the archive is served from (default: the GitHub "
+                   "release asset of the tag).")
+    p.add_argument("--package", dest="package_path", type=Path, metavar="PATH",
+                   help="Use this chart archive instead of packaging the tag.")
+    json_option(p)
+
+
+def index_cmd(state: CliState, *, tag: str, index_dir: Path, url: str | None,
               package_path: Path | None, as_json: bool) -> None:
     """Merge the tag's chart into INDEX_DIR/index.yaml; a listed version is never changed."""
+    import tempfile
     from dataclasses import replace
 
     from release.steps.base import Runtime
     from release.steps.build import archive_step, package_step
     from release.steps.index import index_step
 
-    s = settings(ctx)
+    s = settings(state)
     repo, release_target = target(s, tag, must_exist=True)
     with tempfile.TemporaryDirectory(prefix="ameide-index-") as tmp:
         if package_path is not None:
@@ -45,12 +57,12 @@ def index_cmd(ctx: click.Context, tag: str, index_dir: Path, url: str | None,
     if as_json:
         emit_json(outcome.details)
     elif outcome.status == "added":
-        click.echo(f"added {step.entry['name']} {step.entry['version']} to "
-                   f"{index_dir / 'index.yaml'} ({step.url})")
+        echo(f"added {step.entry['name']} {step.entry['version']} to "
+             f"{index_dir / 'index.yaml'} ({step.url})")
     else:
-        click.echo(f"{index_dir / 'index.yaml'} already lists {step.entry['name']} "
-                   f"{step.entry['version']} with this digest; nothing to do")
+        echo(f"{index_dir / 'index.yaml'} already lists {step.entry['name']} "
+             f"{step.entry['version']} with this digest; nothing to do")
 
 
 # The commands this module adds to `ameide-release`.
-COMMANDS = (index_cmd,)
+COMMANDS = {"index": Command(index_options, index_cmd)}

@@ -13,11 +13,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-import click
-
-from release.commands.common import emit_json, info, json_option, resolve_path, run_alone, runtime, settings
+from release.commands.common import (
+    CliState,
+    Command,
+    echo,
+    emit_json,
+    info,
+    json_option,
+    resolve_path,
+    run_alone,
+    runtime,
+    settings,
+)
 
 if TYPE_CHECKING:
+    from argparse import ArgumentParser
+
     from release.config import Settings
     from release.enrich import GitHubLookup
     from release.gitrepo import GitRepo
@@ -25,13 +36,19 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-all_paths_option = click.option("--all-paths", is_flag=True,
-                                help="Ignore notes-paths: every commit.")
-since_prerelease_option = click.option("--since-prerelease", is_flag=True,
-                                       help="A final release starts at the last pre-release.")
-github_option = click.option("--github", is_flag=True,
-                             help="Ask the GitHub API (GITHUB_TOKEN or GH_TOKEN) for contributors' "
-                             "logins and pull-request labels; without a token, names are shown.")
+def all_paths_option(p: ArgumentParser) -> None:
+    p.add_argument("--all-paths", action="store_true", help="Ignore notes-paths: every commit.")
+
+
+def since_prerelease_option(p: ArgumentParser) -> None:
+    p.add_argument("--since-prerelease", action="store_true",
+                   help="A final release starts at the last pre-release.")
+
+
+def github_option(p: ArgumentParser) -> None:
+    p.add_argument("--github", action="store_true",
+                   help="Ask the GitHub API (GITHUB_TOKEN or GH_TOKEN) for contributors' "
+                   "logins and pull-request labels; without a token, names are shown.")
 
 
 class _Background(Generic[T]):
@@ -80,19 +97,19 @@ def _lookup(s: Settings, github: bool) -> Iterator[GitHubLookup | None]:
             info(lookup.problem)
 
 
-@click.command("notes")
-@click.option("--tag", default=None, help="Release tag (default: the release tag on HEAD, else "
-              "the unreleased changes).")
-@click.option("--unreleased", is_flag=True, help="Changes since the last release.")
-@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md",
-              help="md | json")
-@all_paths_option
-@since_prerelease_option
-@click.option("--artifacthub", is_flag=True,
-              help="Print the artifacthub.io/changes annotation instead.")
-@github_option
-@click.pass_context
-def notes_cmd(ctx: click.Context, tag: str | None, unreleased: bool, fmt: str, all_paths: bool,
+def notes_options(p: ArgumentParser) -> None:
+    p.add_argument("--tag", help="Release tag (default: the release tag on HEAD, else the "
+                   "unreleased changes).")
+    p.add_argument("--unreleased", action="store_true", help="Changes since the last release.")
+    p.add_argument("--format", dest="fmt", choices=["md", "json"], default="md", help="md | json")
+    all_paths_option(p)
+    since_prerelease_option(p)
+    p.add_argument("--artifacthub", action="store_true",
+                   help="Print the artifacthub.io/changes annotation instead.")
+    github_option(p)
+
+
+def notes_cmd(state: CliState, *, tag: str | None, unreleased: bool, fmt: str, all_paths: bool,
               since_prerelease: bool, artifacthub: bool, github: bool) -> None:
     """Print one release's notes from conventional commits."""
     from release.errors import BadInput
@@ -100,7 +117,7 @@ def notes_cmd(ctx: click.Context, tag: str | None, unreleased: bool, fmt: str, a
 
     if tag is not None and unreleased:
         raise BadInput("--tag and --unreleased both given", "pass one of them")
-    s = settings(ctx)
+    s = settings(state)
     repo = GitRepo(s.root)
     # Without --tag, every tag's commit is needed (which one is on HEAD?): git lists them while
     # the notes modules load. With --tag, `collect` asks for the few it needs.
@@ -118,7 +135,7 @@ def notes_cmd(ctx: click.Context, tag: str | None, unreleased: bool, fmt: str, a
         if fmt == "json":
             emit_json({"artifacthub.io/changes": text})
         else:
-            click.echo(text, nl=False)
+            echo(text, end="")
         return
     with _lookup(s, github) as lookup:
         markdown = render_notes(release, s, lookup)
@@ -128,7 +145,7 @@ def notes_cmd(ctx: click.Context, tag: str | None, unreleased: bool, fmt: str, a
         emit_json({**release.to_json(), "bump": bump_level(release.changes),
                    "markdown": markdown})
     else:
-        click.echo(markdown, nl=False)
+        echo(markdown, end="")
 
 
 def _guard_overwrite(repo: GitRepo, path: Path) -> None:
@@ -149,24 +166,25 @@ def _guard_overwrite(repo: GitRepo, path: Path) -> None:
                        "commit or stash them first, or use --update to add one release")
 
 
-@click.command("changelog")
-@click.option("--output", type=click.Path(path_type=Path), default=None,
-              help="Write here (default: stdout; with --update: the changelog setting).")
-@click.option("--update", is_flag=True, help="Insert one release at the top of the changelog; "
-              "idempotent.")
-@click.option("--tag", default=None, help="With --update: the release to add, existing or to be "
-              "tagged at HEAD (default: the highest release reachable from HEAD).")
-@all_paths_option
-@github_option
-@click.pass_context
-def changelog_cmd(ctx: click.Context, output: Path | None, update: bool, tag: str | None,
+def changelog_options(p: ArgumentParser) -> None:
+    p.add_argument("--output", type=Path, metavar="PATH",
+                   help="Write here (default: stdout; with --update: the changelog setting).")
+    p.add_argument("--update", action="store_true", help="Insert one release at the top of the "
+                   "changelog; idempotent.")
+    p.add_argument("--tag", help="With --update: the release to add, existing or to be tagged at "
+                   "HEAD (default: the highest release reachable from HEAD).")
+    all_paths_option(p)
+    github_option(p)
+
+
+def changelog_cmd(state: CliState, *, output: Path | None, update: bool, tag: str | None,
                   all_paths: bool, github: bool) -> None:
     """Write the full changelog over every release, or --update it with one release."""
     from release.errors import BadInput
     from release.gitrepo import GitRepo
     from release.notes import all_releases, collect, previous_release, release_tags
 
-    s = settings(ctx)
+    s = settings(state)
     repo = GitRepo(s.root)
     if not update and tag is None:
         # git starts reading the history here; the imports below happen meanwhile.
@@ -204,17 +222,19 @@ def changelog_cmd(ctx: click.Context, output: Path | None, update: bool, tag: st
     info(f"{path}: {count} releases" + ("" if changed else "; unchanged"))
 
 
-@click.command("github-release")
-@click.option("--tag", required=True, help="Release tag, e.g. v1.2.3.")
-@click.option("--asset", type=click.Path(path_type=Path), multiple=True,
-              help="Asset to attach (.tgz, .prov); repeatable. SHA256SUMS is added.")
-@click.option("--force", is_flag=True, help="Replace a release body or asset that differs.")
-@all_paths_option
-@since_prerelease_option
-@json_option
-@github_option
-@click.pass_context
-def github_release_cmd(ctx: click.Context, tag: str, asset: tuple[Path, ...], force: bool,
+def github_release_options(p: ArgumentParser) -> None:
+    p.add_argument("--tag", required=True, help="Release tag, e.g. v1.2.3.")
+    p.add_argument("--asset", type=Path, action="append", default=[], metavar="PATH",
+                   help="Asset to attach (.tgz, .prov); repeatable. SHA256SUMS is added.")
+    p.add_argument("--force", action="store_true",
+                   help="Replace a release body or asset that differs.")
+    all_paths_option(p)
+    since_prerelease_option(p)
+    json_option(p)
+    github_option(p)
+
+
+def github_release_cmd(state: CliState, *, tag: str, asset: list[Path], force: bool,
                        all_paths: bool, since_prerelease: bool, as_json: bool,
                        github: bool) -> None:
     """Create or update the GitHub release of a tag with its notes and assets."""
@@ -222,7 +242,7 @@ def github_release_cmd(ctx: click.Context, tag: str, asset: tuple[Path, ...], fo
     from release.notes import collect, release_tags
     from release.steps.github import github_step
 
-    s = settings(ctx)
+    s = settings(state)
     repo = GitRepo(s.root)
     tags = release_tags(repo, s.tag_prefix)
     release = collect(repo, s, tag, since_prerelease=since_prerelease, all_paths=all_paths,
@@ -236,12 +256,16 @@ def github_release_cmd(ctx: click.Context, tag: str, asset: tuple[Path, ...], fo
         emit_json(outcome.details)
         return
     details = outcome.details
-    click.echo(f"{details['action']} release {tag}: {details['html_url']}")
+    echo(f"{details['action']} release {tag}: {details['html_url']}")
     for label, key in (("uploaded", "uploaded"), ("replaced", "replaced"),
                        ("unchanged", "skipped")):
         if details[key]:
-            click.echo(f"  {label}: {', '.join(details[key])}")
+            echo(f"  {label}: {', '.join(details[key])}")
 
 
 # The commands this module adds to `ameide-release`.
-COMMANDS = (notes_cmd, changelog_cmd, github_release_cmd)
+COMMANDS = {
+    "notes": Command(notes_options, notes_cmd),
+    "changelog": Command(changelog_options, changelog_cmd),
+    "github-release": Command(github_release_options, github_release_cmd),
+}

@@ -8,14 +8,14 @@ private while `expect-public` is true).
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import click
-
 from release.commands.common import (
+    CliState,
+    Command,
     check_sign,
+    echo,
     emit_json,
     info,
     json_option,
@@ -29,45 +29,48 @@ from release.commands.common import (
 )
 
 if TYPE_CHECKING:
+    from argparse import ArgumentParser
+
     from release.config import Settings
     from release.oci.protections import ProtectionReport
     from release.target import ReleaseTarget
 
 
-
-def to_option(f: click.decorators.FC) -> click.decorators.FC:
-    return click.option("--to", default=None, help="oci://HOST/NAMESPACE (default: the "
-                        "registry setting).")(f)
+def to_option(p: ArgumentParser) -> None:
+    p.add_argument("--to", help="oci://HOST/NAMESPACE (default: the registry setting).")
 
 
-def archive_option(f: click.decorators.FC) -> click.decorators.FC:
-    return click.option("--archive", type=click.Path(path_type=Path), default=None,
-                        help="Use this packaged .tgz instead of packaging the chart.")(f)
+def archive_option(p: ArgumentParser) -> None:
+    p.add_argument("--archive", type=Path, metavar="PATH",
+                   help="Use this packaged .tgz instead of packaging the chart.")
 
 
-@click.command("push")
-@click.option("--tag", default=None, help="Release tag, e.g. v1.2.3 (default: the chart's "
-              "version at HEAD).")
-@to_option
-@plain_http_option
-@click.option("--force", is_flag=True, help="Overwrite a tag that holds different content "
-              "(says what it replaces).")
-@sign_options
-@archive_option
-@registry_login_options
-@json_option
-@click.pass_context
-def push_cmd(ctx: click.Context, tag: str | None, to: str | None, plain_http: bool, force: bool,
+def push_options(p: ArgumentParser) -> None:
+    p.add_argument("--tag", help="Release tag, e.g. v1.2.3 (default: the chart's version at "
+                   "HEAD).")
+    to_option(p)
+    plain_http_option(p)
+    p.add_argument("--force", action="store_true", help="Overwrite a tag that holds different "
+                   "content (says what it replaces).")
+    sign_options(p)
+    archive_option(p)
+    registry_login_options(p)
+    json_option(p)
+
+
+def push_cmd(state: CliState, *, tag: str | None, to: str | None, plain_http: bool, force: bool,
              sign: bool, key: str | None, keyring: Path | None, passphrase_file: Path | None,
              archive: Path | None, username: str | None, password_stdin: bool,
              as_json: bool) -> None:
     """Push the packaged chart; a re-run is safe (same content: 'already published')."""
+    import tempfile
+
     from release.render import web_url
     from release.steps.build import archive_step, package_step, sign_step
     from release.steps.push import push_step
 
     check_sign(sign, key)
-    s = settings(ctx, registry=to)
+    s = settings(state, registry=to)
     rt = runtime(s, username, password_stdin)
     with tempfile.TemporaryDirectory(prefix="ameide-release-push-") as tmp:
         if archive is not None:
@@ -89,7 +92,7 @@ def push_cmd(ctx: click.Context, tag: str | None, to: str | None, plain_http: bo
         emit_json(outcome.details)
         return
     info(outcome.detail)
-    click.echo(f"{step.reference}@{outcome.outputs['manifest-digest']}")
+    echo(f"{step.reference}@{outcome.outputs['manifest-digest']}")
 
 
 def _push_target(s: Settings, tag: str | None) -> ReleaseTarget:
@@ -106,20 +109,21 @@ def _push_target(s: Settings, tag: str | None) -> ReleaseTarget:
     return release_target
 
 
-@click.command("artifacthub")
-@to_option
-@plain_http_option
-@registry_login_options
-@json_option
-@click.pass_context
-def artifacthub_cmd(ctx: click.Context, to: str | None, plain_http: bool, username: str | None,
+def artifacthub_options(p: ArgumentParser) -> None:
+    to_option(p)
+    plain_http_option(p)
+    registry_login_options(p)
+    json_option(p)
+
+
+def artifacthub_cmd(state: CliState, *, to: str | None, plain_http: bool, username: str | None,
                     password_stdin: bool, as_json: bool) -> None:
     """Push artifacthub-repo.yml to the chart's `artifacthub.io` tag (idempotent)."""
     from release.chart import load_metadata
     from release.errors import BadInput
     from release.steps.artifacthub import artifacthub_step
 
-    s = settings(ctx, registry=to)
+    s = settings(state, registry=to)
     step = artifacthub_step(s, str(load_metadata(s.chart_dir)["name"]), plain_http=plain_http)
     if step is None:
         raise BadInput(f"there is no artifacthub-repo.yml in {s.root}",
@@ -131,28 +135,31 @@ def artifacthub_cmd(ctx: click.Context, to: str | None, plain_http: bool, userna
         emit_json(outcome.as_json())
         return
     info(f"{outcome.status}: {outcome.detail}")
-    click.echo(f"{step.ref.oci}@{step.digest}")
+    echo(f"{step.ref.oci}@{step.digest}")
 
 
-@click.command("verify")
-@click.option("--tag", required=True, help="Release tag to check, e.g. v1.2.3.")
-@to_option
-@plain_http_option
-@archive_option
-@click.option("--require-signature", is_flag=True,
-              help="Exit 3 unless a signature naming the published digest is found (found, not "
-                   "cryptographically checked: the output says how to check it).")
-@click.option("--anonymous", is_flag=True,
-              help="Only check that anyone can pull the tag, without credentials: public or "
+def verify_options(p: ArgumentParser) -> None:
+    p.add_argument("--tag", required=True, help="Release tag to check, e.g. v1.2.3.")
+    to_option(p)
+    plain_http_option(p)
+    archive_option(p)
+    p.add_argument("--require-signature", action="store_true",
+                   help="Exit 3 unless a signature naming the published digest is found (found, "
+                   "not cryptographically checked: the output says how to check it).")
+    p.add_argument("--anonymous", action="store_true",
+                   help="Only check that anyone can pull the tag, without credentials: public or "
                    "private (no rebuild, no pull).")
-@registry_login_options
-@json_option
-@click.pass_context
-def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
+    registry_login_options(p)
+    json_option(p)
+
+
+def verify_cmd(state: CliState, *, tag: str, to: str | None, plain_http: bool,
                archive: Path | None, require_signature: bool, anonymous: bool,
                username: str | None, password_stdin: bool, as_json: bool) -> None:
     """Pull the published chart, check every digest, compare with a rebuild of the tag, and
     list the signatures and attestations that name its digest."""
+    import tempfile
+
     from release.errors import BadInput, Conflict
     from release.ghactions import signing_identity_regexp
     from release.oci.protections import find_protections, verify_commands
@@ -165,7 +172,7 @@ def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
         raise BadInput("--anonymous checks without credentials and reads no signatures",
                        "drop --require-signature, --username and --password-stdin, or run "
                        "verify twice")
-    s = settings(ctx, registry=to)
+    s = settings(state, registry=to)
     if anonymous:
         _verify_anonymous(s, tag, archive, plain_http, as_json)
         return
@@ -207,7 +214,7 @@ def verify_cmd(ctx: click.Context, tag: str, to: str | None, plain_http: bool,
                        "sign the digest in the release workflow (cosign sign --yes "
                        "REF@DIGEST), or drop --require-signature")
     if not as_json:
-        click.echo(f"oci://{result.reference}@{result.digest}")
+        echo(f"oci://{result.reference}@{result.digest}")
 
 
 NOT_VERIFIED_HERE = (
@@ -272,7 +279,7 @@ def _verify_anonymous(s: Settings, tag: str, archive: Path | None, plain_http: b
     if s.expect_public:
         access.require_public(published=False)
     if not as_json:
-        click.echo(access.state)
+        echo(access.state)
 
 
 def _chart_at_tag(s: Settings, tag: str) -> tuple[str, str]:
@@ -294,4 +301,8 @@ def _chart_at_tag(s: Settings, tag: str) -> tuple[str, str]:
 
 
 # The commands this module adds to `ameide-release`.
-COMMANDS = (push_cmd, verify_cmd, artifacthub_cmd)
+COMMANDS = {
+    "push": Command(push_options, push_cmd),
+    "verify": Command(verify_options, verify_cmd),
+    "artifacthub": Command(artifacthub_options, artifacthub_cmd),
+}

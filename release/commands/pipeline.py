@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import click
-
 from release.commands.common import (
+    CliState,
+    Command,
     check_sign,
+    echo,
     emit_json,
     info,
     json_option,
@@ -32,49 +32,42 @@ from release.commands.common import (
 )
 
 if TYPE_CHECKING:
+    from argparse import ArgumentParser
+
     from release.plan import ReleasePlan
     from release.steps.base import StepCheck, StepOutcome
 
 
-
-index_options: Sequence[Callable[[click.decorators.FC], click.decorators.FC]] = (
-    click.option("--index-dir", type=click.Path(path_type=Path), default=None,
-                 help="Also merge the chart into this Helm repository's index.yaml."),
-    click.option("--index-url", default=None, help="Base URL of the charts in index.yaml "
-                 "(default: the GitHub release asset)."),
-)
+def index_step_options(p: ArgumentParser) -> None:
+    p.add_argument("--index-dir", type=Path, metavar="DIR",
+                   help="Also merge the chart into this Helm repository's index.yaml.")
+    p.add_argument("--index-url", help="Base URL of the charts in index.yaml (default: the "
+                   "GitHub release asset).")
 
 
-def _with(options: Sequence[Callable[[click.decorators.FC], click.decorators.FC]],
-          ) -> Callable[[click.decorators.FC], click.decorators.FC]:
-    def apply(f: click.decorators.FC) -> click.decorators.FC:
-        for option in reversed(options):
-            f = option(f)
-        return f
-    return apply
+def dry_run_options(p: ArgumentParser) -> None:
+    p.add_argument("--tag", help="Release tag (default: the next version from commits).")
+    p.add_argument("--prerelease", metavar="CHANNEL",
+                   help="Plan the next pre-release of the channel (e.g. rc) instead.")
+    p.add_argument("--online", action="store_true", help="Also ask the registry, GitHub and the "
+                   "Helm repository what each step would do (reads only).")
+    plain_http_option(p)
+    index_step_options(p)
+    registry_login_options(p)
+    json_option(p)
 
 
-@click.command("dry-run")
-@click.option("--tag", default=None, help="Release tag (default: the next version from "
-              "commits).")
-@click.option("--prerelease", metavar="CHANNEL", default=None,
-              help="Plan the next pre-release of the channel (e.g. rc) instead.")
-@click.option("--online", is_flag=True, help="Also ask the registry, GitHub and the Helm "
-              "repository what each step would do (reads only).")
-@plain_http_option
-@_with(index_options)
-@registry_login_options
-@json_option
-@click.pass_context
-def dry_run_cmd(ctx: click.Context, tag: str | None, prerelease: str | None, online: bool,
+def dry_run_cmd(state: CliState, *, tag: str | None, prerelease: str | None, online: bool,
                 plain_http: bool, index_dir: Path | None, index_url: str | None,
                 username: str | None, password_stdin: bool, as_json: bool) -> None:
     """Show the whole release plan. Writes nothing; sends nothing unless --online."""
+    import tempfile
+
     from release.errors import Conflict
     from release.executor import check_steps
     from release.plan import PlanOptions, make_plan
 
-    s = settings(ctx)
+    s = settings(state)
     _, release_target = target(s, tag, prerelease=prerelease)
     options = PlanOptions(plain_http=plain_http, index_dir=index_dir, index_url=index_url)
     checks: list[StepCheck] = []
@@ -106,10 +99,10 @@ def _print_plan(plan: ReleasePlan, checks: list[StepCheck]) -> None:
     state = ("exists" + ("" if t.at_head else " (not at HEAD)")) if t.tag_exists \
         else "would be created at HEAD"
     header = "nothing is written" + (", only read" if checks else ", pushed or sent")
-    click.echo(f"Release {t.tag} — dry run: {header}")
+    echo(f"Release {t.tag} — dry run: {header}")
     if t.decided_by is not None:
         for line in t.decided_by.explain():
-            click.echo(f"  {line}")
+            echo(f"  {line}")
     rows = [
         ("version", f"{t.version} (appVersion \"{t.version}\")"
                     + (" — pre-release" if t.prerelease else "")),
@@ -118,37 +111,37 @@ def _print_plan(plan: ReleasePlan, checks: list[StepCheck]) -> None:
         ("image tags", ", ".join(plan.image_tags)),
     ]
     for key, value in rows:
-        click.echo(f"  {key:<11} {value}")
+        echo(f"  {key:<11} {value}")
     verdicts = {c.step: c for c in checks}
-    click.echo("")
-    click.echo("Steps:")
+    echo("")
+    echo("Steps:")
     for step in plan.steps:
         check = verdicts.get(step.name)
         mark = f"  [{check.verdict}] {check.detail}" if check else ""
-        click.echo(f"  {step.name:<11} {step.describe()}{mark}")
-    click.echo("")
-    click.echo("Release notes:")
-    click.echo(plan.notes.rstrip("\n"))
+        echo(f"  {step.name:<11} {step.describe()}{mark}")
+    echo("")
+    echo("Release notes:")
+    echo(plan.notes.rstrip("\n"))
 
 
-@click.command("publish")
-@click.option("--tag", default=None, help="Release tag at HEAD, e.g. v1.2.3.")
-@click.option("--channel", type=click.Choice(["release", "dev"]), default="release",
-              help="dev: the chart of HEAD as X.Y.Z-dev.N+<sha> in the dev-registry (no tag, "
-                   "CHANGELOG or GitHub release).")
-@plain_http_option
-@click.option("--force", is_flag=True, help="Overwrite published content that differs (says "
-              "what it replaces).")
-@_with(index_options)
-@sign_options
-@registry_login_options
-@json_option
-@click.pass_context
-def publish_cmd(ctx: click.Context, tag: str | None, channel: str, plain_http: bool,
-                force: bool,
-                index_dir: Path | None, index_url: str | None, sign: bool, key: str | None,
-                keyring: Path | None, passphrase_file: Path | None, username: str | None,
-                password_stdin: bool, as_json: bool) -> None:
+def publish_options(p: ArgumentParser) -> None:
+    p.add_argument("--tag", help="Release tag at HEAD, e.g. v1.2.3.")
+    p.add_argument("--channel", choices=["release", "dev"], default="release",
+                   help="dev: the chart of HEAD as X.Y.Z-dev.N+<sha> in the dev-registry (no "
+                   "tag, CHANGELOG or GitHub release).")
+    plain_http_option(p)
+    p.add_argument("--force", action="store_true", help="Overwrite published content that "
+                   "differs (says what it replaces).")
+    index_step_options(p)
+    sign_options(p)
+    registry_login_options(p)
+    json_option(p)
+
+
+def publish_cmd(state: CliState, *, tag: str | None, channel: str, plain_http: bool,
+                force: bool, index_dir: Path | None, index_url: str | None, sign: bool,
+                key: str | None, keyring: Path | None, passphrase_file: Path | None,
+                username: str | None, password_stdin: bool, as_json: bool) -> None:
     """Publish a tagged release: package, lint, push, index, CHANGELOG, GitHub release.
 
     Executes exactly the plan `dry-run --tag TAG` shows; every step checks whether it is
@@ -166,16 +159,16 @@ def publish_cmd(ctx: click.Context, tag: str | None, channel: str, plain_http: b
     if channel == "dev" and (tag is not None or index_dir is not None):
         raise BadInput("a dev chart has no tag and no index entry",
                        "drop --tag and --index-dir with --channel dev")
-    s = settings(ctx)
+    s = settings(state)
     rt = runtime(s, username, password_stdin)
     options = PlanOptions(channel=channel, plain_http=plain_http, force=force,
                           index_dir=index_dir, index_url=index_url, sign_key=key,
                           keyring=keyring, passphrase_file=passphrase_file)
     try:
         if tag is None:
-            result = publish_dev(s, options, rt, progress("the dev chart", as_json))
+            result = publish_dev(s, options, rt, progress(as_json))
         else:
-            result = publish_tag(s, tag, options, rt, progress(tag, as_json))
+            result = publish_tag(s, tag, options, rt, progress(as_json))
     finally:
         rt.close()
     if ghactions.in_actions():
@@ -186,18 +179,19 @@ def publish_cmd(ctx: click.Context, tag: str | None, channel: str, plain_http: b
         return
     info(f"{result.tag}: {'published' if result.wrote else 'already published: nothing to do'}")
     out = result.outputs()
-    click.echo(out["release-url"] or out["oci-reference"])
+    echo(out["release-url"] or out["oci-reference"])
 
 
-@click.command("release-pr")
-@click.option("--base", default=None, help="Branch the release pull request targets, e.g. main "
-              "or release-1.2 (default: the current branch).")
-@click.option("--remote", default="origin", help="Remote that holds the branches and tags.")
-@click.option("--prerelease", metavar="CHANNEL", default=None,
-              help="Propose the next pre-release of the channel (rc → 1.3.0-rc.1, then rc.2).")
-@json_option
-@click.pass_context
-def release_pr_cmd(ctx: click.Context, base: str | None, remote: str, prerelease: str | None,
+def release_pr_options(p: ArgumentParser) -> None:
+    p.add_argument("--base", help="Branch the release pull request targets, e.g. main or "
+                   "release-1.2 (default: the current branch).")
+    p.add_argument("--remote", default="origin", help="Remote that holds the branches and tags.")
+    p.add_argument("--prerelease", metavar="CHANNEL",
+                   help="Propose the next pre-release of the channel (rc → 1.3.0-rc.1, then rc.2).")
+    json_option(p)
+
+
+def release_pr_cmd(state: CliState, *, base: str | None, remote: str, prerelease: str | None,
                    as_json: bool) -> None:
     """Keep the release pull request up to date, or tag the merged one.
 
@@ -214,7 +208,7 @@ def release_pr_cmd(ctx: click.Context, base: str | None, remote: str, prerelease
     from release.render import web_url
     from release.target import open_repo
 
-    s = settings(ctx)
+    s = settings(state)
     repo = open_repo(s)
     base = base or repo.current_branch()
     if not base:
@@ -236,50 +230,61 @@ def release_pr_cmd(ctx: click.Context, base: str | None, remote: str, prerelease
         return
     info(f"{outcome.action}: {outcome.detail}")
     if outcome.tag:
-        click.echo(outcome.tag)
+        echo(outcome.tag)
 
 
-def progress(tag: str, as_json: bool) -> Callable[[StepOutcome], None] | None:
+def progress(as_json: bool) -> Callable[[StepOutcome], None] | None:
     """How step outcomes are shown: rich lines on a terminal, plain lines in logs, none in
-    JSON mode."""
+    JSON mode. A detail is text, never markup: it holds paths and what servers said, where
+    `[x]` is no style and `[/]` would end the run with rich's MarkupError."""
     from release import ghactions
 
     if as_json:
         return None
     if sys.stderr.isatty() and not ghactions.in_actions():
         from rich.console import Console
+        from rich.text import Text
 
         console = Console(stderr=True)
 
         def show(outcome: StepOutcome) -> None:
-            mark = "[green]✓[/]" if outcome.wrote else "[cyan]=[/]"
-            console.print(f"{mark} [bold]{outcome.step:<9}[/] {outcome.status}: "
-                          f"{outcome.detail}", highlight=False, markup=True)
+            mark = ("✓", "green") if outcome.wrote else ("=", "cyan")
+            console.print(Text.assemble(mark, " ", (f"{outcome.step:<9}", "bold"),
+                                        f" {outcome.status}: {outcome.detail}"),
+                          highlight=False)
 
         return show
     return lambda o: info(f"{o.step}: {o.status}: {o.detail}")
 
 
-@click.command("hotfix")
-@click.option("--from", "from_tag", required=True, help="The release to fix, e.g. v1.2.3.")
-@click.option("--pick", multiple=True, help="Commit to cherry-pick (repeatable).")
-@click.option("--push", is_flag=True, help="Push the branch and tag.")
-@click.option("--remote", default="origin", help="Remote for --push.")
-@click.pass_context
-def hotfix_cmd(ctx: click.Context, from_tag: str, pick: tuple[str, ...], push: bool,
+def hotfix_options(p: ArgumentParser) -> None:
+    p.add_argument("--from", dest="from_tag", required=True,
+                   help="The release to fix, e.g. v1.2.3.")
+    p.add_argument("--pick", action="append", default=[],
+                   help="Commit to cherry-pick (repeatable).")
+    p.add_argument("--push", action="store_true", help="Push the branch and tag.")
+    p.add_argument("--remote", default="origin", help="Remote for --push.")
+
+
+def hotfix_cmd(state: CliState, *, from_tag: str, pick: list[str], push: bool,
                remote: str) -> None:
     """Cut vX.Y.(Z+1) on release-X.Y from vX.Y.Z: cherry-pick, bump, CHANGELOG, commit, tag."""
     from release.hotfix import cut_hotfix
 
-    result = cut_hotfix(settings(ctx), from_tag, list(pick), push=push, remote=remote)
+    result = cut_hotfix(settings(state), from_tag, pick, push=push, remote=remote)
     info(f"{result.tag} tagged on {result.branch} ({'created' if result.branch_created else 'reused'}"
          f", {len(result.picked)} picked, previous {result.previous_tag})")
     if result.pushed:
         info(f"pushed {result.branch} and {result.tag} to {remote}")
     else:
         info("publish it by pushing the branch and tag:")
-        click.echo(result.push_command)
+        echo(result.push_command)
 
 
 # The commands this module adds to `ameide-release`.
-COMMANDS = (dry_run_cmd, publish_cmd, release_pr_cmd, hotfix_cmd)
+COMMANDS = {
+    "dry-run": Command(dry_run_options, dry_run_cmd),
+    "publish": Command(publish_options, publish_cmd),
+    "release-pr": Command(release_pr_options, release_pr_cmd),
+    "hotfix": Command(hotfix_options, hotfix_cmd),
+}
