@@ -15,11 +15,12 @@ marked as `release.contributors` defines them.
 
 Speed and memory: one release costs a listing of the tags' names (read from the ref store, no
 git process), one `cat-file` for the commits of the release and the tags that may precede it, a
-few `merge-base --is-ancestor`, one ranged `git log` (which also answers the path scope) and, for first contributions, one `git log`
-of the older history that stops as soon as every contributor is found. The full changelog streams
-the whole history through a single `git log`, keeps per commit only its parents,
-time, people and parsed changes (never the message), and yields releases one at a time so the
-renderer can write each before the next is built (see `all_releases`).
+few `merge-base --is-ancestor`, one ranged `git log` (which also answers the path scope) and,
+for first contributions, one `git log` of the older history that stops as soon as every
+contributor is found. The full changelog streams the whole history through a single `git log`,
+keeps per commit only its parents, time, people and parsed changes (never the message), and
+yields releases one at a time so the renderer can write each before the next is built (see
+`all_releases`).
 """
 
 from __future__ import annotations
