@@ -34,7 +34,7 @@ def main() -> None:
     print(f"bare interpreter:      median {statistics.median(base) * 1000:.0f} ms")
     heavy = subprocess.run(
         [sys.executable, "-c", "import sys, release.cli; print(sorted(m for m in sys.modules "
-         "if m.split('.')[0] in {'httpx','jinja2','ruamel','git','helm_python','semver'}))"],
+         "if m.split('.')[0] in {'httpx','jinja2','ruamel','git','helm_python'}))"],
         capture_output=True, text=True, check=True).stdout.strip()
     print(f"heavy modules imported by --help: {heavy}")
 

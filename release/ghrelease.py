@@ -20,12 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from release.errors import BadInput, Conflict, RemoteError
-from release.notes import ReleaseTag, latest_final, version_key
-from release.version import try_parse_tag
+from release.notes import ReleaseTag, latest_final
+from release.version import Version, try_parse_tag
 
 if TYPE_CHECKING:
-    import semver
-
     from release.config import Settings
     from release.github import GitHub
     from release.notes import Release
@@ -132,17 +130,17 @@ def truncate_body(body: str, limit: int = MAX_BODY) -> str:
     return cut + _TRUNCATED
 
 
-def decide_make_latest(version: semver.Version, prerelease: bool, tags: Sequence[ReleaseTag],
-                       remote_latest: semver.Version | None = None) -> str:
+def decide_make_latest(version: Version, prerelease: bool, tags: Sequence[ReleaseTag],
+                       remote_latest: Version | None = None) -> str:
     """"false" for a pre-release, a hotfix or anything lower than the current latest release
     (the highest final tag locally, or GitHub's latest when known); "true" otherwise."""
     if prerelease:
         return "false"
-    key = version_key(version)
+    key = version.key
     best = latest_final(tags)
     if best is not None and best.key > key:
         return "false"
-    if remote_latest is not None and version_key(remote_latest) > key:
+    if remote_latest is not None and remote_latest.key > key:
         return "false"
     return "true"
 

@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
-import semver
-
 from release import limits
 from release.errors import BadInput, Conflict, RemoteError
 from release.files import atomic_write
 from release.timefmt import rfc3339
+from release.version import Version
 from release.yamlread import parse_yaml, read_text_file
 from release.yamlwrite import block_yaml, quote_yaml, yaml11_plain
 
@@ -171,12 +170,12 @@ def index_entry(metadata: Mapping[str, Any], digest: str, created: int, url: str
     return entry
 
 
-def _version_key(text: Any) -> semver.Version | None:
+def _version_key(text: Any) -> Version | None:
     """Helm sorts with a lenient SemVer parser (leading v, missing minor/patch allowed)."""
     if not isinstance(text, str):
         return None
     try:
-        return semver.Version.parse(text.removeprefix("v"), optional_minor_and_patch=True)
+        return Version.parse(text.removeprefix("v"), optional_minor_and_patch=True)
     except (ValueError, TypeError):
         return None
 

@@ -41,11 +41,9 @@ from release.contributors import Person, co_authors, identity, is_bot, ordered
 from release.errors import BadInput
 from release.gitrepo import GitRepo, LogRecord, LogStream, TagRef
 from release.timefmt import utc_day
-from release.version import precedence_key, tag_key, try_parse_tag
+from release.version import Version, tag_key, try_parse_tag
 
 if TYPE_CHECKING:
-    import semver
-
     from release.config import Settings
 
 # After this many non-ancestor candidates, ask git for all reachable tags at once instead.
@@ -66,11 +64,9 @@ class ReleaseTag:
         return bool(self.key[3] == 0)
 
     @functools.cached_property
-    def version(self) -> semver.Version:
+    def version(self) -> Version:
         """Built on demand: thousands of tags are sorted by `key`, only a few need objects."""
-        import semver
-
-        return semver.Version.parse(self.text)
+        return Version.parse(self.text)
 
 
 @dataclass(frozen=True)
@@ -78,11 +74,11 @@ class Release:
     """One release's notes data: what `next`, `dry-run`, `notes` and `changelog` share."""
 
     tag: str | None  # None: unreleased changes at `sha`
-    version: semver.Version | None
+    version: Version | None
     sha: str  # the target commit
     date: str | None  # YYYY-MM-DD (UTC) of the target commit; None when not yet tagged
     previous_tag: str | None
-    previous_version: semver.Version | None
+    previous_version: Version | None
     changes: tuple[Change, ...] = field(default=())  # oldest first
     commits: int = 0  # commits in the range (after revert cancellation and path scope)
     people: tuple[Person, ...] = field(default=())  # authors and co-authors of those commits
@@ -105,12 +101,6 @@ class Release:
             "changes": [c.to_json() for c in self.changes],
             "contributors": [p.to_json() for p in self.people],
         }
-
-
-def version_key(version: semver.Version) -> tuple[Any, ...]:
-    """SemVer precedence as a plain tuple (semver's own comparisons are slow in bulk sorts)."""
-    pre = version.prerelease
-    return precedence_key(version.major, version.minor, version.patch, str(pre) if pre else None)
 
 
 def release_tags(repo: GitRepo, prefix: str,
@@ -176,7 +166,7 @@ def _candidates(tags: Sequence[_Ranked], below: tuple[Any, ...] | None, final: b
 
 
 def previous_release(repo: GitRepo, tags: Sequence[ReleaseTag], sha: str,
-                     below: semver.Version | None, *, since_prerelease: bool = False,
+                     below: Version | None, *, since_prerelease: bool = False,
                      ) -> ReleaseTag | None:
     """The highest release tag reachable from `sha` with a version lower than `below` (any
     version when None); pre-releases are skipped when the target is final (or unreleased)
@@ -184,7 +174,7 @@ def previous_release(repo: GitRepo, tags: Sequence[ReleaseTag], sha: str,
     git lists the tags reachable from `sha` at once, and the answer comes from those alone
     (so `tags` may be `release_tags_near`'s few)."""
     final = below is None or not below.prerelease
-    below_key = version_key(below) if below is not None else None
+    below_key = below.key if below is not None else None
     candidates = _candidates(tags, below_key, final, since_prerelease)
     for probes, tag in enumerate(candidates):
         if probes >= _ANCESTOR_PROBES:
@@ -508,7 +498,7 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
         all_tags = release_tags_near(repo, prefix, tag, since_prerelease)
     else:
         all_tags = release_tags(repo, prefix)
-    version: semver.Version | None = None
+    version: Version | None = None
     date: str | None = None
     found: ReleaseTag | None = None
     if tag is not None:

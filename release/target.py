@@ -16,11 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from release.errors import BadInput
 from release.gitrepo import GitRepo
-from release.version import bump_version, parse_tag, parse_version, tag_name
+from release.version import Version, bump_version, parse_tag, parse_version, tag_name
 
 if TYPE_CHECKING:
-    import semver
-
     from release.commits import Change
     from release.config import Settings
     from release.notes import Release, ReleaseTag
@@ -30,7 +28,7 @@ _CHANNEL = re.compile(r"[a-z][a-z0-9-]{0,19}")
 
 @dataclass(frozen=True)
 class NextVersion:
-    version: semver.Version
+    version: Version
     tag: str
     previous_tag: str | None
     level: str | None  # "major" | "minor" | "patch" | None (nothing bump-worthy)
@@ -95,10 +93,8 @@ def next_version(settings: Settings, repo: GitRepo, tags: list[ReleaseTag] | Non
                        level, deciding, release.commits)
 
 
-def _next_prerelease(final: semver.Version, channel: str, tags: list[ReleaseTag]) -> semver.Version:
+def _next_prerelease(final: Version, channel: str, tags: list[ReleaseTag]) -> Version:
     """`<final>-<channel>.N` with N one above the highest existing tag of that channel."""
-    import semver
-
     base = (final.major, final.minor, final.patch)
     highest = 0
     for t in tags:
@@ -108,7 +104,7 @@ def _next_prerelease(final: semver.Version, channel: str, tags: list[ReleaseTag]
         parts = str(v.prerelease).split(".")
         if len(parts) == 2 and parts[0] == channel and parts[1].isdigit():
             highest = max(highest, int(parts[1]))
-    return semver.Version(*base, prerelease=f"{channel}.{highest + 1}")
+    return Version(*base, prerelease=f"{channel}.{highest + 1}")
 
 
 @dataclass(frozen=True)
@@ -116,7 +112,7 @@ class ReleaseTarget:
     """A release: tag, version, the commit released, the repository (see the module doc)."""
 
     tag: str
-    version: semver.Version
+    version: Version
     commit: str  # the tag's commit, or HEAD's for a tag not created yet
     tag_exists: bool
     head: str
@@ -171,8 +167,6 @@ def dev_target(settings: Settings, repo: GitRepo) -> tuple[ReleaseTarget, Releas
     since the last release. Never tagged; its notes are the unreleased changes."""
     import dataclasses
 
-    import semver
-
     from release.notes import collect, release_tags
 
     tags = release_tags(repo, settings.tag_prefix)
@@ -181,8 +175,8 @@ def dev_target(settings: Settings, repo: GitRepo) -> tuple[ReleaseTarget, Releas
     since = repo.count_commits(head, next((t.sha for t in tags
                                            if t.name == decided.previous_tag), None))
     final = decided.version.finalize_version()
-    version = semver.Version(final.major, final.minor, final.patch,
-                             prerelease=f"dev.{since}", build=head[:7])
+    version = Version(final.major, final.minor, final.patch,
+                      prerelease=f"dev.{since}", build=head[:7])
     display = f"{settings.tag_prefix}{version}"
     target = ReleaseTarget(tag=display, version=version, commit=head, tag_exists=False,
                            head=head, repo=repo, tags=tuple(tags), decided_by=decided)

@@ -7,41 +7,130 @@ form, because a loosely parsed tag ends up as a chart version nobody can install
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
-
-import semver
+from typing import Any, NamedTuple
 
 from release.errors import BadInput
 
 # semver.org's regex, ASCII only (str.isdigit() would accept unicode digits).
-SEMVER_RE = re.compile(
-    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+_PRERELEASE_AND_BUILD = (
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?",
-    re.ASCII,
-)
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?")
+SEMVER_RE = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)" + _PRERELEASE_AND_BUILD, re.ASCII)
+# Minor and patch optional: Helm's lenient reading of an index (compiled on first use).
+_LENIENT = r"(0|[1-9]\d*)(?:\.(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?)?" + _PRERELEASE_AND_BUILD
 
 
 _UINT64_MAX = 2**64 - 1  # Helm's semver library stores MAJOR, MINOR and PATCH as uint64
 
 
-def _fits_helm(version: semver.Version, text: str, what: str) -> semver.Version:
+class Version:
+    """A SemVer 2 version, ordered and compared by SemVer precedence (build metadata takes no
+    part, as the specification says). Immutable. Our own: the six operations used here did not
+    pay for the `semver` package, whose import (its command line: argparse and inspect) was 5 ms
+    of every start."""
+
+    __slots__ = ("_build", "_key", "_major", "_minor", "_patch", "_prerelease")
+
+    def __init__(self, major: int, minor: int = 0, patch: int = 0, prerelease: str | None = None,
+                 build: str | None = None) -> None:
+        if min(major, minor, patch) < 0:
+            raise ValueError(f"negative number in {major}.{minor}.{patch}")
+        self._major, self._minor, self._patch = major, minor, patch
+        self._prerelease, self._build = prerelease or None, build or None
+        self._key = precedence_key(major, minor, patch, self._prerelease)
+
+    @classmethod
+    def parse(cls, text: str, *, optional_minor_and_patch: bool = False) -> Version:
+        """Strict SemVer 2; with `optional_minor_and_patch`, `1` and `1.2` too (as 1.0.0 and
+        1.2.0: Helm's lenient reading of an index). ValueError otherwise."""
+        m = (re.fullmatch(_LENIENT, text, re.ASCII) if optional_minor_and_patch
+             else SEMVER_RE.fullmatch(text))
+        if m is None:
+            raise ValueError(f"{text[:80]!r} is not a SemVer version")
+        major, minor, patch, pre, build = m.groups()
+        return cls(int(major), int(minor or 0), int(patch or 0), pre, build)
+
+    @property
+    def major(self) -> int:
+        return self._major
+
+    @property
+    def minor(self) -> int:
+        return self._minor
+
+    @property
+    def patch(self) -> int:
+        return self._patch
+
+    @property
+    def prerelease(self) -> str | None:
+        return self._prerelease
+
+    @property
+    def build(self) -> str | None:
+        return self._build
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """The precedence as a plain tuple (see `precedence_key`)."""
+        return self._key
+
+    def finalize_version(self) -> Version:
+        return Version(self._major, self._minor, self._patch)
+
+    def bump_major(self) -> Version:
+        return Version(self._major + 1)
+
+    def bump_minor(self) -> Version:
+        return Version(self._major, self._minor + 1)
+
+    def bump_patch(self) -> Version:
+        return Version(self._major, self._minor, self._patch + 1)
+
+    def __str__(self) -> str:
+        text = f"{self._major}.{self._minor}.{self._patch}"
+        if self._prerelease:
+            text += f"-{self._prerelease}"
+        return text + (f"+{self._build}" if self._build else "")
+
+    def __repr__(self) -> str:
+        return f"Version({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return self._key == other._key if isinstance(other, Version) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __lt__(self, other: Version) -> bool:
+        return self._key < other._key
+
+    def __le__(self, other: Version) -> bool:
+        return self._key <= other._key
+
+    def __gt__(self, other: Version) -> bool:
+        return self._key > other._key
+
+    def __ge__(self, other: Version) -> bool:
+        return self._key >= other._key
+
+
+def _fits_helm(version: Version, text: str, what: str) -> Version:
     if max(version.major, version.minor, version.patch) > _UINT64_MAX:
         raise BadInput(f"{what} {text[:60]!r} has a number above 2^64-1, which Helm cannot load",
                        "use smaller version numbers")
     return version
 
 
-def parse_version(text: str, what: str = "version") -> semver.Version:
+def parse_version(text: str, what: str = "version") -> Version:
     """Strict SemVer 2 (build metadata allowed), or BadInput naming the value."""
     if not text or len(text) > 256 or not SEMVER_RE.fullmatch(text):
         raise BadInput(f"{what} {text[:80]!r} is not strict SemVer 2",
                        "use MAJOR.MINOR.PATCH[-PRERELEASE], e.g. 1.2.3 or 1.2.3-rc.1")
-    return _fits_helm(semver.Version.parse(text), text, what)
+    return _fits_helm(Version.parse(text), text, what)
 
 
-def parse_tag(tag: str, prefix: str = "v") -> semver.Version:
+def parse_tag(tag: str, prefix: str = "v") -> Version:
     """A release tag: prefix + MAJOR.MINOR.PATCH[-PRE]; build metadata is refused in a tag."""
     example = f"{prefix}1.2.3 or {prefix}1.2.3-rc.1"
     if not tag:
@@ -53,7 +142,7 @@ def parse_tag(tag: str, prefix: str = "v") -> semver.Version:
     if len(body) > 256 or not SEMVER_RE.fullmatch(body):
         raise BadInput(f"tag {tag[:80]!r} is not {prefix!r} + strict SemVer 2",
                        f"use the form {example}")
-    version = _fits_helm(semver.Version.parse(body), tag, "tag")
+    version = _fits_helm(Version.parse(body), tag, "tag")
     if version.build:
         raise BadInput(f"tag {tag!r} carries build metadata (+{version.build})",
                        f"tag releases without '+...', e.g. {prefix}{version.finalize_version()}")
@@ -61,7 +150,7 @@ def parse_tag(tag: str, prefix: str = "v") -> semver.Version:
 
 
 def precedence_key(major: int, minor: int, patch: int, pre: str | None) -> tuple[Any, ...]:
-    """SemVer precedence as a plain tuple (semver's own comparisons are slow in bulk sorts)."""
+    """SemVer precedence as a plain tuple, cheap to sort thousands of tags by."""
     if not pre:
         return (major, minor, patch, 1, ())
     ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
@@ -84,7 +173,7 @@ def tag_key(tag: str, prefix: str) -> tuple[tuple[Any, ...], str] | None:
     return precedence_key(*numbers, m.group(4)), text
 
 
-def try_parse_tag(tag: str, prefix: str = "v") -> semver.Version | None:
+def try_parse_tag(tag: str, prefix: str = "v") -> Version | None:
     """For scanning a repository's tags: non-release tags are simply not releases."""
     try:
         return parse_tag(tag, prefix)
@@ -92,14 +181,14 @@ def try_parse_tag(tag: str, prefix: str = "v") -> semver.Version | None:
         return None
 
 
-def tag_name(version: semver.Version | str, prefix: str = "v") -> str:
+def tag_name(version: Version | str, prefix: str = "v") -> str:
     return f"{prefix}{version}"
 
 
-def bump_version(current: semver.Version | None, level: str | None) -> semver.Version:
+def bump_version(current: Version | None, level: str | None) -> Version:
     """Apply a bump level; 0.x treats breaking changes as minor (SemVer's initial development)."""
     if current is None:
-        return semver.Version(0, 1, 0)
+        return Version(0, 1, 0)
     if level is None:
         level = "patch"
     if current.prerelease:
@@ -114,8 +203,7 @@ def bump_version(current: semver.Version | None, level: str | None) -> semver.Ve
     return current.bump_patch()
 
 
-@dataclass(frozen=True)
-class ImageTags:
+class ImageTags(NamedTuple):
     ref: str
     sha: str
     tags: tuple[str, ...]

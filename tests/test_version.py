@@ -1,14 +1,14 @@
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import semver
 
 from release.errors import BadInput
-from release.version import bump_version, image_tags, parse_tag
+from release.version import Version, bump_version, image_tags, parse_tag
 from tests.conftest import CliResult
 
 
@@ -57,7 +57,7 @@ def test_custom_prefix() -> None:
      ("0.4.1", "patch", "0.4.2"), ("1.3.0-rc.2", "patch", "1.3.0"), ("1.2.3", None, "1.2.4")],
 )
 def test_bump_version(current: str | None, level: str | None, expected: str) -> None:
-    cur = semver.Version.parse(current) if current else None
+    cur = Version.parse(current) if current else None
     assert str(bump_version(cur, level)) == expected
 
 
@@ -98,3 +98,52 @@ def test_image_tags_cli_text_and_bad_format(tmp_path: Path,
     bad = cli("--repo", str(tmp_path), "image-tags", "--ref", "dev", "--sha", "abcdef1",
               "--format", "yaml")
     assert bad.code == 2 and "invalid choice: 'yaml'" in bad.err and bad.out == ""
+
+
+def test_version_precedence_is_semver_s_own_example() -> None:
+    """semver.org §11: 1.0.0-alpha < 1.0.0-alpha.1 < 1.0.0-alpha.beta < 1.0.0-beta <
+    1.0.0-beta.2 < 1.0.0-beta.11 < 1.0.0-rc.1 < 1.0.0, and 1.0.0 < 2.0.0 < 2.1.0 < 2.1.1."""
+    order = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2",
+             "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "2.0.0", "2.1.0", "2.1.1"]
+    versions = [Version.parse(v) for v in order]
+    assert sorted(reversed(versions)) == versions
+    assert [str(v) for v in sorted(reversed(versions))] == order
+    for low, high in itertools.pairwise(versions):
+        assert low < high and low <= high and high > low and high >= low and low != high
+
+
+def test_version_build_metadata_takes_no_part_in_precedence() -> None:
+    a, b = Version.parse("1.2.3+a"), Version.parse("1.2.3+b")
+    assert a == b and hash(a) == hash(b) and not a < b
+    assert (str(a), str(b)) == ("1.2.3+a", "1.2.3+b")
+    assert a.build == "a" and a.prerelease is None
+    assert Version.parse("1.2.3") != "1.2.3"  # a version is not its text
+
+
+def test_version_operations() -> None:
+    v = Version.parse("1.2.3-rc.1+sha")
+    assert (v.major, v.minor, v.patch, v.prerelease, v.build) == (1, 2, 3, "rc.1", "sha")
+    assert str(v.finalize_version()) == "1.2.3"
+    assert [str(f(v)) for f in (Version.bump_major, Version.bump_minor, Version.bump_patch)] == [
+        "2.0.0", "1.3.0", "1.2.4"]
+    assert str(Version(1, 2, 3, prerelease="dev.4", build="abc1234")) == "1.2.3-dev.4+abc1234"
+    assert repr(v) == "Version('1.2.3-rc.1+sha')"
+    with pytest.raises(AttributeError):
+        v.major = 2  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        Version(1, -1, 0)
+
+
+@pytest.mark.parametrize("text", ["1.2", "1", "01.2.3", "1.2.3-", "1.2.3-01", "1.2.3+",
+                                  "v1.2.3", "1.2.3.4", "\uff11.2.3", "1.2.3\n", ""])
+def test_version_parse_is_strict(text: str) -> None:
+    with pytest.raises(ValueError):
+        Version.parse(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [("1", "1.0.0"), ("1.2", "1.2.0"),
+                                                ("1.2-rc.1", "1.2.0-rc.1"), ("1.2.3+b", "1.2.3+b")])
+def test_version_lenient_parse_fills_minor_and_patch(text: str, expected: str) -> None:
+    assert str(Version.parse(text, optional_minor_and_patch=True)) == expected
+    with pytest.raises(ValueError):
+        Version.parse("01.2", optional_minor_and_patch=True)

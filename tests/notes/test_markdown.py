@@ -11,7 +11,6 @@ from pathlib import Path
 
 import cmarkgfm
 import pytest
-import semver
 from cmarkgfm.cmark import Options
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,6 +21,7 @@ from release.gitrepo import GitRepo
 from release.markdown import LinkTarget, inline, md_escape
 from release.notes import Release, collect
 from release.render import render_notes
+from release.version import Version
 from tests.gitutil import GitBuilder
 from tests.notes.conftest import make_settings
 
@@ -145,7 +145,7 @@ def _html(subject: str, scope: str | None, breaking: bool) -> tuple[str, _Tags]:
     change = Change("a" * 40, "feat", scope, subject, breaking=breaking,
                     breaking_text=subject + " more" if breaking else None,
                     migration=subject if breaking else None)
-    release = Release(tag="v1.0.0", version=semver.Version.parse("1.0.0"), sha="a" * 40,
+    release = Release(tag="v1.0.0", version=Version.parse("1.0.0"), sha="a" * 40,
                       date="2024-01-01", previous_tag=None, previous_version=None,
                       changes=(change,), commits=1)
     markdown = render_notes(release, _SETTINGS)

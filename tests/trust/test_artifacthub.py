@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import semver
 import yaml
 
 from release.artifacthub import (
@@ -32,6 +31,7 @@ from release.errors import BadInput
 from release.gitrepo import GitRepo
 from release.notes import Release, collect
 from release.package import build
+from release.version import Version
 from tests.chart.helpers import objects, render
 from tests.chart.test_crds import FORMATS, CRDValidator, to_json_schema
 from tests.gitutil import GitBuilder
@@ -198,7 +198,7 @@ def history(gitrepo: GitBuilder) -> GitBuilder:
 def crd_annotations(chart: Path) -> tuple[Any, Any]:
     """(`artifacthub.io/crds`, `artifacthub.io/crdsExamples`) as `release_annotations` makes
     them for the chart in `chart`, parsed back (None when left out)."""
-    release = Release(tag="v1.2.3", version=semver.Version.parse("1.2.3"), sha="b" * 40,
+    release = Release(tag="v1.2.3", version=Version.parse("1.2.3"), sha="b" * 40,
                       date=None, previous_tag=None, previous_version=None)
     out = release_annotations(release, make_settings(chart), chart)
     crds, examples = (out.get(f"artifacthub.io/{key}") for key in ("crds", "crdsExamples"))
@@ -441,7 +441,7 @@ HOSTILE = [
 
 
 def _release(changes: list[Change], version: str = "1.2.3") -> Release:
-    return Release(tag=f"v{version}", version=semver.Version.parse(version), sha="b" * 40,
+    return Release(tag=f"v{version}", version=Version.parse(version), sha="b" * 40,
                    date=None, previous_tag=None, previous_version=None, changes=tuple(changes))
 
 
