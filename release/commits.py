@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # type(scope)!: subject — the type is a noun of letters/digits/dashes; ": " is mandatory.
 _HEADER = re.compile(r"([A-Za-z][A-Za-z0-9-]*)(?:\(([^()\r\n]*)\))?(!)?: +(\S.*)")
@@ -47,9 +47,9 @@ REVERT = "revert"
 _LEVEL = {"feat": "minor", "fix": "patch", "perf": "patch", REVERT: "patch"}
 
 
-@dataclass(slots=True)  # not frozen: frozen dataclasses are slow to build by the ten thousand
-class Change:
-    """One line of release notes (treated as immutable)."""
+class Change(NamedTuple):
+    """One line of release notes. A NamedTuple, as every record type `notes` loads: built by
+    the ten thousand, and defining a dataclass costs start-up (see `release.version`)."""
 
     sha: str
     type: str  # lower-cased conventional type; "other" when not conventional; "revert"

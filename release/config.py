@@ -13,9 +13,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from release import limits
 from release.errors import BadInput
@@ -59,13 +58,26 @@ MAX_SECTIONS = 64
 _SECTION = re.compile(r"(\*|[a-z][a-z0-9-]*(?:\+[a-z][a-z0-9-]*)*)(?:: *(\S.{0,79}))?")
 
 
-@dataclass(frozen=True)
 class Settings:
-    """The effective configuration of one run, rooted at the project directory."""
+    """The effective configuration of one run, rooted at the project directory. Immutable: one
+    object is shared by every step. (A plain class: defining a dataclass costs every start, see
+    `release.notes.ReleaseTag`.)"""
 
+    __slots__ = ("root", "sources", "values")
     root: Path
     values: Mapping[str, Any]
-    sources: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str]  # key → where its value came from; "default" when absent
+
+    def __init__(self, root: Path, values: Mapping[str, Any],
+                 sources: Mapping[str, str] | None = None) -> None:
+        for name, value in (("root", root), ("values", values), ("sources", sources or {})):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(f"settings are immutable: {name} cannot be set")
+
+    def __repr__(self) -> str:
+        return f"Settings(root={self.root!r}, values={dict(self.values)!r})"
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]

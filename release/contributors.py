@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_CO_AUTHORS = 20  # trailers read per commit: a hostile message cannot blow up the list
 # One quantifier per run of characters (the name is stripped afterwards): linear in the message,
@@ -25,8 +25,7 @@ _NOREPLY = re.compile(r"(?:[0-9]+\+)?([A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])
 LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:\[bot\])?")
 
 
-@dataclass(slots=True)  # built by the thousand: a frozen dataclass's __init__ is slow
-class Person:
+class Person(NamedTuple):
     """One contributor of one release."""
 
     name: str

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NamedTuple
 
@@ -35,8 +34,7 @@ _REF_DEPTH_MAX = 64
 _REMOTE_URL = re.compile(r"(?:https?|ssh|git|file)://\S+|[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:\S+|/\S+")
 
 
-@dataclass(frozen=True)
-class TagRef:
+class TagRef(NamedTuple):
     name: str
     sha: str  # the commit the tag points at (annotated tags peeled)
 

@@ -36,7 +36,7 @@ notes notify nobody.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # C0/C1 controls that are not whitespace (whitespace is collapsed instead), bidi overrides and
 # isolates: dropped.
@@ -70,8 +70,7 @@ _BLOCK_CHARS = frozenset("#>-+*_=~0123456789")
 _BLOCK_START = re.compile(r"[#>]|[-+*](?: |$)|[0-9]{1,9}[.)](?: |$)|~~~|(?:[-*_=] *)+$")
 
 
-@dataclass(frozen=True, slots=True)
-class LinkTarget:
+class LinkTarget(NamedTuple):
     """Where references point: the web root (https://github.com or the GHE host) and owner/name."""
 
     web: str

@@ -27,12 +27,10 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import functools
 import gc
 import heapq
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
@@ -50,9 +48,10 @@ if TYPE_CHECKING:
 _ANCESTOR_PROBES = 12
 
 
-@dataclass(frozen=True)
-class ReleaseTag:
-    """A tag that names a release: prefix + strict SemVer (no build metadata)."""
+class ReleaseTag(NamedTuple):
+    """A tag that names a release: prefix + strict SemVer (no build metadata). Records here
+    are NamedTuples: defining dataclasses cost `notes` 20 ms of start-up (their module imports
+    inspect, and each definition execs generated code)."""
 
     name: str
     sha: str
@@ -63,14 +62,13 @@ class ReleaseTag:
     def prerelease(self) -> bool:
         return bool(self.key[3] == 0)
 
-    @functools.cached_property
+    @property
     def version(self) -> Version:
         """Built on demand: thousands of tags are sorted by `key`, only a few need objects."""
         return Version.parse(self.text)
 
 
-@dataclass(frozen=True)
-class Release:
+class Release(NamedTuple):
     """One release's notes data: what `next`, `dry-run`, `notes` and `changelog` share."""
 
     tag: str | None  # None: unreleased changes at `sha`
@@ -79,9 +77,9 @@ class Release:
     date: str | None  # YYYY-MM-DD (UTC) of the target commit; None when not yet tagged
     previous_tag: str | None
     previous_version: Version | None
-    changes: tuple[Change, ...] = field(default=())  # oldest first
+    changes: tuple[Change, ...] = ()  # oldest first
     commits: int = 0  # commits in the range (after revert cancellation and path scope)
-    people: tuple[Person, ...] = field(default=())  # authors and co-authors of those commits
+    people: tuple[Person, ...] = ()  # authors and co-authors of those commits
 
     @property
     def prerelease(self) -> bool:
@@ -186,8 +184,7 @@ def previous_release(repo: GitRepo, tags: Sequence[ReleaseTag], sha: str,
     return None
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     """What a settings object says about which changes to keep."""
 
     paths: tuple[str, ...] | None  # git pathspecs relative to the repository root; None = all

@@ -21,9 +21,8 @@ from __future__ import annotations
 import functools
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TextIO
 
 from release import limits
 from release.commits import OTHER, Change
@@ -74,8 +73,7 @@ def link_target(settings: Settings) -> LinkTarget:
     return LinkTarget(web_root(settings), settings.github_repository, str(settings["mentions"]))
 
 
-@dataclass(slots=True)  # not frozen: frozen dataclasses are slow to build by the ten thousand
-class Entry:
+class Entry(NamedTuple):  # the views are NamedTuples: cheap to define and to build
     type: str
     scope: str | None
     subject: str  # raw
@@ -92,15 +90,13 @@ class Entry:
     line: str  # the bundled format: "**scope:** text ([#pr](url)) ([sha](url)), closes …"
 
 
-@dataclass(slots=True)  # built by the thousand: a frozen dataclass's __init__ is slow
-class Section:
+class Section(NamedTuple):
     key: str
     title: str  # raw: templates show it through `| md`
     entries: tuple[Entry, ...]
 
 
-@dataclass(slots=True)  # built by the thousand: a frozen dataclass's __init__ is slow
-class Contributor:
+class Contributor(NamedTuple):
     name: str
     login: str | None
     first: bool
@@ -108,8 +104,7 @@ class Contributor:
     md: str  # "@login" or the escaped name, then " (first contribution)" when it is
 
 
-@dataclass(slots=True)  # `body` is filled in once the sections are rendered
-class ReleaseView:
+class ReleaseView(NamedTuple):
     tag: str | None
     title: str  # the version, or "Unreleased"
     version: str | None
@@ -281,10 +276,8 @@ class Renderer:
             contributors_line=", ".join(c.md for c in people),
         )
         if self.env is None:
-            bare.body = _Bundled.sections(bare)
-        else:
-            bare.body = self.render("sections.md.j2", r=bare).rstrip("\n")
-        return bare
+            return bare._replace(body=_Bundled.sections(bare))
+        return bare._replace(body=self.render("sections.md.j2", r=bare).rstrip("\n"))
 
     # --- documents -------------------------------------------------------------------------
     def render(self, name: str, **context: Any) -> str:

@@ -165,8 +165,6 @@ def resolve_target(settings: Settings, repo: GitRepo, tag: str | None, *,
 def dev_target(settings: Settings, repo: GitRepo) -> tuple[ReleaseTarget, Release]:
     """The dev chart of HEAD: `X.Y.Z-dev.N+<short sha>`, X.Y.Z the next release, N the commits
     since the last release. Never tagged; its notes are the unreleased changes."""
-    import dataclasses
-
     from release.notes import collect, release_tags
 
     tags = release_tags(repo, settings.tag_prefix)
@@ -181,4 +179,4 @@ def dev_target(settings: Settings, repo: GitRepo) -> tuple[ReleaseTarget, Releas
     target = ReleaseTarget(tag=display, version=version, commit=head, tag_exists=False,
                            head=head, repo=repo, tags=tuple(tags), decided_by=decided)
     unreleased = collect(repo, settings, None, rev=head, tags=tags)
-    return target, dataclasses.replace(unreleased, tag=display, version=version)
+    return target, unreleased._replace(tag=display, version=version)

@@ -9,7 +9,7 @@ clear text to a remote host.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from release.errors import BadInput
 from release.origin import is_loopback_host
@@ -21,8 +21,7 @@ REPOSITORY_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 _HOST_RE = re.compile(r"(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::\d{1,5})?")
 
 
-@dataclass(frozen=True)
-class ChartRef:
+class ChartRef(NamedTuple):
     """Where one chart version lives: `host/repository:tag`."""
 
     host: str  # host[:port], as written
