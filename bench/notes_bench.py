@@ -44,6 +44,17 @@ def cli() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "release"]
 
 
+def compile_bytecode() -> None:
+    """Measure the tool as installed: pip compiles a package's bytecode at install time, but an
+    editable install compiles on first import, and never keeps it under PYTHONDONTWRITEBYTECODE
+    (set on some CI machines): every run would then recompile every changed module."""
+    import compileall
+
+    import release
+
+    compileall.compile_dir(Path(release.__file__).parent, quiet=1)
+
+
 def build(commits: int) -> Path:
     out = Path(tempfile.gettempdir()) / f"ameide-notes-bench-{commits}"
     if not ((out / ".git").is_dir() and (out / ".complete").exists()):
@@ -117,6 +128,7 @@ def main() -> int:
     args = ap.parse_args()
     cz = None if args.no_cz else (args.cz or commitizen())
     ours = cli()
+    compile_bytecode()
     rows: list[tuple[str, str, str, str]] = []
     verdicts: list[str] = []
     for size in (int(n) for n in args.histories.split(",")):
