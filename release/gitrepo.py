@@ -240,6 +240,11 @@ class GitRepo:
                 out[name] = sha
         return out
 
+    def tags_at(self, commit: str) -> list[str]:
+        """Names of the tags on `commit` (annotated ones peeled): git reads every tag for it."""
+        return self.git("for-each-ref", f"--points-at={commit}", "--format=%(refname:strip=2)",
+                        "refs/tags").splitlines()
+
     def tag_commit(self, tag: str) -> str | None:
         return self.resolve(f"refs/tags/{tag}")
 

@@ -115,26 +115,42 @@ def release_tags(repo: GitRepo, prefix: str,
     return out
 
 
-def release_tags_near(repo: GitRepo, prefix: str, tag: str,
+def release_tags_near(repo: GitRepo, prefix: str, tag: str | None, *, at: str | None = None,
                       since_prerelease: bool = False) -> list[ReleaseTag]:
-    """`tag` and the release tags `previous_release` probes first for it, with their commits:
-    what one release needs, from the tags' names and one `cat-file` instead of every tag's
-    commit (`release_tags`: 60 ms of git on 2,600 loose tags, this 8). One candidate more than
-    the probes makes `previous_release` take its own fallback, which asks git for all tags
-    reachable from the release. A name git cannot resolve gets the full listing instead, so
-    the result is `release_tags`' own."""
-    wanted = tag_key(tag, prefix)
-    if wanted is None:
-        return []
+    """The release tags one release needs, with their commits: `tag` (None: the unreleased
+    changes, or with `at` the highest release tag on commit `at` when there is one) and the tags
+    `previous_release` probes first for it. Read from the tags' names and a `cat-file` or two
+    instead of every tag's commit (`release_tags`: 60 ms of git on 2,600 loose tags, this 8).
+    One candidate more than the probes makes `previous_release` take its own fallback, which asks
+    git for all tags reachable from the release. A name git cannot resolve gets the full listing
+    instead, so the answer is always `release_tags`' own."""
     named = sorted((_TagName(n, *k) for n in repo.tag_names() if (k := tag_key(n, prefix))),
                    key=lambda t: t.key)
-    window = _candidates(named, wanted[0], wanted[0][3] == 1, since_prerelease)
-    names = [tag, *(t.name for t in window[:_ANCESTOR_PROBES + 1])]
-    commits = repo.tag_commits(names)
-    if any(n not in commits for n in names[1:]) or (tag not in commits
-                                                    and any(t.name == tag for t in named)):
+    commits: dict[str, str] = {}
+    if tag is None and at is not None:
+        # Highest first, so the first name on `at` is the highest release tag there. A lower
+        # one (a hotfix line's) is found by asking git which tags point at `at`.
+        top = [t.name for t in reversed(named[-2 * (_ANCESTOR_PROBES + 1):])]
+        commits = repo.tag_commits(top)
+        if len(commits) < len(top):
+            return release_tags(repo, prefix)
+        tag = next((n for n in top if commits[n] == at), None)
+        if tag is None and len(top) < len(named):
+            on = set(repo.tags_at(at))
+            tag = next((t.name for t in reversed(named) if t.name in on), None)
+    wanted = tag_key(tag, prefix) if tag is not None else None
+    if tag is not None and wanted is None:
+        return []
+    below = wanted[0] if wanted is not None else None
+    window = _candidates(named, below, below is None or below[3] == 1, since_prerelease)
+    names = [*([tag] if tag is not None else []),
+             *(t.name for t in window[:_ANCESTOR_PROBES + 1])]
+    asked = [n for n in names if n not in commits]
+    commits.update(repo.tag_commits(asked) if asked else {})
+    if any(n not in commits for n in names if n != tag) or (
+            tag is not None and tag not in commits and any(t.name == tag for t in named)):
         return release_tags(repo, prefix)
-    return sorted((ReleaseTag(n, commits[n], *k) for n in names if n in commits
+    return sorted((ReleaseTag(n, commits[n], *k) for n in dict.fromkeys(names) if n in commits
                    if (k := tag_key(n, prefix))), key=lambda t: t.key)
 
 
@@ -486,20 +502,20 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
     - `tag` None: the unreleased changes at `rev` since the highest release reachable from it,
       or with `tag_at_rev` the release tagged at `rev` when there is one (`notes` without flags).
 
-    `tags` (from `release_tags`) saves listing them again; without it, a given `tag` reads only
-    the tags near it (`release_tags_near`).
+    `tags` (from `release_tags`) saves listing them again; without it, only the tags near the
+    release are read (`release_tags_near`).
 
     `people=False` skips the contributors (whose first-contribution walk can read the whole
     history) for a caller that only wants the changes, such as the next version.
     """
     repo.require_history()
     prefix = settings.tag_prefix
+    rev_sha = repo.rev_parse(rev) if tag is None else None
     if tags is not None:
         all_tags = list(tags)
-    elif tag is not None:
-        all_tags = release_tags_near(repo, prefix, tag, since_prerelease)
     else:
-        all_tags = release_tags(repo, prefix)
+        all_tags = release_tags_near(repo, prefix, tag, at=rev_sha if tag_at_rev else None,
+                                     since_prerelease=since_prerelease)
     version: Version | None = None
     date: str | None = None
     found: ReleaseTag | None = None
@@ -517,7 +533,8 @@ def collect(repo: GitRepo, settings: Settings, tag: str | None = None, *, rev: s
         else:
             version, sha = found.version, found.sha
     else:
-        sha = repo.rev_parse(rev)
+        assert rev_sha is not None
+        sha = rev_sha
         if tag_at_rev:
             found = next((t for t in reversed(all_tags) if t.sha == sha), None)  # highest
             if found is not None:

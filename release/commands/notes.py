@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING
 
 from release.commands.common import (
     CliState,
@@ -33,8 +32,6 @@ if TYPE_CHECKING:
     from release.enrich import GitHubLookup
     from release.gitrepo import GitRepo
 
-T = TypeVar("T")
-
 
 def all_paths_option(p: ArgumentParser) -> None:
     p.add_argument("--all-paths", action="store_true", help="Ignore notes-paths: every commit.")
@@ -49,30 +46,6 @@ def github_option(p: ArgumentParser) -> None:
     p.add_argument("--github", action="store_true",
                    help="Ask the GitHub API (GITHUB_TOKEN or GH_TOKEN) for contributors' "
                    "logins and pull-request labels; without a token, names are shown.")
-
-
-class _Background(Generic[T]):
-    """One call run on a thread: for a git process that can work while Python imports."""
-
-    def __init__(self, call: Callable[[], T]) -> None:
-        self._call = call
-        self._value: T | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._value = self._call()
-        except BaseException as exc:  # handed to the caller of result()
-            self._error = exc
-
-    def result(self) -> T:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._value is not None
-        return self._value
 
 
 @contextlib.contextmanager
@@ -119,15 +92,12 @@ def notes_cmd(state: CliState, *, tag: str | None, unreleased: bool, fmt: str, a
         raise BadInput("--tag and --unreleased both given", "pass one of them")
     s = settings(state)
     repo = GitRepo(s.root)
-    # Without --tag, every tag's commit is needed (which one is on HEAD?): git lists them while
-    # the notes modules load. With --tag, `collect` asks for the few it needs.
-    listing = _Background(repo.tags) if tag is None else None
-    from release.notes import collect, release_tags
+    from release.notes import collect
     from release.render import render_notes
 
-    tags = release_tags(repo, s.tag_prefix, listing.result()) if listing is not None else None
+    # collect asks git only for the tags near the release (see `release_tags_near`)
     release = collect(repo, s, tag, since_prerelease=since_prerelease, all_paths=all_paths,
-                      tags=tags, tag_at_rev=not unreleased)
+                      tag_at_rev=not unreleased)
     if artifacthub:  # the very value the package step writes into the packaged Chart.yaml
         from release.artifacthub import change_entries, to_yaml_text
 

@@ -162,3 +162,58 @@ def test_another_ref_backend_leaves_the_listing_to_git(
     repo = GitRepo(gitrepo.root)
     assert repo.tag_names() == ["v1.0.0"]
     assert log.read_text().split() == ["rev-parse", "for-each-ref"]
+
+
+def many_tags_then_hotfix(g: GitBuilder) -> str:
+    """Thirty releases on main, then a hotfix v1.0.1 on a branch from v1.0.0: returns the
+    hotfix commit, whose tag is far below the thirty highest."""
+    g.commit("feat: base")
+    g.tag("v1.0.0")
+    base = g.head()
+    for n in range(1, 31):
+        g.commit(f"feat: main {n}")
+        g.tag(f"v1.{n}.0", annotated=n % 3 == 0)
+    g.git("checkout", "-q", "-b", "release-1.0", base)
+    g.commit("fix: hotfix")
+    g.tag("v1.0.1", annotated=True)
+    hotfix = g.head()
+    g.checkout("main")
+    return hotfix
+
+
+@pytest.mark.parametrize("rev", ["HEAD", "hotfix", "untagged", "v1.29.0", "v1.0.0"])
+@pytest.mark.parametrize("tag_at_rev", [True, False])
+def test_unreleased_and_tag_at_head_agree_with_the_full_listing(
+        gitrepo: GitBuilder, rev: str, tag_at_rev: bool) -> None:
+    hotfix = many_tags_then_hotfix(gitrepo)
+    if rev == "hotfix":
+        rev = hotfix
+    elif rev == "untagged":
+        rev = gitrepo.commit("fix: after the last release")
+    repo = GitRepo(gitrepo.root)
+    s = make_settings(gitrepo)
+    near = collect(repo, s, None, rev=rev, tag_at_rev=tag_at_rev)
+    assert near == collect(repo, s, None, rev=rev, tag_at_rev=tag_at_rev,
+                           tags=release_tags(repo, "v"))
+    if tag_at_rev:
+        expected = {"HEAD": "v1.30.0", hotfix: "v1.0.1", "v1.29.0": "v1.29.0", "v1.0.0": "v1.0.0"}
+        assert near.tag == expected.get(rev)
+
+
+def test_notes_on_a_tagged_head_runs_no_full_listing(gitrepo: GitBuilder, tmp_path: Path) -> None:
+    many_tags_then_hotfix(gitrepo)
+    log = tmp_path / "git.log"
+    shim = tmp_path / "bin" / "git"
+    shim.parent.mkdir()
+    real = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    shim.write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec {real} "$@"\n')
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim.parent}:{os.environ['PATH']}"}
+    for args, heading in ((["notes"], "## [1.30.0]"), (["notes", "--unreleased"], "## [Unreleased]")):
+        log.write_text("")
+        out = subprocess.run([sys.executable, "-m", "release", "--repo", str(gitrepo.root),
+                              *args], capture_output=True, text=True, env=env, check=True)
+        assert out.stdout.startswith(heading), out.stdout
+        commands = [line.split()[0] for line in log.read_text().splitlines()]
+        assert "for-each-ref" not in commands, commands
