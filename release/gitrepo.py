@@ -641,14 +641,18 @@ def _packed_tag_names(path: Path) -> Iterator[str]:
     except FileNotFoundError:
         return
     count = 0
+    whole = True  # the previous read ended its line
     with fh:
         while line := fh.readline(_REF_LINE_MAX):
-            _, sep, ref = line.rstrip(b"\n").partition(b" ")
-            if sep and ref.startswith(b"refs/tags/") and line.endswith(b"\n"):
-                count += 1
-                if count > limits.TAG_NAMES_MAX:
-                    raise _too_many_tags(path)
-                yield ref[10:].decode("utf-8", "surrogateescape")
+            complete = line.endswith(b"\n")
+            if whole and complete:
+                _, sep, ref = line[:-1].partition(b" ")
+                if sep and ref.startswith(b"refs/tags/"):
+                    count += 1
+                    if count > limits.TAG_NAMES_MAX:
+                        raise _too_many_tags(path)
+                    yield ref[10:].decode("utf-8", "surrogateescape")
+            whole = complete
 
 
 def _loose_names(tags_dir: Path) -> Iterator[str]:
