@@ -164,7 +164,14 @@ def tag_key(tag: str, prefix: str) -> tuple[tuple[Any, ...], str] | None:
     if not tag.startswith(prefix):
         return None
     text = tag[len(prefix):]
-    m = SEMVER_RE.fullmatch(text) if len(text) <= 256 else None
+    if len(text) > 256:
+        return None
+    parts = text.split(".")
+    if len(parts) == 3 and text.isascii() and all(
+            p.isdigit() and (p[0] != "0" or p == "0") for p in parts):  # a final: no regex
+        numbers = int(parts[0]), int(parts[1]), int(parts[2])
+        return ((*numbers, 1, ()), text) if max(numbers) <= _UINT64_MAX else None
+    m = SEMVER_RE.fullmatch(text)
     if m is None or m.group(5):
         return None
     numbers = int(m.group(1)), int(m.group(2)), int(m.group(3))

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from release.errors import BadInput
-from release.version import Version, bump_version, image_tags, parse_tag
+from release.version import Version, bump_version, image_tags, parse_tag, tag_key, try_parse_tag
 from tests.conftest import CliResult
 
 
@@ -147,3 +149,21 @@ def test_version_lenient_parse_fills_minor_and_patch(text: str, expected: str) -
     assert str(Version.parse(text, optional_minor_and_patch=True)) == expected
     with pytest.raises(ValueError):
         Version.parse("01.2", optional_minor_and_patch=True)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="v0123456789.-+a٣ ", max_size=14), st.sampled_from(["v", "", "chart-v"]))
+def test_tag_key_is_parse_tag_s_rule(tag: str, prefix: str) -> None:
+    """The scan key of thousands of tags (a fast path for finals) says exactly what parse_tag
+    says of each one."""
+    version = try_parse_tag(tag, prefix)
+    expected = None if version is None else (version.key, tag[len(prefix):])
+    assert tag_key(tag, prefix) == expected
+
+
+@pytest.mark.parametrize("tag", ["v1.2.3", "v0.0.0", "v01.2.3", "v1.2.03", "v1..3", "v1.2.",
+                                 "v1.2.3.", "v\u0661.2.3", "v18446744073709551616.0.0",
+                                 "v18446744073709551615.0.0", "v1.2.3-rc.1", "v1.2.3+b"])
+def test_tag_key_edges(tag: str) -> None:
+    version = try_parse_tag(tag)
+    assert tag_key(tag, "v") == (None if version is None else (version.key, tag[1:]))
