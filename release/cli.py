@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from release import __version__
-from release.commands.common import CliState, Command
+from release.commands.common import CliState, Command, for_terminal
 
 PROG = "ameide-release"
 
@@ -211,6 +211,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _fail(message: str, code: int) -> NoReturn:
+    message = for_terminal(message, one_line=True)
     print(f"error: {message}", file=sys.stderr, flush=True)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from release.ghactions import error_annotation

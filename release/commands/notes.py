@@ -17,6 +17,7 @@ from release.commands.common import (
     Command,
     echo,
     emit_json,
+    for_terminal,
     info,
     json_option,
     resolve_path,
@@ -226,7 +227,7 @@ def github_release_cmd(state: CliState, *, tag: str, asset: list[Path], force: b
         emit_json(outcome.details)
         return
     details = outcome.details
-    echo(f"{details['action']} release {tag}: {details['html_url']}")
+    echo(for_terminal(f"{details['action']} release {tag}: {details['html_url']}", one_line=True))
     for label, key in (("uploaded", "uploaded"), ("replaced", "replaced"),
                        ("unchanged", "skipped")):
         if details[key]:

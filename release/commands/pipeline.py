@@ -21,6 +21,7 @@ from release.commands.common import (
     check_sign,
     echo,
     emit_json,
+    for_terminal,
     info,
     json_option,
     plain_http_option,
@@ -118,7 +119,7 @@ def _print_plan(plan: ReleasePlan, checks: list[StepCheck]) -> None:
     for step in plan.steps:
         check = verdicts.get(step.name)
         mark = f"  [{check.verdict}] {check.detail}" if check else ""
-        echo(f"  {step.name:<11} {step.describe()}{mark}")
+        echo(for_terminal(f"  {step.name:<11} {step.describe()}{mark}", one_line=True))
     echo("")
     echo("Release notes:")
     echo(plan.notes.rstrip("\n"))
@@ -179,7 +180,7 @@ def publish_cmd(state: CliState, *, tag: str | None, channel: str, plain_http: b
         return
     info(f"{result.tag}: {'published' if result.wrote else 'already published: nothing to do'}")
     out = result.outputs()
-    echo(out["release-url"] or out["oci-reference"])
+    echo(for_terminal(out["release-url"] or out["oci-reference"], one_line=True))
 
 
 def release_pr_options(p: ArgumentParser) -> None:
@@ -250,7 +251,7 @@ def progress(as_json: bool) -> Callable[[StepOutcome], None] | None:
         def show(outcome: StepOutcome) -> None:
             mark = ("✓", "green") if outcome.wrote else ("=", "cyan")
             console.print(Text.assemble(mark, " ", (f"{outcome.step:<9}", "bold"),
-                                        f" {outcome.status}: {outcome.detail}"),
+                                        for_terminal(f" {outcome.status}: {outcome.detail}")),
                           highlight=False)
 
         return show

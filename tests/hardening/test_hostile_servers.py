@@ -388,3 +388,37 @@ def test_the_memory_probe_sees_memory() -> None:
                            + "data = bytearray(200 << 20)\nprint('MAXRSS_KB', peak())"],
                           capture_output=True, text=True, check=True)
     assert int(proc.stdout.split("MAXRSS_KB")[1]) > 200 * 1024
+
+
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\x1b[31m\u202e\x9b"
+
+
+@pytest.mark.parametrize("status", [400, 500])
+def test_a_server_s_words_reach_the_terminal_without_control_characters(
+        cli: Callable[..., CliResult], gitrepo: object, monkeypatch: pytest.MonkeyPatch,
+        status: int) -> None:
+    """What a registry says is shown, but a terminal escape in it (a title change, a screen
+    clear, colours, a bidi override) is not passed to the terminal."""
+    from tests.gitutil import GitBuilder
+    from tests.oci.conftest import CHART_YAML
+
+    g: GitBuilder = gitrepo  # type: ignore[assignment]
+    g.commit("feat: chart", {"chart/Chart.yaml": CHART_YAML.format(version="0.1.0"),
+                             "chart/values.yaml": "a: 1\n",
+                             "chart/templates/cm.yaml": "kind: ConfigMap\n"})
+    monkeypatch.setattr(RetryPolicy, "pause", lambda self, seconds: None)
+    body = ('{"errors":[{"code":"DENIED","message":"no' + ESCAPES.replace("\x1b", "\\u001b")
+            .replace("\x07", "\\u0007").replace("\u202e", "\\u202e").replace("\x9b", "\\u009b")
+            + 'pe"}]}').encode()
+
+    def handle(seen: Seen) -> Answer:
+        return Answer(status, {"Content-Type": "application/json"}, [body])
+
+    g.tag("v0.1.0")
+    with Scripted(handle) as server:
+        result = cli("--repo", str(g.root), "--registry", f"oci://{server.netloc}/ns",
+                     "verify", "--tag", "v0.1.0", "--plain-http")
+    assert result.code == 4, result
+    assert result.err.count("\n") == 1 and "Traceback" not in result.err, result.err
+    assert "no" in result.err and "pe" in result.err  # the server's words, shown
+    assert not any(c in result.out + result.err for c in "\x1b\x07\u202e\x9b"), repr(result.err)

@@ -132,3 +132,19 @@ def test_console_script_in_a_subprocess(repo: GitBuilder) -> None:
                            "--tag", "v1.0.0"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("## 1.0.0 (") and "first" in proc.stdout
+
+
+def test_github_s_words_reach_the_terminal_without_escapes(
+        repo: GitBuilder, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A release URL GitHub answers is printed, but not a terminal escape inside it."""
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    argv = ["--repo", str(repo.root), "github-release", "--tag", "v1.1.0"]
+    with respx.mock(assert_all_called=False) as router:
+        fake = FakeGitHub(router)
+        assert run(capsys, *argv)[0] == 0
+        fake.releases["v1.1.0"]["html_url"] = "https://github.com/o/r\x1b]0;owned\x07\x1b[2J\u202e"
+        code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert out.startswith("unchanged release v1.1.0: https://github.com/o/r?]0;owned??[2J?")
+    assert not any(c in out + err for c in "\x1b\x07\u202e")
