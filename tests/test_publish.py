@@ -186,3 +186,19 @@ def test_progress_on_a_terminal_shows_a_detail_as_written(monkeypatch: pytest.Mo
     err = capsys.readouterr().err
     assert "\x1b[" in err  # the terminal rendering, not the plain lines
     assert "added: /srv/[x]/index.yaml [/] [bold]" in err
+
+
+def test_progress_on_a_terminal_without_colour_when_no_color_is_set(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from release.commands.pipeline import progress
+    from release.steps.base import StepOutcome
+
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    show = progress(False)
+    assert show is not None
+    show(StepOutcome("push", "pushed", "oci://r/ns/demo:1.0.0\x1b[2J", True))
+    assert capsys.readouterr().err == "✓ push      pushed: oci://r/ns/demo:1.0.0?[2J\n"

@@ -3,7 +3,7 @@
 `dry-run` prints the plan (`release.plan.make_plan`); `publish` executes that same plan. With
 `--online`, `dry-run` also asks the registry, GitHub and the Helm repository what each step would
 do — reading only — and exits 3 when a step would conflict with what is published. `publish`
-shows progress with rich on a terminal and plain lines elsewhere (CI logs), prints JSON with
+shows progress in colour on a terminal and plain lines elsewhere (CI logs), prints JSON with
 `--json`, and inside GitHub Actions also writes `$GITHUB_OUTPUT` and `$GITHUB_STEP_SUMMARY`.
 """
 
@@ -235,24 +235,23 @@ def release_pr_cmd(state: CliState, *, base: str | None, remote: str, prerelease
 
 
 def progress(as_json: bool) -> Callable[[StepOutcome], None] | None:
-    """How step outcomes are shown: rich lines on a terminal, plain lines in logs, none in
-    JSON mode. A detail is text, never markup: it holds paths and what servers said, where
-    `[x]` is no style and `[/]` would end the run with rich's MarkupError."""
+    """How step outcomes are shown: a coloured mark and a bold step name on a terminal (unless
+    NO_COLOR is set), plain lines in logs, none in JSON mode. Three ANSI codes need no library;
+    the detail (paths, what servers said) goes through `for_terminal`, never through markup."""
     from release import ghactions
 
     if as_json:
         return None
     if sys.stderr.isatty() and not ghactions.in_actions():
-        from rich.console import Console
-        from rich.text import Text
-
-        console = Console(stderr=True)
+        plain = bool(os.environ.get("NO_COLOR"))  # no-color.org: set and not empty
 
         def show(outcome: StepOutcome) -> None:
-            mark = ("✓", "green") if outcome.wrote else ("=", "cyan")
-            console.print(Text.assemble(mark, " ", (f"{outcome.step:<9}", "bold"),
-                                        for_terminal(f" {outcome.status}: {outcome.detail}")),
-                          highlight=False)
+            mark, colour = ("✓", 32) if outcome.wrote else ("=", 36)
+            step = f"{outcome.step:<9}"
+            text = for_terminal(f" {outcome.status}: {outcome.detail}", one_line=True)
+            line = (f"{mark} {step}{text}" if plain
+                    else f"\x1b[{colour}m{mark}\x1b[0m \x1b[1m{step}\x1b[0m{text}")
+            print(line, file=sys.stderr, flush=True)
 
         return show
     return lambda o: info(f"{o.step}: {o.status}: {o.detail}")
