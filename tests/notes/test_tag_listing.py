@@ -23,6 +23,25 @@ def names_by_git(repo: GitRepo) -> list[str]:
     return sorted(repo.git("for-each-ref", "--format=%(refname:strip=2)", "refs/tags").split())
 
 
+def logging_git(tmp_path: Path, on_ref_format: str = "") -> tuple[dict[str, str], Path]:
+    """An environment whose `git` is a shim that logs each command line to the returned file
+    (then runs the real git); `on_ref_format` replaces what `--show-ref-format` answers."""
+    real = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    log = tmp_path / "git.log"
+    shim = tmp_path / "bin" / "git"
+    shim.parent.mkdir()
+    answer = (f'case "$*" in *--show-ref-format*) {real} "$@" | sed \'$s/.*/{on_ref_format}/\'; '
+              "exit ;; esac\n" if on_ref_format else "")
+    shim.write_text(f'#!/bin/sh\necho "$*" >> {log}\n{answer}exec {real} "$@"\n')
+    shim.chmod(0o755)
+    return {**os.environ, "PATH": f"{shim.parent}:{os.environ['PATH']}"}, log
+
+
+def commands_run(log: Path) -> list[str]:
+    return [line.split()[0] for line in log.read_text().splitlines()]
+
+
 def test_names_come_from_loose_and_packed_refs_and_match_git(gitrepo: GitBuilder) -> None:
     gitrepo.commit("feat: one")
     gitrepo.tag("v1.0.0", annotated=True)
@@ -130,18 +149,11 @@ def test_one_release_runs_no_full_listing(gitrepo: GitBuilder, tmp_path: Path) -
     side_tags(gitrepo, 3)
     for n in range(200):
         gitrepo.tag(f"v0.0.{n}")
-    log = tmp_path / "git.log"
-    shim = tmp_path / "bin" / "git"
-    shim.parent.mkdir()
-    real = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True,
-                          check=True).stdout.strip()
-    shim.write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec {real} "$@"\n')
-    shim.chmod(0o755)
-    env = {**os.environ, "PATH": f"{shim.parent}:{os.environ['PATH']}"}
-    out = subprocess.run([sys.executable, "-m", "release", "--repo", str(gitrepo.root), "notes", "--tag",
-                          "v2.0.0"], capture_output=True, text=True, env=env, check=True)
+    env, log = logging_git(tmp_path)
+    out = subprocess.run([sys.executable, "-m", "release", "--repo", str(gitrepo.root), "notes",
+                          "--tag", "v2.0.0"], capture_output=True, text=True, env=env, check=True)
     assert "main" in out.stdout
-    commands = [line.split()[0] for line in log.read_text().splitlines()]
+    commands = commands_run(log)
     assert "for-each-ref" not in commands and commands.count("cat-file") == 1
 
 
@@ -151,18 +163,11 @@ def test_another_ref_backend_leaves_the_listing_to_git(
     files to list: the names come from for-each-ref."""
     gitrepo.commit("feat: one")
     gitrepo.tag("v1.0.0")
-    real = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True,
-                          check=True).stdout.strip()
-    log = tmp_path / "git.log"
-    shim = tmp_path / "bin" / "git"
-    shim.parent.mkdir()
-    shim.write_text(f'#!/bin/sh\necho "$1" >> {log}\ncase "$*" in *--show-ref-format*) '
-                    f'{real} "$@" | sed \'$s/.*/reftable/\'; exit ;; esac\nexec {real} "$@"\n')
-    shim.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{shim.parent}:{os.environ['PATH']}")
+    env, log = logging_git(tmp_path, on_ref_format="reftable")
+    monkeypatch.setenv("PATH", env["PATH"])
     repo = GitRepo(gitrepo.root)
     assert repo.tag_names() == ["v1.0.0"]
-    assert log.read_text().split() == ["rev-parse", "for-each-ref"]
+    assert commands_run(log) == ["rev-parse", "for-each-ref"]
 
 
 def many_tags_then_hotfix(g: GitBuilder) -> str:
@@ -203,18 +208,10 @@ def test_unreleased_and_tag_at_head_agree_with_the_full_listing(
 
 def test_notes_on_a_tagged_head_runs_no_full_listing(gitrepo: GitBuilder, tmp_path: Path) -> None:
     many_tags_then_hotfix(gitrepo)
-    log = tmp_path / "git.log"
-    shim = tmp_path / "bin" / "git"
-    shim.parent.mkdir()
-    real = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True,
-                          check=True).stdout.strip()
-    shim.write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec {real} "$@"\n')
-    shim.chmod(0o755)
-    env = {**os.environ, "PATH": f"{shim.parent}:{os.environ['PATH']}"}
+    env, log = logging_git(tmp_path)
     for args, heading in ((["notes"], "## [1.30.0]"), (["notes", "--unreleased"], "## [Unreleased]")):
         log.write_text("")
         out = subprocess.run([sys.executable, "-m", "release", "--repo", str(gitrepo.root),
                               *args], capture_output=True, text=True, env=env, check=True)
         assert out.stdout.startswith(heading), out.stdout
-        commands = [line.split()[0] for line in log.read_text().splitlines()]
-        assert "for-each-ref" not in commands, commands
+        assert "for-each-ref" not in commands_run(log), commands_run(log)
