@@ -7,12 +7,13 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from release.package import PackageResult
+from tests.fakegithub import TOKEN, FakeGitHub, fake_github
 from tests.gitutil import GitBuilder
 
 pytest_plugins = ["tests.registry_fixtures"]
@@ -41,6 +42,16 @@ def release_archive(root: Path, tag: str, out: Path) -> PackageResult:
     settings = load_settings(root, environ={})
     target = resolve_target(settings, open_repo(settings), tag)
     return package_step(target, settings, out).package
+
+
+@pytest.fixture
+def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    """GitHub's REST API faked on respx, a token in the environment, outside Actions; the real
+    loopback registry is reached as usual."""
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    with fake_github() as fake:
+        yield fake
 
 
 @pytest.fixture

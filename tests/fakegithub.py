@@ -3,9 +3,11 @@ requests counted. Shared by the notes and pipeline tests."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import httpx
 import respx
@@ -211,3 +213,14 @@ class FakeGitHub:
         pr = self.pulls[number]
         pr.update(state="closed", merged_at="2024-01-02T00:00:00Z",
                   merge_commit_sha=merge_commit_sha)
+
+
+F = TypeVar("F", bound=FakeGitHub)
+
+
+@contextlib.contextmanager
+def fake_github(kind: Callable[[respx.MockRouter], F] = FakeGitHub) -> Iterator[F]:  # type: ignore[assignment]
+    """A FakeGitHub on respx while loopback requests (the real test registry) go through."""
+    with respx.mock(assert_all_called=False) as router:
+        router.route(host="127.0.0.1").pass_through()
+        yield kind(router)

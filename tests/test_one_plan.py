@@ -10,7 +10,7 @@ import hashlib
 import json
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -45,13 +45,6 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {"GITHUB_TOKEN": TOKEN, "AMEIDE_REGISTRY_USERNAME": TEST_USER,
                         "AMEIDE_REGISTRY_PASSWORD": TEST_PASSWORD}.items():
         monkeypatch.setenv(name, value)
-
-
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    with respx.mock(assert_all_called=False) as router:
-        router.route(host="127.0.0.1").pass_through()  # the loopback registry is real
-        yield FakeGitHub(router)
 
 
 def verdicts(result: CliResult) -> dict[str, str]:

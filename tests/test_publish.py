@@ -10,11 +10,10 @@ from typing import Any
 import helm_python
 import httpx
 import pytest
-import respx
 
 from tests.charts import DEMO
 from tests.conftest import CliResult
-from tests.fakegithub import TOKEN, FakeGitHub
+from tests.fakegithub import TOKEN, FakeGitHub, fake_github
 from tests.gitutil import GitBuilder
 from tests.registry_fixtures import Registry
 
@@ -39,9 +38,7 @@ class FlakyCreate(FakeGitHub):
 def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FlakyCreate]:
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    with respx.mock(assert_all_called=False) as router:
-        router.route(host="127.0.0.1").pass_through()
-        fake = FlakyCreate(router)
+    with fake_github(FlakyCreate) as fake:
         fake.failures = 0
         yield fake
 

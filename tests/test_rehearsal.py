@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import helm_python
 import pytest
-import respx
 
 from tests.conftest import CliResult
 from tests.fakegithub import TOKEN, FakeGitHub
@@ -18,13 +17,6 @@ from tests.gitutil import GitBuilder
 from tests.registry_fixtures import TEST_PASSWORD, TEST_USER, Registry
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    with respx.mock(assert_all_called=False) as router:
-        router.route(host="127.0.0.1").pass_through()  # the loopback registry is real
-        yield FakeGitHub(router)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +25,6 @@ from tests.gitutil import GitBuilder
 from tests.registry_fixtures import Registry
 
 pytestmark = pytest.mark.registry
-
-
-@pytest.fixture
-def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    with respx.mock(assert_all_called=False) as router:
-        router.route(host="127.0.0.1").pass_through()  # the loopback registry is real
-        yield FakeGitHub(router)
 
 
 class Origin:

@@ -17,6 +17,7 @@ from release.artifacthub_repo import (
 )
 from tests.charts import DEMO
 from tests.conftest import CliResult
+from tests.fakegithub import fake_github
 from tests.gitutil import GitBuilder
 from tests.registry_fixtures import TEST_PASSWORD, TEST_USER, Registry
 
@@ -74,17 +75,14 @@ def test_pushed_where_and_how_artifact_hub_reads_it_and_only_once(
 def test_publish_pushes_it_and_dry_run_online_reports_it(
         project: GitBuilder, token_registry: Registry, namespace: str,
         cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch) -> None:
-    import respx
 
-    from tests.fakegithub import TOKEN, FakeGitHub
+    from tests.fakegithub import TOKEN
 
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     project.tag("v0.1.0", annotated=True)
     base = ["--repo", str(project.root), "--registry", token_registry.oci(namespace),
             "--github-repository", "o/r", "--helm-repo-url", ""]
-    with respx.mock(assert_all_called=False) as router:
-        router.route(host="127.0.0.1").pass_through()
-        FakeGitHub(router)
+    with fake_github():
         online = cli(*base, "dry-run", "--tag", "v0.1.0", "--online", "--plain-http", "--json")
         assert online.code == 0, online
         checks = {c["step"]: c["verdict"] for c in json.loads(online.out)["online"]}

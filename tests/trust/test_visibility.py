@@ -22,7 +22,7 @@ from release.package import PackageResult, build
 from release.retry import RetryPolicy
 from tests.charts import DEMO
 from tests.conftest import CliResult
-from tests.fakegithub import TOKEN, FakeGitHub
+from tests.fakegithub import FakeGitHub
 from tests.gitutil import GitBuilder
 from tests.oci.conftest import CHART_YAML, COMMIT_TIME, write_chart
 from tests.pushing import push_chart
@@ -182,15 +182,6 @@ def test_verify_anonymous(gitrepo: GitBuilder, token_registry: Registry, namespa
 
 
 # --- publish: the visibility step, expect-public, dry-run --online -----------------------------
-@pytest.fixture
-def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    with respx.mock(assert_all_called=False) as router:
-        router.route(host="127.0.0.1").pass_through()
-        yield FakeGitHub(router)
-
-
 @pytest.fixture
 def demo(gitrepo: GitBuilder) -> GitBuilder:
     gitrepo.commit("feat(chart): demo", dict(DEMO))  # DEMO names no `sources`
