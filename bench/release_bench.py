@@ -36,6 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.hostile import send_json  # noqa: E402
 from tests.registry_fixtures import Registry, start_registry  # noqa: E402
 
 
@@ -53,12 +54,7 @@ class GitHubStandIn:
                 pass
 
             def reply(self, status: int, data: Any) -> None:
-                body = json.dumps(data).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_json(self, status, data)
 
             def do_GET(self) -> None:
                 if self.path.startswith("/repos/o/r/releases/tags/"):
