@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from release import __version__
-from release.commands.common import CliState, Command, for_terminal
+from release.commands.common import CliState, Command
+from release.errors import for_terminal
 
 PROG = "ameide-release"
 

@@ -87,3 +87,13 @@ def describe_os_error(exc: OSError, doing: str) -> SystemFailure:
     }
     return SystemFailure(f"cannot {doing}{where} ({reason})",
                          fixes.get(exc.errno or 0, "check the path and re-run"))
+
+
+def for_terminal(text: str, *, one_line: bool = False) -> str:
+    """Text as a terminal is given it: what servers, git or files said may hold escape
+    sequences that retitle, clear or recolour the terminal, or a bidi override that reorders
+    the line; every control or format character becomes '?' (line breaks too with
+    `one_line`)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or (c == "\n" and not one_line) else "?" for c in text)

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from release.errors import for_terminal
+
 if TYPE_CHECKING:
     from argparse import ArgumentParser
 
@@ -101,16 +103,6 @@ def emit_json(data: Any) -> None:
 def info(message: str) -> None:
     """Progress for people; stderr so stdout stays clean for values and JSON."""
     print(for_terminal(message), file=sys.stderr)
-
-
-def for_terminal(text: str, *, one_line: bool = False) -> str:
-    """Text as a terminal is given it: what servers, git or files said may hold escape
-    sequences that retitle, clear or recolour the terminal, or a bidi override that reorders
-    the line; every control or format character becomes '?' (line breaks too with
-    `one_line`)."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() or (c == "\n" and not one_line) else "?" for c in text)
 
 
 # --- options several commands share -------------------------------------------------------------

@@ -17,7 +17,6 @@ from release.commands.common import (
     Command,
     echo,
     emit_json,
-    for_terminal,
     info,
     json_option,
     resolve_path,
@@ -25,6 +24,7 @@ from release.commands.common import (
     runtime,
     settings,
 )
+from release.errors import for_terminal
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser

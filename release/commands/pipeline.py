@@ -21,7 +21,6 @@ from release.commands.common import (
     check_sign,
     echo,
     emit_json,
-    for_terminal,
     info,
     json_option,
     plain_http_option,
@@ -31,6 +30,7 @@ from release.commands.common import (
     sign_options,
     target,
 )
+from release.errors import for_terminal
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from release import limits
+from release.errors import for_terminal
 
 MANIFEST_TYPES = (
     "application/vnd.oci.image.manifest.v1+json",
@@ -94,7 +95,7 @@ def parse_descriptor(value: Any) -> Descriptor | str:
         return "a descriptor that is not a JSON object"
     media_type, digest, size = value.get("mediaType"), value.get("digest"), value.get("size")
     if not isinstance(digest, str) or not DIGEST_RE.fullmatch(digest):
-        shown = "".join(c if c.isprintable() else "?" for c in str(digest)[:100])
+        shown = for_terminal(str(digest)[:100], one_line=True)
         return f"a descriptor with digest {shown!r}, not a digest"
     if not isinstance(media_type, str) or not media_type:
         return f"descriptor {digest[:19]} has no media type"

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from release import limits
+from release.errors import for_terminal
 from release.oci.content import DIGEST_RE, Descriptor, parse_descriptor
 
 if TYPE_CHECKING:
@@ -401,8 +402,7 @@ def _json_object(data: Any) -> dict[str, Any] | None:
 
 def _text(value: Any) -> str:
     """A server-chosen string as a report shows it: printable, one line, bounded."""
-    text = str(value)[:_SHOWN]
-    return "".join(c if c.isprintable() else "?" for c in text)
+    return for_terminal(str(value)[:_SHOWN], one_line=True)
 
 
 def verify_commands(ref: ChartRef, digest: str, web_url: str, identity: str) -> dict[str, str]:
