@@ -116,8 +116,25 @@ class _Parser(argparse.ArgumentParser):
                 joined += ["--", *extra] if extra else []
                 break
             value = next(rest, None) if arg in self._takes_value else None
+            if value == "--":  # argparse would read `--opt=--` as an empty list
+                raise _UsageError(f"argument {arg}: expected one argument", self.prog)
             joined.append(arg if value is None else f"{arg}={value}")
-        return vars(self.parse_args(joined))
+        options, unknown = self.parse_known_args(joined)
+        if unknown:
+            raise _UsageError(_unrecognized(unknown), self.prog)
+        return vars(options)
+
+
+def _unrecognized(args: list[str]) -> str:
+    """What argparse says of arguments it does not know, naming the options but never a value:
+    a mistyped option may well carry a token."""
+    args = [a for a in args if a != "--"]
+    names = [a.partition("=")[0] for a in args if a.startswith("-") and a != "-"]
+    values = len(args) - len(names)
+    shown = f"{values} value{'s' if values > 1 else ''} (not shown)" if values else ""
+    if not names:
+        return f"unrecognized arguments: {shown}"
+    return f"unrecognized arguments: {', '.join(names)}" + (f" and {shown}" if shown else "")
 
 
 class _TopParser(_Parser):
@@ -131,7 +148,7 @@ class _TopParser(_Parser):
         lines = ["commands:"]
         for name in sorted(COMMAND_MODULES):
             summary = _help_text(_command(name)).split("\n\n")[0].replace("\n", " ")
-            lines += textwrap.wrap(summary, shutil.get_terminal_size().columns - 2,
+            lines += textwrap.wrap(summary, max(shutil.get_terminal_size().columns - 2, width + 24),
                                    initial_indent=f"  {name:<{width}}  ",
                                    subsequent_indent=" " * (width + 4))
         return super().format_help() + "\n" + "\n".join(lines) + "\n"
@@ -205,9 +222,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # last resort: never show a traceback by default
         if os.environ.get("AMEIDE_RELEASE_DEBUG"):
             raise
-        print(f"internal error: {type(exc).__name__}: {exc} "
-              "(set AMEIDE_RELEASE_DEBUG=1 for a traceback and report it)", file=sys.stderr,
-              flush=True)
+        print(for_terminal(f"internal error: {type(exc).__name__}: {exc} (set "
+                           "AMEIDE_RELEASE_DEBUG=1 for a traceback and report it)", one_line=True),
+              file=sys.stderr, flush=True)
         sys.exit(1)
 
 

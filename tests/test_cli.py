@@ -44,7 +44,7 @@ def usage_error(result: CliResult, command: str = "") -> str:
     (["notes", "--bogus"], "notes", "unrecognized arguments: --bogus"),
     (["notes", "--unrel"], "notes", "unrecognized arguments: --unrel"),  # no abbreviations
     (["notes", "--unreleased=yes"], "notes", "--unreleased: ignored explicit argument 'yes'"),
-    (["config", "extra"], "config", "unrecognized arguments: extra"),
+    (["config", "extra"], "config", "unrecognized arguments: 1 value (not shown)"),
     (["notes", "--tag"], "notes", "argument --tag: expected one argument"),
     (["--chart"], "", "argument --chart: expected one argument"),
     (["notes", "--format", "xml"], "notes",
@@ -55,6 +55,10 @@ def usage_error(result: CliResult, command: str = "") -> str:
     (["--chart", "x"], "", "missing command"),
     (["image-tags", "--ref", "dev"], "image-tags", "the following arguments are required: --sha"),
     (["index", "--tag", "v1.2.3"], "index", "required: --index-dir"),
+    # `--` as an option's value is no value (argparse would make it an empty list)
+    (["notes", "--tag", "--"], "notes", "argument --tag: expected one argument"),
+    (["--chart", "--", "config"], "", "argument --chart: expected one argument"),
+    (["notes", "--format", "--"], "notes", "argument --format: expected one argument"),
 ])
 def test_every_usage_error_is_one_line_and_exit_2(tmp_path: Path, argv: list[str], command: str,
                                                   needle: str,
@@ -168,7 +172,7 @@ def test_global_options_after_the_command_are_refused(tmp_path: Path,
                                                       cli: Callable[..., CliResult]) -> None:
     """As with click: global options go before the command; after it they are unknown."""
     msg = usage_error(cli("notes", "--repo", str(tmp_path)), "notes")
-    assert msg == f"unrecognized arguments: --repo {tmp_path}"
+    assert msg == "unrecognized arguments: --repo and 1 value (not shown)"  # the value may be a secret
     assert "--chart" in usage_error(cli("--repo", str(tmp_path), "config", "--chart", "x"),
                                     "config")
 
@@ -205,7 +209,7 @@ def test_double_dash_ends_the_global_options(demo: GitBuilder,
                                              cli: Callable[..., CliResult]) -> None:
     assert cli("--repo", str(demo.root), "--", "notes", "--tag", "v1.2.3").code == 0
     assert cli("--repo", str(demo.root), "notes", "--tag", "v1.2.3", "--").code == 0
-    assert "unrecognized arguments: -- x" in usage_error(
+    assert "unrecognized arguments: 1 value (not shown)" in usage_error(
         cli("--repo", str(demo.root), "notes", "--", "x"), "notes")
 
 
@@ -261,3 +265,45 @@ def test_notes_imports_only_what_notes_needs(demo: GitBuilder) -> None:
     assert {m for m in loaded if m.split(".")[0] in _HEAVY} == set()
     assert not any(m.startswith(("release.steps", "release.oci.client", "release.executor"))
                    for m in loaded)
+
+
+def test_an_unknown_option_s_value_is_not_repeated(tmp_path: Path,
+                                                   cli: Callable[..., CliResult]) -> None:
+    """A mistyped option may carry a token: the error names the option, never its value."""
+    for argv in (["push", "--password", "hunter2-SECRET"], ["push", "--password=hunter2-SECRET"],
+                 ["config", "hunter2-SECRET"]):
+        message = usage_error(cli("--repo", str(tmp_path), *argv), argv[0])
+        assert "hunter2" not in message, message
+    assert usage_error(cli("--repo", str(tmp_path), "push", "--password", "x"), "push") == (
+        "unrecognized arguments: --password and 1 value (not shown)")
+
+
+def test_top_level_help_on_a_very_narrow_terminal(cli: Callable[..., CliResult],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "2")
+    result = cli("--help")
+    assert result.code == 0 and "notes" in result.out, result
+
+
+def test_what_git_and_the_environment_say_reaches_the_terminal_without_escapes(
+        demo: GitBuilder, cli: Callable[..., CliResult]) -> None:
+    """A commit subject in dry-run's plan, a setting's value in `config`: no terminal escape."""
+    demo.commit("feat: evil \x1b]0;PWNED\x07 \x1b[2J", {"chart/values.yaml": "b: 2\n"})
+    planned = cli("--repo", str(demo.root), "dry-run")
+    assert planned.code == 0, planned
+    shown = cli("--repo", str(demo.root), "--github-api", "https://x\x1b[31m.example", "config")
+    for result in (planned, shown):
+        assert not any(c in result.out + result.err for c in "\x1b\x07"), repr(result.out)
+
+
+def test_an_internal_error_is_one_line_without_escapes(tmp_path: Path,
+                                                       cli: Callable[..., CliResult],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from release.commands import basic
+
+    def broken(state: object, **options: object) -> None:
+        raise ValueError("first\nsecond \x1b[2J")
+
+    monkeypatch.setitem(basic.COMMANDS, "config", basic.COMMANDS["config"]._replace(run=broken))
+    result = cli("--repo", str(tmp_path), "config")
+    assert result.code == 1 and result.err.count("\n") == 1 and "\x1b" not in result.err, result
