@@ -199,3 +199,20 @@ def test_progress_on_a_terminal_without_colour_when_no_color_is_set(
     assert show is not None
     show(StepOutcome("push", "pushed", "oci://r/ns/demo:1.0.0\x1b[2J", True))
     assert capsys.readouterr().err == "✓ push      pushed: oci://r/ns/demo:1.0.0?[2J\n"
+
+
+def test_progress_in_a_log_cannot_start_a_workflow_command(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """In CI logs a line that starts with `::` is a command to the runner: a step detail with a
+    line break (a server's words) must not start one."""
+    import sys
+
+    from release.commands.pipeline import progress
+    from release.steps.base import StepOutcome
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    show = progress(False)
+    assert show is not None
+    show(StepOutcome("github", "updated", "body\n::add-mask::x\r\n::warning::y", True))
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\n::" not in err and "\r" not in err, repr(err)

@@ -16,6 +16,7 @@ from release.commands.common import (
     settings,
     target,
 )
+from release.errors import for_terminal
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser
@@ -36,7 +37,7 @@ def config_cmd(state: CliState, *, as_json: bool) -> None:
     for key, value, source in rows:
         shown = ",".join(value) if isinstance(value, list) else \
             str(value).lower() if isinstance(value, bool) else value
-        echo(f"{key:<{width}}  {shown!s:<40}  ({source})")
+        echo(for_terminal(f"{key:<{width}}  {shown!s:<40}  ({source})", one_line=True))
 
 
 def image_tags_options(p: ArgumentParser) -> None:

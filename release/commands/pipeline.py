@@ -96,14 +96,19 @@ def dry_run_cmd(state: CliState, *, tag: str | None, prerelease: str | None, onl
 
 
 def _print_plan(plan: ReleasePlan, checks: list[StepCheck]) -> None:
+    """The plan as people read it; each line holds commit subjects, paths or what servers said,
+    so it goes to the terminal through `for_terminal` (the notes are safe Markdown already)."""
+    def show(text: str) -> None:
+        echo(for_terminal(text, one_line=True))
+
     t = plan.target
     state = ("exists" + ("" if t.at_head else " (not at HEAD)")) if t.tag_exists \
         else "would be created at HEAD"
     header = "nothing is written" + (", only read" if checks else ", pushed or sent")
-    echo(f"Release {t.tag} — dry run: {header}")
+    show(f"Release {t.tag} — dry run: {header}")
     if t.decided_by is not None:
-        for line in t.decided_by.explain():
-            echo(f"  {line}")
+        for reason in t.decided_by.explain():
+            show(f"  {reason}")
     rows = [
         ("version", f"{t.version} (appVersion \"{t.version}\")"
                     + (" — pre-release" if t.prerelease else "")),
@@ -112,16 +117,16 @@ def _print_plan(plan: ReleasePlan, checks: list[StepCheck]) -> None:
         ("image tags", ", ".join(plan.image_tags)),
     ]
     for key, value in rows:
-        echo(f"  {key:<11} {value}")
+        show(f"  {key:<11} {value}")
     verdicts = {c.step: c for c in checks}
-    echo("")
-    echo("Steps:")
+    show("")
+    show("Steps:")
     for step in plan.steps:
         check = verdicts.get(step.name)
         mark = f"  [{check.verdict}] {check.detail}" if check else ""
-        echo(for_terminal(f"  {step.name:<11} {step.describe()}{mark}", one_line=True))
-    echo("")
-    echo("Release notes:")
+        show(f"  {step.name:<11} {step.describe()}{mark}")
+    show("")
+    show("Release notes:")
     echo(plan.notes.rstrip("\n"))
 
 
@@ -254,7 +259,7 @@ def progress(as_json: bool) -> Callable[[StepOutcome], None] | None:
             print(line, file=sys.stderr, flush=True)
 
         return show
-    return lambda o: info(f"{o.step}: {o.status}: {o.detail}")
+    return lambda o: info(for_terminal(f"{o.step}: {o.status}: {o.detail}", one_line=True))
 
 
 def hotfix_options(p: ArgumentParser) -> None:
