@@ -240,11 +240,6 @@ class GitRepo:
                 out[name] = sha
         return out
 
-    def tags_at(self, commit: str) -> list[str]:
-        """Names of the tags on `commit` (annotated ones peeled): git reads every tag for it."""
-        return self.git("for-each-ref", f"--points-at={commit}", "--format=%(refname:strip=2)",
-                        "refs/tags").splitlines()
-
     def tag_commit(self, tag: str) -> str | None:
         return self.resolve(f"refs/tags/{tag}")
 
@@ -634,25 +629,24 @@ _PIPE_BYTES = 1 << 20
 
 
 def _packed_tag_names(path: Path) -> Iterator[str]:
-    """Tag names in a packed-refs file (`<oid> refs/tags/<name>` lines), read a line at a time:
-    an 11,000-tag file is 700 KB, and a line longer than any ref name is skipped."""
-    try:
-        fh = path.open("rb")
-    except FileNotFoundError:
+    """Tag names in a packed-refs file (`<oid> refs/tags/<name>` lines): a regular file, read
+    once within its bound (an 11,000-tag file is 700 KB); a line longer than any ref name, or
+    the unfinished last one, is skipped."""
+    if not os.path.lexists(path):
         return
+    from release.yamlread import read_file_bytes
+
+    data = read_file_bytes(path, "packed-refs", max_bytes=limits.PACKED_REFS_MAX,
+                           fix="run `git pack-refs` to rewrite it, or remove it if it is no "
+                               "file git wrote")
     count = 0
-    whole = True  # the previous read ended its line
-    with fh:
-        while line := fh.readline(_REF_LINE_MAX):
-            complete = line.endswith(b"\n")
-            if whole and complete:
-                _, sep, ref = line[:-1].partition(b" ")
-                if sep and ref.startswith(b"refs/tags/"):
-                    count += 1
-                    if count > limits.TAG_NAMES_MAX:
-                        raise _too_many_tags(path)
-                    yield ref[10:].decode("utf-8", "surrogateescape")
-            whole = complete
+    for line in data.split(b"\n")[:-1]:
+        _, sep, ref = line.partition(b" ")
+        if sep and ref.startswith(b"refs/tags/") and len(line) <= _REF_LINE_MAX:
+            count += 1
+            if count > limits.TAG_NAMES_MAX:
+                raise _too_many_tags(path)
+            yield ref[10:].decode("utf-8", "surrogateescape")
 
 
 def _loose_names(tags_dir: Path) -> Iterator[str]:
@@ -664,7 +658,7 @@ def _loose_names(tags_dir: Path) -> Iterator[str]:
         directory, prefix = pending.pop()
         try:
             entries = os.scandir(directory)
-        except (FileNotFoundError, NotADirectoryError):
+        except OSError:  # gone, not a directory, unreadable: git skips it too
             continue
         with entries:
             for entry in entries:

@@ -25,6 +25,7 @@ YAML_DEPTH_MAX = 200  # nesting; Go's yaml.v3 and libyaml have similar guards
 COMMIT_FIELD_MAX = 256 * 1024  # bytes of one commit's message (or name, email) read; the rest is
 # skipped. GitHub caps a pull request body at 65,536 characters, so a squash merge fits easily.
 TAG_NAMES_MAX = 1_000_000  # tags one repository may hold: far above any real history's
+PACKED_REFS_MAX = 256 * MiB  # a packed-refs file (1,000,000 tags take about 70 MiB)
 
 # --- the project's own release-notes templates (run sandboxed) ------------------------------------
 TEMPLATE_MAX = 256 * 1024  # bytes of one template file

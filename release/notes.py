@@ -137,22 +137,22 @@ def release_tags_near(repo: GitRepo, prefix: str, tag: str | None, *, at: str | 
             return release_tags(repo, prefix)
         tag = next((n for n in top if commits[n] == at), None)
         if tag is None and len(top) < len(named):
-            on = set(repo.tags_at(at))
-            tag = next((t.name for t in reversed(named) if t.name in on), None)
+            # a lower release tag may be on `at` (a hotfix line's): which one, only every
+            # tag's commit says (for-each-ref --points-at peels one level before git 2.42)
+            return release_tags(repo, prefix)
     wanted = tag_key(tag, prefix) if tag is not None else None
     if tag is not None and wanted is None:
         return []
     below = wanted[0] if wanted is not None else None
     window = _candidates(named, below, below is None or below[3] == 1, since_prerelease)
-    names = [*([tag] if tag is not None else []),
-             *(t.name for t in window[:_ANCESTOR_PROBES + 1])]
-    asked = [n for n in names if n not in commits]
+    # `tag` itself only when it is listed: git would also read refs/tags/refs/tags/<tag>
+    chosen = [*(t for t in named if t.name == tag), *window[:_ANCESTOR_PROBES + 1]]
+    asked = [t.name for t in chosen if t.name not in commits]
     commits.update(repo.tag_commits(asked) if asked else {})
-    if any(n not in commits for n in names if n != tag) or (
-            tag is not None and tag not in commits and any(t.name == tag for t in named)):
+    if any(t.name not in commits for t in chosen):
         return release_tags(repo, prefix)
-    return sorted((ReleaseTag(n, commits[n], *k) for n in dict.fromkeys(names) if n in commits
-                   if (k := tag_key(n, prefix))), key=lambda t: t.key)
+    return sorted((ReleaseTag(t.name, commits[t.name], t.key, t.text) for t in chosen),
+                  key=lambda t: t.key)
 
 
 class _TagName(NamedTuple):
@@ -683,7 +683,7 @@ class ReleaseStream:
             history = History(scope)
             early = self.on_restart is not None
             all_tags: list[ReleaseTag] | None = list(tags) if tags is not None else None
-            pos = -1
+            pos = len(all_tags) - 1 if all_tags is not None else -1
             with paused_gc():
                 for _ in history.reading(stream, EARLY_EVERY if early else 0):
                     if all_tags is None:

@@ -14,7 +14,7 @@ import pytest
 from release import limits
 from release.errors import BadInput
 from release.gitrepo import GitRepo
-from release.notes import collect, release_tags, release_tags_near
+from release.notes import all_releases, collect, release_tags, release_tags_near
 from tests.gitutil import GitBuilder
 from tests.notes.conftest import make_settings
 
@@ -215,3 +215,76 @@ def test_notes_on_a_tagged_head_runs_no_full_listing(gitrepo: GitBuilder, tmp_pa
                               *args], capture_output=True, text=True, env=env, check=True)
         assert out.stdout.startswith(heading), out.stdout
         assert "for-each-ref" not in commands_run(log), commands_run(log)
+
+
+def test_all_releases_with_the_tags_given_is_the_same(gitrepo: GitBuilder) -> None:
+    many_tags_then_hotfix(gitrepo)
+    repo = GitRepo(gitrepo.root)
+    s = make_settings(gitrepo)
+    listed = list(all_releases(repo, s))
+    assert len(listed) == 32
+    assert list(all_releases(repo, s, tags=release_tags(repo, "v"))) == listed
+
+
+def test_a_tag_of_a_tag_on_head_below_the_highest_is_found(gitrepo: GitBuilder) -> None:
+    """git before 2.42 peels one level for --points-at: a hotfix tag that wraps another
+    annotated tag must still name HEAD's release."""
+    hotfix = many_tags_then_hotfix(gitrepo)
+    gitrepo.git("tag", "-d", "v1.0.1")
+    gitrepo.git("tag", "-a", "-m", "inner", "inner-1.0.1", hotfix)
+    gitrepo.git("tag", "-a", "-m", "outer", "v1.0.1", "inner-1.0.1")
+    repo = GitRepo(gitrepo.root)
+    s = make_settings(gitrepo)
+    near = collect(repo, s, None, rev=hotfix, tag_at_rev=True)
+    assert near.tag == "v1.0.1"
+    assert near == collect(repo, s, None, rev=hotfix, tag_at_rev=True,
+                           tags=release_tags(repo, "v"))
+
+
+def test_a_missing_tag_is_not_found_through_git_s_name_lookup(gitrepo: GitBuilder) -> None:
+    """git resolves `refs/tags/X` also as `refs/tags/refs/tags/X`: a tag that does not exist
+    must not borrow an oddly named one's commit."""
+    gitrepo.commit("feat: one")
+    gitrepo.tag("v1.0.0")
+    gitrepo.commit("feat: two")
+    gitrepo.git("checkout", "-q", "-b", "side")
+    gitrepo.commit("feat: on a side branch")
+    gitrepo.tag("refs/tags/v2.0.0")  # a tag literally named so
+    gitrepo.checkout("main")
+    repo = GitRepo(gitrepo.root)
+    s = make_settings(gitrepo)
+    planned = collect(repo, s, "v2.0.0", planned=True)
+    assert planned == collect(repo, s, "v2.0.0", planned=True, tags=release_tags(repo, "v"))
+    assert [c.subject for c in planned.changes] == ["two"]
+    with pytest.raises(BadInput, match="does not exist"):
+        collect(repo, s, "v2.0.0")
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "fifo"])
+def test_a_packed_refs_that_never_ends_is_refused_not_read_forever(
+        gitrepo: GitBuilder, target: str) -> None:
+    gitrepo.commit("feat: one")
+    gitrepo.tag("v1.0.0")
+    packed = gitrepo.root / ".git/packed-refs"
+    if target == "fifo":
+        os.mkfifo(packed)
+    else:
+        packed.symlink_to(target)
+    with pytest.raises(BadInput, match="packed-refs"):
+        GitRepo(gitrepo.root).tag_names()
+
+
+def test_an_unreadable_tag_directory_is_skipped_as_git_does(
+        gitrepo: GitBuilder, monkeypatch: pytest.MonkeyPatch) -> None:
+    gitrepo.commit("feat: one")
+    gitrepo.tag("v1.0.0")
+    gitrepo.tag("team/v1.0.0")
+    real = os.scandir
+
+    def scandir(path: str) -> object:
+        if str(path).endswith("/team"):
+            raise PermissionError(13, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert GitRepo(gitrepo.root).tag_names() == ["v1.0.0"]
