@@ -167,3 +167,8 @@ def test_tag_key_is_parse_tag_s_rule(tag: str, prefix: str) -> None:
 def test_tag_key_edges(tag: str) -> None:
     version = try_parse_tag(tag)
     assert tag_key(tag, "v") == (None if version is None else (version.key, tag[1:]))
+
+
+def test_a_version_compared_with_something_else_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        _ = Version.parse("1.2.3") < "1.2.4"  # type: ignore[operator]
